@@ -1,0 +1,284 @@
+"""Video and image I/O on PyAV: streaming reads, H.264/H.265 MP4 writes, clear errors.
+
+Frames are ``(H, W, 3)`` uint8 RGB arrays. Reads are generators, so long clips stream with
+bounded memory; writes go to a temporary file in the target folder and are renamed into place
+only once complete, so a crash never leaves a half-written video.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from detectors.errors import MediaError, MediaTooLargeError
+
+__all__ = [
+    "VideoInfo",
+    "probe",
+    "read_frames",
+    "read_clip",
+    "write_video",
+    "VideoWriter",
+    "IMAGE_SUFFIXES",
+    "is_image_path",
+    "read_image",
+    "as_rgb_frame",
+]
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+DEFAULT_MAX_PIXELS = 3840 * 2160
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: str
+    codec: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int | None
+    duration_s: float | None
+    container: str
+
+
+def is_image_path(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def _open(path: str | os.PathLike[str]) -> av.container.InputContainer:
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"{p}: no such file")
+    if p.is_dir():
+        raise MediaError(f"{p}: is a folder, not a media file")
+    if p.stat().st_size == 0:
+        raise MediaError(f"{p}: empty file")
+    try:
+        container = av.open(str(p), mode="r")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{p}: not a readable video ({exc.__class__.__name__}: {exc})") from exc
+    if not container.streams.video:
+        container.close()
+        raise MediaError(f"{p}: contains no video stream")
+    return container
+
+
+def probe(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
+    """Describe a video without decoding it; refuses dimensions above ``max_pixels``."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width <= 0 or height <= 0:
+            raise MediaError(f"{path}: video stream has no valid size")
+        if width * height > max_pixels:
+            raise MediaTooLargeError(
+                f"{path}: {width}x{height} exceeds the limit of {max_pixels} pixels per frame"
+            )
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        duration = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        return VideoInfo(
+            path=str(path),
+            codec=stream.codec_context.name,
+            width=width,
+            height=height,
+            fps=float(rate),
+            frame_count=stream.frames or None,
+            duration_s=duration,
+            container=container.format.name,
+        )
+
+
+def read_frames(
+    path: str | os.PathLike[str],
+    *,
+    max_frames: int | None = None,
+    step: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Iterator[np.ndarray]:
+    """Yield RGB frames one at a time (every ``step``-th, at most ``max_frames``).
+
+    Raises MediaError when the file is not a video or the stream is corrupt before any frame
+    decodes; a stream that breaks after some frames ends the iteration with what was decoded
+    (truncated uploads are common and still carry evidence).
+    """
+    if step < 1:
+        raise ValueError(f"step must be >= 1 but is {step}")
+    if is_image_path(path):
+        yield read_image(path, max_pixels=max_pixels)
+        return
+    probe(path, max_pixels=max_pixels)
+    yielded = 0
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        try:
+            for index, frame in enumerate(container.decode(stream)):
+                if index % step:
+                    continue
+                yield frame.to_ndarray(format="rgb24")
+                yielded += 1
+                if max_frames is not None and yielded >= max_frames:
+                    return
+        except (av.error.FFmpegError, ValueError) as exc:
+            if yielded == 0:
+                raise MediaError(f"{path}: corrupt video stream ({exc})") from exc
+    if yielded == 0:
+        raise MediaError(f"{path}: no decodable frames")
+
+
+def read_clip(path: str | os.PathLike[str], *, max_frames: int | None = None) -> np.ndarray:
+    """Read a short clip into one ``(F, H, W, 3)`` array (use ``read_frames`` for long ones)."""
+    return np.stack(list(read_frames(path, max_frames=max_frames)))
+
+
+def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise MediaError(f"{p}: no such file")
+    data = np.fromfile(str(p), dtype=np.uint8)
+    if data.size == 0:
+        raise MediaError(f"{p}: empty file")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise MediaError(f"{p}: not a readable image")
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise MediaTooLargeError(f"{p}: {image.shape[1]}x{image.shape[0]} exceeds {max_pixels} pixels")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def as_rgb_frame(frame: np.ndarray) -> np.ndarray:
+    """Normalise grayscale, RGBA and 16-bit frames to (H, W, 3) uint8; reject anything else."""
+    array = np.asarray(frame)
+    if array.dtype == np.uint16:
+        array = (array >> 8).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        if np.issubdtype(array.dtype, np.floating):
+            array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
+        else:
+            raise MediaError(f"unsupported frame dtype {array.dtype}")
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise MediaError(f"frames must be (H, W, 3) RGB but have shape {array.shape}")
+    return np.ascontiguousarray(array[:, :, :3])
+
+
+class VideoWriter:
+    """Encode frames to MP4 (H.264 by default) through a temp file renamed on ``close``.
+
+    Use as a context manager; an exception inside the block removes the temp file and leaves
+    no output.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fps: float,
+        codec: str = "libx264",
+        crf: int = 18,
+        preset: str = "medium",
+        pix_fmt: str = "yuv420p",
+    ) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.codec = codec
+        self.crf = crf
+        self.preset = preset
+        self.pix_fmt = pix_fmt
+        self.frames_written = 0
+        self._container: av.container.OutputContainer | None = None
+        self._stream = None
+        parent = self.path.parent
+        if not parent.is_dir():
+            raise MediaError(f"{self.path}: folder {parent} does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix or ".mp4", dir=parent)
+        except OSError as exc:
+            raise MediaError(f"{self.path}: cannot write here ({exc.strerror})") from exc
+        os.close(fd)
+        self._tmp = Path(tmp)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def write(self, frame: np.ndarray) -> None:
+        frame = as_rgb_frame(frame)
+        height, width = frame.shape[:2]
+        if self._container is None:
+            if (width % 2 or height % 2) and self.pix_fmt == "yuv420p":
+                raise MediaError(f"H.264 4:2:0 needs even dimensions but the frames are {width}x{height}")
+            self._container = av.open(str(self._tmp), mode="w", format="mp4")
+            rate = Fraction(self.fps).limit_denominator(1001)
+            self._stream = self._container.add_stream(self.codec, rate=rate)
+            self._stream.width, self._stream.height = width, height
+            self._stream.pix_fmt = self.pix_fmt
+            self._stream.options = {"crf": str(self.crf), "preset": self.preset}
+            if self.codec == "libx265":
+                self._stream.options["x265-params"] = "log-level=error"
+        elif (width, height) != (self._stream.width, self._stream.height):
+            raise MediaError(
+                f"all frames must share one size: got {width}x{height} after "
+                f"{self._stream.width}x{self._stream.height}"
+            )
+        video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        for packet in self._stream.encode(video_frame):
+            self._container.mux(packet)
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        if self._container is None:
+            self.abort()
+            raise MediaError(f"{self.path}: no frames to write")
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+        self._container = None
+        with open(self._tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # closing a broken container must not hide the original error
+                pass
+            self._container = None
+        self._tmp.unlink(missing_ok=True)
+
+
+def write_video(
+    path: str | os.PathLike[str],
+    frames: Iterable[np.ndarray],
+    *,
+    fps: float,
+    codec: str = "libx264",
+    crf: int = 18,
+    preset: str = "medium",
+) -> Path:
+    """Encode ``frames`` to ``path`` atomically; returns the path."""
+    with VideoWriter(path, fps=fps, codec=codec, crf=crf, preset=preset) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return Path(path)
