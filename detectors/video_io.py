@@ -30,6 +30,7 @@ __all__ = [
     "is_image_path",
     "read_image",
     "as_rgb_frame",
+    "remux",
 ]
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
@@ -282,3 +283,26 @@ def write_video(
         for frame in frames:
             writer.write(frame)
     return Path(path)
+
+
+def remux(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
+    """Copy the video packets into a fresh MP4 without re-encoding (what ``ffmpeg -c copy``
+    does; like any re-upload it drops C2PA manifests and other metadata boxes)."""
+    dst = Path(dst)
+    with _open(src) as source:
+        in_stream = source.streams.video[0]
+        fd, tmp = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=".mp4", dir=dst.parent)
+        os.close(fd)
+        try:
+            with av.open(tmp, mode="w", format="mp4") as target:
+                out_stream = target.add_stream_from_template(in_stream)
+                for packet in source.demux(in_stream):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = out_stream
+                    target.mux(packet)
+            os.replace(tmp, dst)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return dst

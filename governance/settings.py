@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_pixels: int = 3840 * 2160
     max_frames: int = 60 * 60 * 60
     retention_days: int = 365 * 3
+    protected_match_action: Literal["block", "review"] = Field(
+        default="block", description="what happens to a generated clip that matches protected material"
+    )
     environment: Literal["local", "production"] = "local"
 
     @classmethod

@@ -1,0 +1,3 @@
+from governance.cli.main import main
+
+main()

@@ -1,0 +1,99 @@
+"""The long-lived pieces a flow needs, built lazily once per process: settings, database,
+policy engine, generator, signing identity, watermark scheme and key, registry."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from governance.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+    from detectors.watermark import WatermarkScheme
+    from generator import VideoGenerator
+    from governance.audit import AuditLog
+    from governance.keys import SigningIdentity
+    from governance.registry import ProtectedRegistry
+    from policies import PolicyEngine
+
+__all__ = ["FlowContext"]
+
+
+class FlowContext:
+    """Everything the generate / verify / register flows share.
+
+    Construction is cheap; each component loads on first use, so ``reelguard verify`` never
+    loads a diffusion model and ``reelguard policy check`` never opens a video codec.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, semantic_policy: bool = True) -> None:
+        self.settings = settings or get_settings()
+        self.settings.ensure_dirs()
+        self._semantic_policy = semantic_policy
+        self._generators: dict[str, "VideoGenerator"] = {}
+
+    @cached_property
+    def engine(self) -> "Engine":
+        from governance.storage.db import get_engine
+
+        return get_engine(self.settings.resolved_database_url)
+
+    @cached_property
+    def audit(self) -> "AuditLog":
+        from governance.audit import AuditLog
+
+        return AuditLog(self.engine)
+
+    @cached_property
+    def policy(self) -> "PolicyEngine":
+        # Fail closed: a pack that does not load raises here and no generation starts.
+        from policies import PolicyEngine
+
+        return PolicyEngine.load(extra_packs=tuple(self.settings.policy_packs), semantic=self._semantic_policy)
+
+    @cached_property
+    def consent(self):
+        from governance.consent import ConsentRegistry
+
+        return ConsentRegistry(self.engine)
+
+    @cached_property
+    def identity(self) -> "SigningIdentity":
+        from governance.keys import load_or_create_identity
+
+        return load_or_create_identity(self.settings)
+
+    @cached_property
+    def trust_anchors_pem(self) -> str:
+        from governance.keys import trust_bundle_pem
+
+        self.identity  # a fresh home creates its CA first, so its own output verifies as trusted
+        return trust_bundle_pem(self.settings)
+
+    @cached_property
+    def watermark(self) -> "WatermarkScheme":
+        from detectors.watermark import get_scheme
+
+        return get_scheme()
+
+    @cached_property
+    def watermark_key(self) -> bytes:
+        from governance.secrets import watermark_key
+
+        return watermark_key(self.settings)
+
+    @cached_property
+    def registry(self) -> "ProtectedRegistry":
+        from governance.registry import ProtectedRegistry
+
+        return ProtectedRegistry(self.engine, self.settings)
+
+    def generator(self, model: str | None = None) -> "VideoGenerator":
+        from generator import load_generator
+
+        key = model or self.settings.model or ""
+        if key not in self._generators:
+            self._generators[key] = load_generator(key or None, device=self.settings.device)
+        return self._generators[key]
