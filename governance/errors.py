@@ -15,8 +15,11 @@
     ├── generator.GeneratorError        (virtual) model loading / parameters        exit 30-33
     └── detectors.DetectorError         (virtual) media, watermark, fingerprints    exit 20-25
 
-The leaf packages (policies, generator, detectors) never import governance, so their roots are
-registered here as virtual subclasses: ``except ReelGuardError`` catches them all.
+The leaf packages (policies, generator, detectors) never import governance, so their roots
+cannot inherit from ``ReelGuardError``. They are registered as virtual subclasses, so
+``isinstance(exc, ReelGuardError)`` holds for every ReelGuard error; Python's ``except`` clause,
+however, matches real bases only, so catch ``ANY_ERROR`` (the tuple of the four roots) to catch
+everything ReelGuard raises.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ __all__ = [
     "AuditIntegrityError",
     "PolicyDenied",
     "exit_code_for",
+    "ANY_ERROR",
 ]
 
 
@@ -56,6 +60,9 @@ class ReelGuardError(Exception, metaclass=abc.ABCMeta):
 ReelGuardError.register(PolicyError)
 ReelGuardError.register(GeneratorError)
 ReelGuardError.register(DetectorError)
+
+# What an ``except`` clause needs to catch every ReelGuard error (see the module docstring).
+ANY_ERROR: tuple[type[Exception], ...] = (ReelGuardError, PolicyError, GeneratorError, DetectorError)
 
 
 class ConfigError(ReelGuardError):

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     )
     model: str | None = Field(default=None, description="model folder or hub id; default: embedded model")
     jurisdiction: Jurisdiction = "eu"
+    policy_semantic: bool = Field(
+        default=True, description="semantic matching of prompts against exemplars (MiniLM); lexical rules always run"
+    )
     device: str = "cpu"
     organisation: str = "ReelGuard Local Development"
     key_passphrase: str | None = Field(default=None, repr=False, description="encrypts private keys at rest")

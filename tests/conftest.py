@@ -30,6 +30,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name, raising=False)
     path = tmp_path / "home"
     monkeypatch.setenv("REELGUARD_HOME", str(path))
+    # Lexical rules only: loading MiniLM in every CLI test would dominate the suite's time;
+    # the semantic matcher has its own tests under tests/policies.
+    monkeypatch.setenv("REELGUARD_POLICY_SEMANTIC", "false")
     return path
 
 

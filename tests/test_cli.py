@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -18,9 +17,9 @@ runner = CliRunner()
 GEN_ARGS = ["--frames", "16", "--size", "256x256"]
 
 
-def _all_command_paths(command: click.Command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def _all_command_paths(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = [prefix]
-    if isinstance(command, click.Group):
+    if getattr(command, "commands", None):  # a group (typer's own group class in recent typer)
         for name, sub in command.commands.items():
             paths.extend(_all_command_paths(sub, prefix + (name,)))
     return paths
@@ -109,3 +108,32 @@ def test_verify_corrupt_file_exits_with_media_error(home, tmp_path):
 def test_bad_size_is_a_usage_error(home, tmp_path):
     result = runner.invoke(app, ["generate", "a red circle", "-o", str(tmp_path / "a.mp4"), "--size", "big"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["generate", "", "-o", "{tmp}/a.mp4"], 42),  # empty prompt: PromptError
+        (["generate", "x" * 200_000, "-o", "{tmp}/a.mp4"], 42),  # huge prompt
+        (["generate", "a red circle", "-o", "{tmp}/a.mp4", "--model", "{tmp}/no-such-model"], 31),
+        (["generate", "a red circle", "-o", "{tmp}/missing-dir/a.mp4"], 16),  # unwritable output
+        (["generate", "a red circle", "-o", "{tmp}/a.webm"], 16),  # a container C2PA cannot embed in
+        (["verify", "{tmp}/nothing-here.mp4"], 21),
+    ],
+    ids=["empty-prompt", "huge-prompt", "unknown-model", "missing-folder", "webm-output", "missing-clip"],
+)
+def test_bad_input_gets_one_line_and_a_distinct_exit_code(home, tmp_path, args, code):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == code, result.output
+    assert "error" in result.output.lower()
+    assert "Traceback" not in result.output
+    assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_unreachable_database_exits_11(home, tmp_path, monkeypatch):
+    monkeypatch.setenv("REELGUARD_DATABASE_URL", "postgresql+psycopg://nobody:pw@127.0.0.1:9/none")
+    result = runner.invoke(app, ["generate", "a red circle", "-o", str(tmp_path / "a.mp4")])
+    assert result.exit_code == 11, result.output
+    assert "unreachable" in result.output
+    assert ":pw@" not in result.output

@@ -19,7 +19,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from governance.errors import ReelGuardError, exit_code_for
+from governance.errors import ANY_ERROR, exit_code_for
 from governance.settings import Settings, get_settings
 
 __all__ = ["console", "err_console", "handle_errors", "emit_json", "to_jsonable", "load_settings"]
@@ -74,7 +74,7 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
-        except ReelGuardError as exc:
+        except ANY_ERROR as exc:
             if os.environ.get("REELGUARD_DEBUG"):
                 raise
             err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from governance.cli.common import console, emit_json, err_console, handle_errors, load_settings
-from governance.errors import PolicyDenied, ReelGuardError, exit_code_for
+from governance.errors import ANY_ERROR, PolicyDenied, exit_code_for
 
 __all__ = ["register", "parse_size"]
 
@@ -163,7 +163,7 @@ def verify_cmd(
     for path in paths:
         try:
             report = verify(ctx, path)
-        except ReelGuardError as exc:
+        except ANY_ERROR as exc:
             code = exit_code_for(exc)
             worst = worst or code
             if len(paths) == 1 and not as_json:

@@ -28,10 +28,10 @@ class FlowContext:
     loads a diffusion model and ``reelguard policy check`` never opens a video codec.
     """
 
-    def __init__(self, settings: Settings | None = None, *, semantic_policy: bool = True) -> None:
+    def __init__(self, settings: Settings | None = None, *, semantic_policy: bool | None = None) -> None:
         self.settings = settings or get_settings()
         self.settings.ensure_dirs()
-        self._semantic_policy = semantic_policy
+        self._semantic_policy = self.settings.policy_semantic if semantic_policy is None else semantic_policy
         self._generators: dict[str, "VideoGenerator"] = {}
 
     @cached_property
