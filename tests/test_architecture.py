@@ -1,0 +1,100 @@
+"""Architecture rules that keep the data flow readable, checked on the source itself."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LEAF_PACKAGES = ("detectors", "policies", "generator")
+PUBLIC_MODULES = (
+    "governance",
+    "governance.errors",
+    "governance.flows",
+    "policies",
+    "generator",
+    "detectors.watermark",
+    "detectors.fingerprints",
+    "detectors.video_io",
+    "detectors.provenance",
+    "detectors.errors",
+)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", LEAF_PACKAGES)
+def test_leaf_packages_never_import_governance(package):
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in _imports(path)
+        if name == "governance" or name.startswith("governance.")
+    ]
+    assert offenders == []
+
+
+def test_only_flows_import_across_leaf_packages():
+    """Outside governance/flows (and the thin CLI/API/jobs over them) governance modules use at
+    most one leaf package each: orchestration stays in one layer."""
+    allowed_dirs = {"flows", "cli", "api", "jobs"}
+    offenders = []
+    for path in sorted((ROOT / "governance").rglob("*.py")):
+        parts = path.relative_to(ROOT / "governance").parts
+        if parts[0] in allowed_dirs or parts in {("__init__.py",), ("errors.py",)}:
+            continue
+        leaves = {name.split(".")[0] for name in _imports(path)} & set(LEAF_PACKAGES)
+        if len(leaves) > 1:
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(leaves)}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_exports_resolve(module_name):
+    module = importlib.import_module(module_name)
+    exported = getattr(module, "__all__", None)
+    assert exported, f"{module_name} has no __all__"
+    missing = [name for name in exported if not hasattr(module, name)]
+    assert missing == []
+    assert len(set(exported)) == len(exported)
+
+
+def test_no_assert_for_validation_in_library_code():
+    offenders = []
+    for package in (*LEAF_PACKAGES, "governance"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            offenders += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+    assert offenders == []
+
+
+def test_every_error_has_an_exit_code_and_one_root():
+    from detectors.errors import DetectorError
+    from generator.errors import GeneratorError
+    from governance.errors import ANY_ERROR, ReelGuardError
+    from policies.errors import PolicyError
+
+    for root in (DetectorError, GeneratorError, PolicyError):
+        assert issubclass(root, ReelGuardError)
+        assert root in ANY_ERROR
+    seen = {}
+    for root in ANY_ERROR:
+        stack = [root]
+        while stack:
+            cls = stack.pop()
+            stack.extend(cls.__subclasses__())
+            assert isinstance(cls.exit_code, int)
+            seen.setdefault(cls.exit_code, []).append(cls.__name__)
+    assert all(code not in (0, 2) for code in seen)
