@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"
 	$(BIN)/pip install -q -e ".[test,bench]"
+	# The independent second C2PA reader used by the tests (pure TypeScript, from npm).
+	npm install --prefix tests/c2pa_ts --no-audit --no-fund --silent
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -362,7 +362,7 @@ def generate(
                 actor=request.actor,
             )
             # Keep the manifest for recovery when a re-upload strips it.
-            ManifestStore(ctx.settings).save(content_id, signed.manifest_json)
+            ManifestStore(ctx.settings).save(content_id, signed.manifest_json, signed.manifest_bytes)
         os.replace(signed_tmp, output)
         timings["sign_record"] = time.perf_counter() - t0
     finally:

@@ -92,6 +92,9 @@ def decide_verdict(
         return "untrusted", reasons
 
     if state == "trusted":
+        if not provenance.ok:  # c2pa-rs leaves the top level trusted when an ingredient fails
+            codes = ", ".join(provenance.ingredient_codes) or "no codes"
+            return "tampered", [f"an ingredient of the manifest failed validation ({codes})"]
         reasons.append(f"C2PA manifest is valid and signed by a trusted signer ({provenance.signer})")
         if binding is None:
             reasons.append("manifest carries no soft binding; pixels not cross-checked")
