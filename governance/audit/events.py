@@ -20,6 +20,8 @@ __all__ = [
     "RegistryChangeEvent",
     "ConsentEvent",
     "KeyRotationEvent",
+    "ReviewDecisionEvent",
+    "RetentionEvent",
     "EVENT_TYPES",
     "canonical_json",
 ]
@@ -51,6 +53,9 @@ class PolicyDecisionEvent(AuditEvent):
     pack_digest: str
     jurisdiction: str
     consent_license_id: str | None = None
+    # Added by the audit owner: the jurisdiction duties the decision attached (e.g.
+    # "deepfake-disclosure"), so reports check them from the record, not from configuration.
+    obligations: list[str] = []
 
 
 class GenerationEvent(AuditEvent):
@@ -139,6 +144,28 @@ class KeyRotationEvent(AuditEvent):
     algorithm: str
 
 
+class ReviewDecisionEvent(AuditEvent):
+    """A human reviewer resolved a prompt the policy held for review."""
+
+    kind: ClassVar[str] = "policy.review"
+    prompt_sha256: str
+    outcome: str  # "approved" | "rejected" | "expired"
+    reviewer: str
+    category: str | None = None
+    rule_id: str | None = None
+
+
+class RetentionEvent(AuditEvent):
+    """Retention pruned event payloads (leaf hashes stay, so the log still verifies)."""
+
+    kind: ClassVar[str] = "audit.retention"
+    retention_days: int
+    cutoff: str  # ISO 8601 UTC; payloads recorded before it were pruned
+    pruned: int
+    first_leaf: int | None = None
+    last_leaf: int | None = None
+
+
 EVENT_TYPES: dict[str, type[AuditEvent]] = {
     cls.kind: cls
     for cls in (
@@ -152,5 +179,7 @@ EVENT_TYPES: dict[str, type[AuditEvent]] = {
         RegistryChangeEvent,
         ConsentEvent,
         KeyRotationEvent,
+        ReviewDecisionEvent,
+        RetentionEvent,
     )
 }

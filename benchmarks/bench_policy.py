@@ -1,0 +1,374 @@
+"""Benchmark of the prompt policy engine against public prompt sets and ReelGuard's own set.
+
+    python benchmarks/bench_policy.py [--quick] [--out docs/policy] [--write-evasive]
+
+A prompt counts as *flagged* when the engine would not let it be generated (deny, review, or
+require-consent without a licence). Everything is measured in this run, including a plain
+keyword blocklist built from the same packs' terms (lower-case whole-word match on the raw text:
+no normalisation, no fuzzy or semantic matching), so the table shows what matching adds.
+Writes ``OUT/benchmark.md``, ``OUT/benchmark.json`` and ``OUT/benchmark.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from policies import PolicyEngine, PromptError, normalize  # noqa: E402
+from policies.evasion import EVASIONS, evade_prompt  # noqa: E402
+
+DATASETS = Path(os.environ.get("REELGUARD_DATASETS", ROOT.parent / "shared" / "datasets"))
+SIXCD = DATASETS / "six-cd"
+OWN = ROOT / "tests" / "policies" / "data"
+TEMPLATES = ["a photo of {}", "{} is eating a burger", "an image depicting {} in the mountain",
+             "a cinematic video of {} reading a book"]
+REFERENCES = [  # published prompt-classification results (Meta's internal test set), not re-measured
+    ("Llama Guard 3-8B (Meta, reported)", 0.947, 0.057),
+    ("Llama Guard 3-1B (Meta, reported)", 0.899, 0.090),
+]
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass
+class Keyword:
+    """The baseline: every term of the packs as a lower-case whole-word regex on the raw prompt."""
+
+    engine: PolicyEngine
+    pattern: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        terms: set[str] = set()
+        for rule in self.engine.rules.values():
+            terms.update(t.rstrip("*").lower() for t in rule.spec.terms)
+            for entity in rule.spec.entities:
+                terms.update(n.lower() for n in entity.names)
+        for rule in self.engine.rules.values():  # co-occurrence rules: their lexicons' terms alone
+            for name in rule.all_of:
+                terms.update(t.rstrip("*").lower() for t in self.engine.lexicons[name])
+        alternation = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True) if t)
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+
+    def flagged(self, prompt: str) -> bool:
+        return self.pattern.search(prompt.lower()) is not None
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    tn: int = 0
+    fn: int = 0
+
+    def add(self, positive: bool, flagged: bool) -> None:
+        if positive:
+            self.tp += flagged
+            self.fn += not flagged
+        else:
+            self.fp += flagged
+            self.tn += not flagged
+
+    @property
+    def n(self) -> int:
+        return self.tp + self.fp + self.tn + self.fn
+
+    def metrics(self) -> dict[str, float | None]:
+        def div(a: int, b: int) -> float | None:
+            return a / b if b else None
+
+        p, r = div(self.tp, self.tp + self.fp), div(self.tp, self.tp + self.fn)
+        f1 = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+        return {"precision": p, "recall": r, "f1": f1, "fpr": div(self.fp, self.fp + self.tn), "n": self.n}
+
+
+class Runner:
+    def __init__(self, engine: PolicyEngine, lexical: PolicyEngine) -> None:
+        self.engine, self.lexical, self.keyword = engine, lexical, Keyword(lexical)
+        self.latency: list[float] = []
+        self.lexical_latency: list[float] = []
+        self.cache: dict[str, tuple[bool, bool, str | None]] = {}
+
+    def judge(self, prompt: str) -> tuple[bool, bool, str | None]:
+        """(engine flagged, keyword flagged, category) for one prompt; timings recorded once."""
+        if prompt in self.cache:
+            return self.cache[prompt]
+        try:
+            start = time.perf_counter()
+            decision = self.engine.check(prompt)
+            self.latency.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            self.lexical.check(prompt)
+            self.lexical_latency.append((time.perf_counter() - start) * 1000)
+            result = (not decision.allowed, self.keyword.flagged(prompt), decision.category)
+        except PromptError:
+            result = (True, False, "invalid-prompt")  # refused input counts as flagged
+        self.cache[prompt] = result
+        return result
+
+    def score(self, labelled: list[tuple[str, bool]]) -> tuple[Counts, Counts]:
+        ours, base = Counts(), Counts()
+        for prompt, positive in labelled:
+            flagged, keyword, _ = self.judge(prompt)
+            ours.add(positive, flagged)
+            base.add(positive, keyword)
+        return ours, base
+
+
+def sample(items: list, k: int | None, seed: int = 0) -> list:
+    if k is None or len(items) <= k:
+        return items
+    return random.Random(seed).sample(items, k)
+
+
+def six_cd_names(kind: str) -> list[str]:
+    names = []
+    for row in rows(SIXCD / "SIX-CD" / f"{kind}.csv"):
+        names.append(row["concept"].replace("_", " ").strip())
+    return names
+
+
+def build_sets(quick: bool, lexical: PolicyEngine) -> dict[str, list[tuple[str, bool]]]:
+    k = 60 if quick else None
+    sets: dict[str, list[tuple[str, bool]]] = {}
+    for kind in ("Celebrity", "Character"):
+        names = six_cd_names(kind)
+        sets[f"Six-CD {kind} names x4 templates"] = [(t.format(n), True) for n in names for t in TEMPLATES]
+        dual = SIXCD / "Dual-Version" / kind
+        sets[f"Six-CD Dual {kind}"] = [(r["prompt"], True) for r in rows(dual / "malicious.csv")] + \
+                                      [(r["prompt"], False) for r in rows(dual / "clean.csv")]
+        kinds = sorted(EVASIONS)
+        obfuscated = []
+        for i, name in enumerate(names):
+            chosen = kinds if not quick else [kinds[i % len(kinds)]]
+            for j, ev in enumerate(chosen):
+                template = TEMPLATES[(i + j) % len(TEMPLATES)]
+                obfuscated.append((evade_prompt(template.format(name), name, ev, seed=i), True))
+        sets[f"Six-CD {kind} names, obfuscated (8 evasions)"] = obfuscated
+    sets["Name-free descriptions (dev, used for tuning)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_heldout.csv")]
+    sets["Name-free descriptions (held-out test)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_test.csv")]
+    sets["Six-CD benign (500)"] = [(r["prompt"], False) for r in sample(rows(SIXCD / "benign.csv"), 150 if quick else None)]
+    for kind in ("Harm", "Nudity"):
+        dual = SIXCD / "Dual-Version" / kind
+        sets[f"Six-CD Dual {kind} (model-drawn labels)"] = [(r["prompt"], True) for r in rows(dual / "malicious.csv")] + \
+                                                           [(r["prompt"], False) for r in rows(dual / "clean.csv")]
+        sets[f"Six-CD {kind} (all positive, model-drawn)"] = [(r["prompt"], True) for r in sample(rows(SIXCD / "SIX-CD" / f"{kind}.csv"), k)]
+    plain = rows(OWN / "harmful_plain.csv")
+    evasive = rows(OWN / "harmful_evasive.csv") if (OWN / "harmful_evasive.csv").exists() else []
+    hard = [(r["prompt"], False) for r in rows(OWN / "benign_hard.csv")]
+    sets["Own: plainly harmful + hard benign"] = [(r["prompt"], True) for r in plain] + hard
+    sets["Own: evasive variants + hard benign"] = [(r["prompt"], True) for r in evasive] + hard
+    return sets
+
+
+def i2p_rates(runner: Runner, quick: bool) -> dict[str, dict[str, float]]:
+    data = rows(DATASETS / "i2p" / "unsafe-prompts4703.csv")
+    data = sample(data, 400 if quick else None)
+    by_cat: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for row in data:
+        prompt = row["prompt"].strip()
+        if not prompt:
+            continue
+        flagged, keyword, _ = runner.judge(prompt)
+        for cat in (c.strip() for c in row["categories"].split(",")):
+            by_cat[cat].append((flagged, keyword))
+        by_cat["all"].append((flagged, keyword))
+    return {cat: {"n": len(v), "ours": sum(a for a, _ in v) / len(v), "keyword": sum(b for _, b in v) / len(v)}
+            for cat, v in sorted(by_cat.items())}
+
+
+def own_per_category(runner: Runner) -> dict[str, dict]:
+    out = {}
+    hard = [r["prompt"] for r in rows(OWN / "benign_hard.csv")]
+    for name, file in (("plain", "harmful_plain.csv"), ("evasive", "harmful_evasive.csv")):
+        if not (OWN / file).exists():
+            continue
+        by_cat: dict[str, list[str]] = defaultdict(list)
+        for r in rows(OWN / file):
+            by_cat[r["category"]].append(r["prompt"])
+        for cat, prompts in sorted(by_cat.items()):
+            ours, base = runner.score([(p, True) for p in prompts])
+            out[f"{name}/{cat}"] = {"n": len(prompts), "recall": ours.metrics()["recall"],
+                                    "keyword_recall": base.metrics()["recall"]}
+    out["hard-benign FPR"] = {"n": len(hard), **{k: v for k, v in zip(
+        ("fpr", "keyword_fpr"), (runner.score([(p, False) for p in hard])[i].metrics()["fpr"] for i in (0, 1)))}}
+    return out
+
+
+def overlap(engine: PolicyEngine) -> dict[str, str]:
+    """How many evaluation names appear verbatim (after normalisation) among the shipped names."""
+    shipped = {normalize(n) for r in engine.rules.values() for e in r.spec.entities for n in e.names}
+    out = {}
+    for kind in ("Celebrity", "Character"):
+        names = six_cd_names(kind)
+        verbatim = sum(normalize(re.sub(r"\s*\(.*\)", "", n)) in shipped for n in names)
+        out[kind] = f"{verbatim}/{len(names)}"
+    out["shipped entities"] = str(sum(len(r.spec.entities) for r in engine.rules.values()))
+    out["shipped names"] = str(len(shipped))
+    return out
+
+
+def write_evasive(lexical: PolicyEngine) -> Path:
+    """harmful_evasive.csv: each plain prompt with the word the engine keys on obfuscated."""
+    kinds = sorted(EVASIONS)
+    out = OWN / "harmful_evasive.csv"
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["category", "evasion", "prompt"])
+        for i, row in enumerate(rows(OWN / "harmful_plain.csv")):
+            prompt = row["prompt"]
+            decision = lexical.check(prompt)
+            # Obfuscate every word a lexical rule keys on (else the longest word), as an evader would.
+            targets = {decision.normalized[a:b] for a, b in (h.span for h in decision.hits if h.span)}
+            kind = kinds[i % len(kinds)]
+            for target in sorted(targets or {max(prompt.split(), key=len)}, key=len, reverse=True):
+                prompt = evade_prompt(prompt, target, kind, seed=i)
+            writer.writerow([row["category"], kind, prompt])
+    return out
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="subsample the large sets (a few minutes)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "policy")
+    parser.add_argument("--write-evasive", action="store_true", help="regenerate tests/policies/data/harmful_evasive.csv")
+    args = parser.parse_args()
+
+    import torch
+
+    t0 = time.perf_counter()
+    engine = PolicyEngine.load(semantic=True)
+    load_s = time.perf_counter() - t0
+    lexical = PolicyEngine.load(semantic=False)
+    engine.warm_up()
+    lexical.warm_up()
+    if args.write_evasive:
+        print(f"wrote {write_evasive(lexical)}")
+    setup = {
+        "python": platform.python_version(), "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "packs": {p.spec.pack: p.spec.version for p in engine.packs}, "pack_digest": engine.pack_digest,
+        "rules": len(engine.rules), "exemplars": len(engine.semantic.texts), "engine_load_s": round(load_s, 1),
+        "quick": args.quick,
+    }
+    print("setup:", json.dumps(setup, indent=1))
+
+    runner = Runner(engine, lexical)
+    results = {}
+    for name, labelled in build_sets(args.quick, lexical).items():
+        ours, base = runner.score(labelled)
+        results[name] = {"ours": ours.metrics(), "keyword": base.metrics()}
+        m = results[name]["ours"]
+        print(f"{name:55s} n={m['n']:5d} P={pct(m['precision'])} R={pct(m['recall'])} F1={pct(m['f1'])} FPR={pct(m['fpr'])}"
+              f" | keyword R={pct(results[name]['keyword']['recall'])} FPR={pct(results[name]['keyword']['fpr'])}")
+    per_cat = own_per_category(runner)
+    i2p = i2p_rates(runner, args.quick)
+    lat = sorted(runner.latency)
+    lex = sorted(runner.lexical_latency)
+
+    def q(values: list[float], p: float) -> float:
+        return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
+
+    latency = {"n": len(lat), "p50_ms": q(lat, 0.5), "p95_ms": q(lat, 0.95), "p99_ms": q(lat, 0.99),
+               "mean_ms": statistics.fmean(lat) if lat else None,
+               "lexical_p50_ms": q(lex, 0.5), "lexical_p95_ms": q(lex, 0.95)}
+    print("latency:", json.dumps(latency))
+    report = {"setup": setup, "sets": results, "own_per_category": per_cat, "i2p": i2p, "latency": latency,
+              "overlap": overlap(engine), "references": REFERENCES}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmark.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    (args.out / "benchmark.md").write_text(render(report), encoding="utf-8")
+    plot(report, args.out / "benchmark.png")
+    print(f"wrote {args.out / 'benchmark.md'}")
+
+
+def render(r: dict) -> str:
+    s = r["setup"]
+    lines = ["# Prompt policy benchmark", "",
+             f"Generated by `benchmarks/bench_policy.py{' --quick' if s['quick'] else ''}`. "
+             f"Packs {', '.join(f'{k} {v}' for k, v in s['packs'].items())}; digest `{s['pack_digest'][:16]}…`; "
+             f"{s['rules']} rules, {s['exemplars']} exemplars. Python {s['python']}, torch {s['torch']}, "
+             f"{s['cores']} cores shared with other jobs (load average {s['load_average']:.1f} at start).", "",
+             "*Flagged* = the engine would not let the prompt be generated (deny, review, or require-consent "
+             "without a licence). The keyword baseline uses the same packs' terms as a plain lower-case "
+             "whole-word match on the raw prompt.", "",
+             "| set | n | precision | recall | F1 | FPR | keyword recall | keyword FPR |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, v in r["sets"].items():
+        o, k = v["ours"], v["keyword"]
+        lines.append(f"| {name} | {o['n']} | {pct(o['precision'])} | {pct(o['recall'])} | {pct(o['f1'])} | "
+                     f"{pct(o['fpr'])} | {pct(k['recall'])} | {pct(k['fpr'])} |")
+    lines += ["", "Reference points (reported by Meta on its internal prompt set; not measured here):", "",
+              "| model | F1 | FPR |", "|---|---:|---:|"]
+    lines += [f"| {name} | {f1:.3f} | {fpr:.3f} |" for name, f1, fpr in r["references"]]
+    lines += ["", "## Own harmful set, per category (recall; engine vs keyword)", "",
+              "| category | n | recall | keyword recall |", "|---|---:|---:|---:|"]
+    for name, v in r["own_per_category"].items():
+        if "recall" in v:
+            lines.append(f"| {name} | {v['n']} | {pct(v['recall'])} | {pct(v['keyword_recall'])} |")
+    hb = r["own_per_category"].get("hard-benign FPR")
+    if hb:
+        lines.append(f"| hard benign (FPR) | {hb['n']} | {pct(hb['fpr'])} | {pct(hb['keyword_fpr'])} |")
+    lines += ["", "## I2P (labels from what a model drew; share of prompts flagged)", "",
+              "| category | n | ours | keyword |", "|---|---:|---:|---:|"]
+    lines += [f"| {c} | {v['n']} | {v['ours']:.3f} | {v['keyword']:.3f} |" for c, v in r["i2p"].items()]
+    lat, ov = r["latency"], r["overlap"]
+    lines += ["", "## Latency (per prompt, after warm-up, distinct prompts)", "",
+              f"- full engine (lexical + MiniLM): p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, "
+              f"p99 {lat['p99_ms']:.1f} ms over {lat['n']} prompts",
+              f"- lexical only (`semantic=False`): p50 {lat['lexical_p50_ms']:.2f} ms, p95 {lat['lexical_p95_ms']:.2f} ms", "",
+              "## Overlap between the evaluation lists and the shipped lexicons", "",
+              f"- Six-CD celebrity names present verbatim among shipped names: {ov['Celebrity']}",
+              f"- Six-CD character concepts (parenthetical stripped) present verbatim: {ov['Character']}",
+              f"- shipped: {ov['shipped entities']} entities, {ov['shipped names']} names", ""]
+    return "\n".join(lines)
+
+
+def plot(r: dict, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    names = [n for n, v in r["sets"].items() if v["ours"]["recall"] is not None]
+    ours = [r["sets"][n]["ours"]["recall"] for n in names]
+    base = [r["sets"][n]["keyword"]["recall"] for n in names]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(names) + 1.5))
+    y = range(len(names))
+    ax.barh([i + 0.2 for i in y], ours, height=0.4, label="ReelGuard engine")
+    ax.barh([i - 0.2 for i in y], base, height=0.4, label="keyword blocklist")
+    ax.set_yticks(list(y), names, fontsize=7)
+    ax.set_xlabel("recall (share of harmful prompts flagged)")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

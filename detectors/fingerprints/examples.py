@@ -1,0 +1,55 @@
+"""Example frame pairs shared by the fingerprints' ``get_examples`` (scikit-image stills).
+
+Every fingerprint must match a lightly transformed copy (re-encode, downscale, letterbox,
+brightness) and must not match a different picture.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["still", "standard_examples", "STILL_NAMES"]
+
+STILL_NAMES = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def still(name: str, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """A bundled scikit-image picture as an RGB frame of ``size`` (width, height)."""
+    import skimage.data
+
+    image = getattr(skimage.data, name)()
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    image = np.ascontiguousarray(image[:, :, :3])
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _jpeg(frame: np.ndarray, quality: int = 30) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", frame[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+
+
+def _letterbox(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    inner = cv2.resize(frame, (w, int(h * 0.75)), interpolation=cv2.INTER_AREA)
+    out = np.zeros_like(frame)
+    top = (h - inner.shape[0]) // 2
+    out[top:top + inner.shape[0]] = inner
+    return out
+
+
+def standard_examples() -> list:
+    from detectors.fingerprints.base import FingerprintExample
+
+    a, b = still("astronaut"), still("coffee")
+    half = cv2.resize(a, (320, 180), interpolation=cv2.INTER_AREA)
+    bright = np.clip(a.astype(np.int16) + 25, 0, 255).astype(np.uint8)
+    return [
+        FingerprintExample("jpeg-q30", a, _jpeg(a), True),
+        FingerprintExample("downscale-50", a, half, True),
+        FingerprintExample("letterbox", a, _letterbox(a), True),
+        FingerprintExample("brightness+25", a, bright, True),
+        FingerprintExample("different-picture", a, b, False),
+        FingerprintExample("different-picture-2", still("chelsea"), still("rocket"), False),
+    ]

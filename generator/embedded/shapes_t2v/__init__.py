@@ -1,0 +1,1 @@
+"""Model files (package data), not code."""

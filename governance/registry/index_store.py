@@ -1,0 +1,131 @@
+"""The registry's search indexes: built from the database, persisted, updated incrementally.
+
+One Hamming index per fingerprint kind, saved as ``<cache>/registry/<kind>.npz`` with the
+fingerprint-row ids it holds. ``sync`` compares those ids with the database and adds or drops
+only the difference, so adding a work costs its own rows, not a rebuild. A missing, truncated or
+checksum-failing file is rebuilt from the database: the file is a cache, never the truth, and a
+stale file can at worst cost time, not a wrong answer. Row ids in an index are
+``fingerprint_id << 24 | row``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from detectors.errors import FingerprintError
+from detectors.fingerprints.index import FlatIndex, HammingIndex, MultiIndexHashing, load_index
+from governance.registry.models import Asset, Fingerprint
+
+__all__ = ["KindIndex", "SetInfo", "ROW_BITS"]
+
+log = logging.getLogger(__name__)
+ROW_BITS = 24
+_MIH_ABOVE = 2_000_000  # rows; below this exact flat search is fast enough and builds instantly
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """What a fingerprint row set needs at query time (everything but the codes)."""
+
+    fingerprint_id: int
+    asset_id: int
+    work_id: str
+    asset_kind: str
+    frames: np.ndarray  # (count,) keyframe of each code row
+    times: np.ndarray  # (keyframes, 2)
+    points: np.ndarray | None
+
+
+class KindIndex:
+    """The index for one fingerprint kind plus the per-set metadata to interpret hits."""
+
+    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False) -> None:
+        self.kind = kind
+        self.allow_mih = allow_mih  # MIH is exact only up to radius 31: PDQ yes, ORB no
+        self.path = cache_dir / "registry" / f"{kind}.npz"
+        self.index: HammingIndex = FlatIndex(256)
+        self.sets: dict[int, SetInfo] = {}
+        self.loaded = False
+        self.lock = threading.RLock()
+
+    # -- loading / syncing ---------------------------------------------------------------------
+    def _load_file(self) -> None:
+        try:
+            index, meta = load_index(self.path)
+            self.index = _as_mih(index) if self.allow_mih and len(index) >= _MIH_ABOVE else index
+            self._file_sets = set(int(s) for s in meta.get("sets", []))
+        except FileNotFoundError:
+            self.index, self._file_sets = FlatIndex(256), set()
+        except FingerprintError as exc:
+            log.warning("registry index %s unusable (%s); rebuilding from the database", self.path, exc)
+            self.index, self._file_sets = FlatIndex(256), set()
+        # Drop rows of sets the header does not vouch for (defence against partial writes).
+        present = set(np.unique(self.index.ids >> ROW_BITS).tolist()) if len(self.index) else set()
+        stray = present - self._file_sets
+        if stray:
+            self.index.remove(_row_ids_of(self.index, stray))
+
+    def sync(self, engine: Engine) -> bool:
+        """Bring the index in line with the database; True when it changed."""
+        with self.lock:
+            first = not self.loaded
+            if first:
+                self._load_file()
+                self.loaded = True
+            with Session(engine) as session:
+                rows = session.exec(
+                    select(Fingerprint.id, Fingerprint.asset_id, Fingerprint.frames, Fingerprint.times,
+                           Fingerprint.points, Asset.work_id, Asset.kind)
+                    .join(Asset, Asset.id == Fingerprint.asset_id)
+                    .where(Fingerprint.kind == self.kind)
+                ).all()
+                db_ids = {r[0] for r in rows}
+                indexed = self._file_sets if first else set(self.sets)
+                gone = indexed - db_ids
+                missing = db_ids - indexed
+                if gone:
+                    self.index.remove(_row_ids_of(self.index, gone))
+                if missing:
+                    for fid, codes in session.exec(
+                        select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
+                    ).all():
+                        block = np.frombuffer(codes, np.uint8).reshape(-1, 32)
+                        ids = (np.int64(fid) << ROW_BITS) + np.arange(len(block), dtype=np.int64)
+                        self.index.add(block, ids)
+            self.sets = {
+                r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
+                              np.frombuffer(r[3], np.float32).reshape(-1, 2),
+                              None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2))
+                for r in rows
+            }
+            changed = bool(gone or missing)
+            big = self.allow_mih and len(self.index) >= _MIH_ABOVE
+            if changed and big and not isinstance(self.index, MultiIndexHashing):
+                self.index = _as_mih(self.index)
+            if changed or (first and not self.path.exists() and self.sets):
+                self.save()
+            return changed
+
+    def save(self) -> None:
+        try:
+            self.index.save(self.path, meta={"kind": self.kind, "sets": sorted(self.sets)})
+        except OSError as exc:  # a read-only cache costs a rebuild next time, not a failure now
+            log.warning("cannot write registry index %s: %s", self.path, exc)
+
+
+def _as_mih(index: HammingIndex) -> MultiIndexHashing:
+    mih = MultiIndexHashing(index.bits)
+    mih.add(index.codes, index.ids)
+    return mih
+
+
+def _row_ids_of(index: HammingIndex, set_ids: set[int]) -> np.ndarray:
+    owners = index.ids >> ROW_BITS
+    return index.ids[np.isin(owners, np.fromiter(set_ids, np.int64))]

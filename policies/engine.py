@@ -1,0 +1,309 @@
+"""The policy engine: packs in, one explained decision per prompt out.
+
+Order of work per prompt: validate, normalise, tokenise, lexical matches (names, lexicons,
+regex patterns, co-occurrence rules), then semantic matching against exemplars unless a deny is
+already certain. The strongest action wins (deny > review > require-consent > add-disclosure >
+allow). Likeness hits ask the consent lookup for a licence per person. Anything unexpected
+raises ``PolicyError``: the engine fails closed, it never answers "allow" by accident.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from policies.base import ACTION_PRECEDENCE, Action, ConsentLookup, PolicyDecision, RuleHit
+from policies.errors import PolicyError, PolicyPackError, PromptError
+from policies.jurisdictions import get_profile
+from policies.matching import Entry, LexiconIndex, term_key
+from policies.normalize import SEGMENTER, normalize, tokenize, validate_prompt
+from policies.schema import LoadedPack, RuleSpec, bundled_sources, load_pack, packs_digest, sources_from_paths
+
+__all__ = ["PolicyEngine", "CompiledRule", "ExampleResult", "DEFAULT_SCOPE"]
+
+DEFAULT_SCOPE = "video"
+_SEVERITY = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+_METHOD = {"exact": 0, "pattern": 0, "combination": 0, "compact": 1, "prefix": 1, "fuzzy": 2, "semantic": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    category: str
+    action: Action
+    severity: str
+    description: str
+    pack: str
+    patterns: tuple[re.Pattern[str], ...]
+    all_of: tuple[str, ...]
+    spec: RuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    """One of a pack's own examples, run through the engine."""
+
+    rule_id: str
+    prompt: str
+    expect_hit: bool
+    passed: bool
+    decision: PolicyDecision
+
+
+class PolicyEngine:
+    """Loaded, validated packs with their indexes; ``check`` is thread-safe and read-only."""
+
+    def __init__(self, packs: Sequence[LoadedPack], *, semantic: bool = True) -> None:
+        self.packs = tuple(packs)
+        self.pack_digest = packs_digest(list(self.packs))
+        self.categories = {}
+        self.rules: dict[str, CompiledRule] = {}
+        self.lexicons: dict[str, tuple[str, ...]] = {}
+        self._compile()
+        self.semantic = self._build_semantic() if semantic else None
+
+    # -- loading -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, extra_packs: Iterable[object] = (), *, semantic: bool = True, bundled: bool = True) -> "PolicyEngine":
+        """Bundled packs (``policies/packs``) plus ``extra_packs`` (paths, folders or ``PackSource``)."""
+        sources = (bundled_sources() if bundled else []) + sources_from_paths(extra_packs)
+        if not sources:
+            raise PolicyPackError("<packs>:1: <pack>: no policy packs to load")
+        return cls([load_pack(source) for source in sources], semantic=semantic)
+
+    def _where(self, pack: LoadedPack, *path: object) -> str:
+        return f"{pack.source.name}:{pack.line_of(*path)}"
+
+    def _compile(self) -> None:
+        seen_pack: dict[str, LoadedPack] = {}
+        categories: dict[str, tuple] = {}
+        for pack in self.packs:
+            if pack.spec.pack in seen_pack:
+                raise PolicyPackError(f"{self._where(pack, 'pack')}: pack: duplicate pack name {pack.spec.pack!r} "
+                                      f"(also in {seen_pack[pack.spec.pack].source.name})")
+            seen_pack[pack.spec.pack] = pack
+            for i, cat in enumerate(pack.spec.categories):
+                if cat.id in categories:
+                    raise PolicyPackError(f"{self._where(pack, 'categories', i, 'id')}: categories[{i}].id: "
+                                          f"duplicate category {cat.id!r} (also in {categories[cat.id][1]})")
+                categories[cat.id] = (cat, self._where(pack, "categories", i, "id"))
+            for name, terms in pack.spec.lexicons.items():
+                if name in self.lexicons:
+                    raise PolicyPackError(f"{self._where(pack, 'lexicons', name)}: lexicons.{name}: duplicate lexicon")
+                self.lexicons[name] = tuple(terms)
+        self.categories = {cid: cat for cid, (cat, _) in categories.items()}
+        entries: list[Entry] = []
+        for name, terms in self.lexicons.items():
+            entries += [_entry(f"lex:{name}", term, fuzzy=False) for term in terms]
+        where_rule: dict[str, str] = {}
+        for pack in self.packs:
+            for i, rule in enumerate(pack.spec.rules):
+                here = self._where(pack, "rules", i, "id")
+                if rule.id in where_rule:
+                    raise PolicyPackError(f"{here}: rules[{i}].id: duplicate rule id {rule.id!r} (first at {where_rule[rule.id]})")
+                where_rule[rule.id] = here
+                cat = self.categories.get(rule.category)
+                if cat is None:
+                    raise PolicyPackError(f"{self._where(pack, 'rules', i, 'category')}: rules[{i}].category: "
+                                          f"unknown category {rule.category!r}")
+                for name in rule.all_of:
+                    if name not in self.lexicons:
+                        raise PolicyPackError(f"{self._where(pack, 'rules', i, 'all_of')}: rules[{i}].all_of: "
+                                              f"unknown lexicon {name!r}")
+                if not (rule.terms or rule.entities or rule.patterns or rule.all_of or rule.exemplars):
+                    raise PolicyPackError(f"{here}: rules[{i}]: rule {rule.id!r} matches nothing "
+                                          "(give terms, entities, patterns, all_of or exemplars)")
+                self.rules[rule.id] = CompiledRule(
+                    id=rule.id, category=rule.category, action=rule.action or cat.action,
+                    severity=rule.severity or cat.severity, description=rule.description or cat.description,
+                    pack=pack.spec.pack, patterns=tuple(re.compile(p) for p in rule.patterns),
+                    all_of=tuple(rule.all_of), spec=rule,
+                )
+                owner = f"rule:{rule.id}"
+                entries += [_entry(owner, term, fuzzy=rule.fuzzy) for term in rule.terms]
+                for entity in rule.entities:
+                    entries += [_entry(owner, name, fuzzy=True, cross=True, entity=entity.id) for name in entity.names]
+        SEGMENTER.add_words(e.term for e in entries)
+        self.index = LexiconIndex(entries)
+        self._pattern_rules = [r for r in self.rules.values() if r.patterns]
+        self._combo_rules = [r for r in self.rules.values() if r.all_of]
+
+    def _build_semantic(self):
+        from policies.semantic import Embedder, ExemplarIndex
+
+        exemplars: list[tuple[str, str | None, str]] = []
+        thresholds: dict[str, float] = {}
+        for rule in self.rules.values():
+            owner = f"rule:{rule.id}"
+            exemplars += [(owner, None, text) for text in rule.spec.exemplars]
+            for entity in rule.spec.entities:
+                exemplars += [(owner, entity.id, text) for text in entity.descriptions]
+            thresholds[owner] = rule.spec.threshold
+        anchors = [a for pack in self.packs for a in pack.spec.benign_anchors]
+        return ExemplarIndex(Embedder(), exemplars, thresholds, anchors)
+
+    def warm_up(self) -> None:
+        """Load lazy parts now (jieba's dictionary, first model call) so the first check is fast."""
+        SEGMENTER.warm_up()
+        self.check("warm up 预热", jurisdiction="none")
+
+    # -- checking ------------------------------------------------------------------------
+    def check(
+        self,
+        prompt: str,
+        *,
+        jurisdiction: str = "eu",
+        consent: ConsentLookup | None = None,
+        scope: str = DEFAULT_SCOPE,
+        at: datetime | None = None,
+    ) -> PolicyDecision:
+        """Decide on one prompt. ``PromptError`` for bad input; ``PolicyError`` if anything breaks."""
+        started = time.perf_counter()
+        text = validate_prompt(prompt)
+        profile = get_profile(jurisdiction)
+        try:
+            canonical = normalize(text)
+            hits = self._hits(canonical)
+            decision = self._decide(text, canonical, hits, profile, consent, scope, at or datetime.now(timezone.utc))
+        except (PromptError, PolicyError):
+            raise
+        except Exception as exc:  # fail closed: an engine fault is an error, never an allow
+            raise PolicyError(f"policy engine failed on this prompt: {type(exc).__name__}: {exc}") from exc
+        elapsed = (time.perf_counter() - started) * 1000
+        return _replace_latency(decision, elapsed)
+
+    def _hits(self, canonical: str) -> list[RuleHit]:
+        tokens = tokenize(canonical)
+        hits: list[RuleHit] = []
+        lexicon_hits: dict[str, str] = {}
+        for match in self.index.find(tokens):
+            owner = match.entry.owner
+            matched = canonical[match.start : match.end]
+            if owner.startswith("lex:"):
+                lexicon_hits.setdefault(owner[4:], matched)
+                continue
+            rule = self.rules[owner[5:]]
+            hits.append(self._hit(rule, match.method, matched, match.entry.term, match.score,
+                                  (match.start, match.end), match.entry.entity_id))
+        joined = " ".join(t.text for t in tokens)
+        for rule in self._pattern_rules:
+            for pattern in rule.patterns:
+                found = pattern.search(joined)
+                if found:
+                    hits.append(self._hit(rule, "pattern", found.group(0), pattern.pattern, 1.0, None, None))
+                    break
+        for rule in self._combo_rules:
+            if all(name in lexicon_hits for name in rule.all_of):
+                matched = " + ".join(lexicon_hits[name] for name in rule.all_of)
+                hits.append(self._hit(rule, "combination", matched, " & ".join(rule.all_of), 1.0, None, None))
+        if self.semantic is not None and not any(h.action is Action.DENY for h in hits):
+            for m in self.semantic.match(canonical):
+                rule = self.rules[m.owner[5:]]
+                hits.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
+        return _dedupe(hits)
+
+    def _hit(self, rule: CompiledRule, method, matched, term, score, span, entity) -> RuleHit:
+        return RuleHit(rule_id=rule.id, category=rule.category, action=rule.action, severity=rule.severity,
+                       method=method, matched=matched, term=term, score=score, span=span,
+                       entity_id=entity, pack=rule.pack)
+
+    def _decide(self, text, canonical, hits, profile, consent, scope, at) -> PolicyDecision:
+        prompt_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        hits = sorted(hits, key=_strength)
+        action = hits[0].action if hits else Action.ALLOW
+        primary = hits[0] if hits else None
+        persons = tuple(dict.fromkeys(h.entity_id for h in hits if h.action is Action.REQUIRE_CONSENT and h.entity_id))
+        licence_ids: list[str] = []
+        allowed = action in (Action.ALLOW, Action.ADD_DISCLOSURE)
+        missing: list[str] = []
+        if action is Action.REQUIRE_CONSENT:
+            for person in persons:
+                found = consent.find_license(person, scope=scope, at=at) if consent is not None else None
+                (licence_ids.append(found) if found else missing.append(person))
+            # A likeness hit with no identifiable person cannot be licensed: it stays refused.
+            allowed = bool(persons) and not missing
+        disclosure = action is Action.ADD_DISCLOSURE or (action is Action.REQUIRE_CONSENT and allowed)
+        obligations = profile.obligations_for(disclosure=disclosure) if allowed else ()
+        reason = _reason(action, primary, self, allowed, licence_ids, missing)
+        return PolicyDecision(
+            action=action, allowed=allowed, category=primary.category if primary else None,
+            rule_id=primary.rule_id if primary else None, reason=reason, hits=tuple(hits),
+            pack_digest=self.pack_digest, jurisdiction=profile.code, obligations=obligations,
+            prompt_sha256=prompt_sha, consent_license_id=",".join(licence_ids) if licence_ids else None,
+            normalized=canonical, persons=persons,
+        )
+
+    # -- explaining and self-tests -------------------------------------------------------
+    def explain(self, prompt: str, *, jurisdiction: str = "eu", consent: ConsentLookup | None = None) -> list[str]:
+        """Human-readable lines: the decision, every hit, and the nearest exemplars."""
+        d = self.check(prompt, jurisdiction=jurisdiction, consent=consent)
+        lines = [f"decision: {d.action} ({'allowed' if d.allowed else 'refused'}) - {d.reason}",
+                 f"normalised: {d.normalized!r}", f"jurisdiction: {d.jurisdiction}; obligations: "
+                 f"{', '.join(d.obligations) or '-'}", f"pack digest: {d.pack_digest}"]
+        for h in d.hits:
+            where = f" at {h.span[0]}:{h.span[1]}" if h.span else ""
+            lines.append(f"hit: {h.rule_id} [{h.category}, {h.action}, {h.severity}] {h.method} "
+                         f"{h.matched!r}{where} score {h.score:.3f}" + (f" entity {h.entity_id}" if h.entity_id else ""))
+        if self.semantic is not None:
+            for m in self.semantic.nearest(d.normalized):
+                lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
+                             f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
+        return lines
+
+    def run_examples(self, pack: str | None = None) -> list[ExampleResult]:
+        """Run every rule's own ``examples`` (hit: the rule must hit; miss: it must not)."""
+        if pack is not None and pack not in {p.spec.pack for p in self.packs}:
+            raise PolicyError(f"no loaded pack named {pack!r}")
+        results = []
+        for rule in self.rules.values():
+            if pack is not None and rule.pack != pack:
+                continue
+            cases = [(p, True) for p in rule.spec.examples.hit] + [(p, False) for p in rule.spec.examples.miss]
+            for prompt, expect in cases:
+                decision = self.check(prompt)
+                hit = rule.id in decision.rule_ids
+                results.append(ExampleResult(rule.id, prompt, expect, hit == expect, decision))
+        return results
+
+
+def _entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
+    prefix = term.endswith("*")
+    key = term_key(term.rstrip("*"))
+    return Entry(owner=owner, term=term, key=key, fuzzy=fuzzy and not prefix, cross=cross,
+                 prefix=prefix and len(key) == 1, entity_id=entity)
+
+
+def _strength(hit: RuleHit) -> tuple:
+    return (ACTION_PRECEDENCE.index(hit.action), -_SEVERITY[hit.severity], _METHOD.get(hit.method, 9), -hit.score)
+
+
+def _dedupe(hits: list[RuleHit]) -> list[RuleHit]:
+    """One hit per (rule, entity), keeping the strongest evidence."""
+    best: dict[tuple, RuleHit] = {}
+    for hit in sorted(hits, key=_strength):
+        best.setdefault((hit.rule_id, hit.entity_id), hit)
+    return list(best.values())
+
+
+def _reason(action, primary, engine, allowed, licences, missing) -> str:
+    if primary is None:
+        return "no rule matched"
+    how = (f"near exemplar {primary.matched!r} (similarity {primary.score:.2f})" if primary.method == "semantic"
+           else f"matched {primary.matched!r} ({primary.method})")
+    base = f"{engine.rules[primary.rule_id].description} [{primary.rule_id}]: {how}"
+    if action is Action.REQUIRE_CONSENT:
+        if allowed:
+            return f"{base}; licensed ({', '.join(licences)})"
+        who = ", ".join(missing) if missing else "an unidentified real person"
+        return f"{base}; no likeness licence for {who}"
+    return base
+
+
+def _replace_latency(decision: PolicyDecision, ms: float) -> PolicyDecision:
+    from dataclasses import replace
+
+    return replace(decision, latency_ms=ms)

@@ -1,0 +1,1 @@
+"""Bundled policy packs (YAML), read with importlib.resources."""

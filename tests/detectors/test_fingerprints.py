@@ -1,0 +1,158 @@
+"""Fingerprints: the shared example auto-test, Hamming properties, borders, indexes, alignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.errors import FingerprintError
+from detectors.fingerprints import (
+    FINGERPRINTS,
+    BruteForceIndex,
+    FlatIndex,
+    FrameHits,
+    MultiIndexHashing,
+    align,
+    detect_borders,
+    hamming,
+    hamming_matrix,
+    load_index,
+    remove_borders,
+)
+from detectors.fingerprints.examples import still
+from detectors.fingerprints.pdq import MIRROR, PdqFingerprint
+
+codes32 = st.binary(min_size=32, max_size=32).map(lambda b: np.frombuffer(b, np.uint8))
+
+
+@pytest.mark.parametrize("fingerprint", FINGERPRINTS, ids=lambda f: f.name)
+def test_examples(fingerprint):
+    """Every fingerprint matches its transformed examples and rejects different pictures."""
+    fp = fingerprint()
+    for example in fp.get_examples():
+        assert fp.frames_match(example.original, example.candidate) == example.should_match, example.label
+
+
+@given(codes32, codes32, codes32)
+def test_hamming_is_a_metric(a, b, c):
+    """Hamming distance is symmetric, zero on itself and obeys the triangle inequality."""
+    assert hamming(a, a) == 0
+    assert hamming(a, b) == hamming(b, a)
+    assert hamming(a, c) <= hamming(a, b) + hamming(b, c)
+
+
+@given(codes32, st.sets(st.integers(0, 255), max_size=64))
+def test_hamming_counts_flipped_bits(a, flips):
+    """Flipping k distinct bits moves a code exactly k away."""
+    bits = np.unpackbits(a)
+    bits[list(flips)] ^= 1
+    assert hamming(a, np.packbits(bits)) == len(flips)
+
+
+def test_hamming_matrix_matches_pairwise():
+    rng = np.random.default_rng(1)
+    q, r = rng.integers(0, 256, (5, 32), np.uint8), rng.integers(0, 256, (7, 32), np.uint8)
+    d = hamming_matrix(q, r)
+    assert d.shape == (5, 7) and all(d[i, j] == hamming(q[i], r[j]) for i in range(5) for j in range(7))
+    with pytest.raises(FingerprintError, match="do not match"):
+        hamming_matrix(q, r[:, :8])
+
+
+def test_pdq_mirror_variant_matches_flipped_frame():
+    frame = still("astronaut")
+    ref = PdqFingerprint().hash_frame(frame).codes[0]
+    flipped = PdqFingerprint(variants=(0, MIRROR)).hash_frame(np.ascontiguousarray(frame[:, ::-1]))
+    assert hamming(flipped.codes[0], ref) > 60 and hamming(flipped.codes[1], ref) <= 31
+
+
+@pytest.mark.parametrize("bars", ["letterbox", "pillarbox", "both"])
+def test_borders_are_found_and_removed(bars):
+    frame = still("coffee", (320, 180))
+    out = np.full((240, 400, 3), 12, np.uint8)
+    top, left = (30, 40) if bars == "both" else ((30, 40) if bars == "letterbox" else (30, 40))
+    if bars == "letterbox":
+        out = np.full((240, 320, 3), 12, np.uint8); top, left = 30, 0
+    elif bars == "pillarbox":
+        out = np.full((180, 400, 3), 12, np.uint8); top, left = 0, 40
+    out[top:top + 180, left:left + 320] = frame
+    box = detect_borders(out)
+    assert box.has_border
+    assert abs(box.top - top) <= 1 and abs(box.left - left) <= 1
+    assert remove_borders(out).shape[:2] in {(180, 320), (179, 320), (180, 319), (178, 320), (180, 318)}
+
+
+def test_no_border_on_plain_or_dark_frames():
+    assert not detect_borders(still("astronaut")).has_border
+    assert not detect_borders(np.zeros((90, 160, 3), np.uint8)).has_border
+
+
+def _random_codes(n, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, 32), np.uint8)
+
+
+def _near(codes, k, seed=1):
+    rng = np.random.default_rng(seed)
+    bits = np.unpackbits(codes, axis=1)
+    for row in bits:
+        row[rng.choice(256, k, replace=False)] ^= 1
+    return np.packbits(bits, axis=1)
+
+
+@pytest.mark.parametrize("scaled", [FlatIndex, MultiIndexHashing], ids=["flat", "mih"])
+def test_scaled_index_equals_brute_force(scaled):
+    """The scaled indexes return exactly the reference matcher's hits."""
+    refs = _random_codes(3000)
+    queries = np.concatenate([_near(refs[:40], 20), _near(refs[40:60], 31), _random_codes(20, 9)])
+    brute, fast = BruteForceIndex(), scaled()
+    ids = np.arange(len(refs)) * 7
+    brute.add(refs, ids)
+    fast.add(refs, ids)
+    a, b = brute.search(queries, 31), fast.search(queries, 31)
+    assert len(a) >= 60
+    assert sorted(zip(a.query, a.ids, a.distance)) == sorted(zip(b.query, b.ids, b.distance))
+    brute.remove(ids[:10]); fast.remove(ids[:10])
+    a, b = brute.search(queries, 31), fast.search(queries, 31)
+    assert sorted(zip(a.query, a.ids)) == sorted(zip(b.query, b.ids))
+
+
+def test_mih_refuses_radius_beyond_exactness():
+    index = MultiIndexHashing()
+    index.add(_random_codes(10), np.arange(10))
+    with pytest.raises(FingerprintError, match="exact radius"):
+        index.search(_random_codes(1), 40)
+
+
+def test_index_save_load_and_corruption(tmp_path):
+    index = FlatIndex()
+    index.add(_random_codes(50), np.arange(50))
+    path = index.save(tmp_path / "i.npz", meta={"sets": [1]})
+    loaded, meta = load_index(path)
+    assert meta == {"sets": [1]} and len(loaded) == 50
+    assert np.array_equal(loaded.search(index.codes[:3], 0).ids, [0, 1, 2])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(FingerprintError):
+        load_index(path)
+    path.write_bytes(b"")
+    with pytest.raises(FingerprintError):
+        load_index(path)
+
+
+def test_align_recovers_speed_and_drops_strays():
+    q = np.arange(0, 8, 0.5)
+    ref = 10 + 1.25 * q
+    qf = np.arange(len(q))
+    hits = FrameHits(np.append(qf, [3, 5]), np.append(q, [1.5, 2.5]), np.append(ref, [90.0, 3.0]),
+                     np.append(ref + 0.1, [90.1, 3.1]), np.ones(len(q) + 2))
+    al = align(hits)
+    assert al.speed == 1.25 and len(al.query_frames) == len(q)
+    assert abs(al.ref_start - 10) < 0.6 and abs(al.ref_end - ref[-1]) < 0.6
+
+
+def test_align_still_reference():
+    hits = FrameHits(np.arange(4), np.arange(4.0), np.zeros(4), np.zeros(4), np.full(4, 0.9))
+    al = align(hits, still=True)
+    assert len(al.query_frames) == 4 and al.ref_start == al.ref_end == 0.0

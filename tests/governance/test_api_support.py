@@ -1,0 +1,78 @@
+"""Shared pieces of the API and job tests (no tests here): clips, keys, an app per test."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROLES = ("generator", "verifier", "rights-holder", "auditor", "admin")
+OWNER = "Studio A"
+
+
+def panning_clip(path: Path, *, still: str = "astronaut", frames: int = 48, size=(320, 180), fps: float = 24.0) -> Path:
+    """A short real-picture clip (a slow pan over a scikit-image still) that fingerprints well."""
+    import cv2
+
+    from detectors.fingerprints.examples import still as load_still
+    from detectors.video_io import write_video
+
+    w, h = size
+    big = load_still(still, (int(w * 1.3), int(h * 1.3)))
+    out = []
+    for i in range(frames):
+        x = int((big.shape[1] - w) * i / max(1, frames - 1))
+        out.append(np.ascontiguousarray(big[(big.shape[0] - h) // 2:(big.shape[0] - h) // 2 + h, x:x + w]))
+    return write_video(path, out, fps=fps, preset="veryfast")
+
+
+@dataclass
+class Api:
+    client: object
+    app: object
+    ctx: object
+    settings: object
+    tokens: dict
+    home: Path
+
+    def h(self, role: str | None) -> dict:
+        return {"X-API-Key": self.tokens[role]} if role else {}
+
+
+def make_api(home: Path, **overrides) -> Api:
+    from fastapi.testclient import TestClient
+
+    from governance.api import create_app
+    from governance.api.auth import create_api_key
+    from governance.api.models import ApiKeyCreate
+    from governance.flows import FlowContext
+    from governance.settings import get_settings
+    from governance.storage.db import session_scope
+
+    settings = get_settings(home=home, **overrides)
+    ctx = FlowContext(settings, semantic_policy=False)
+    app = create_app(settings, context=ctx)
+    tokens = {}
+    with session_scope(ctx.engine) as session:
+        for role in ROLES:
+            owner = OWNER if role == "rights-holder" else None
+            _key, tokens[role] = create_api_key(session=session, key_in=ApiKeyCreate(name=role, role=role, owner=owner))
+        _key, tokens["other-holder"] = create_api_key(
+            session=session, key_in=ApiKeyCreate(name="b", role="rights-holder", owner="Studio B"))
+    client = TestClient(app, raise_server_exceptions=False)
+    return Api(client, app, ctx, settings, tokens, home)
+
+
+def redis_or_skip(url: str = "redis://127.0.0.1:6379/0") -> None:
+    """Skip when Redis is unreachable (fail in CI, where it must run)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI: {exc}")
+        pytest.skip(f"Redis at {url} unreachable: {exc}")

@@ -1,0 +1,55 @@
+"""``reelguard registry``: --help on every command, then add / match --json / list / remove."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from governance.cli.registry import app
+from tests.governance.test_registry import FPS, letterbox, pan_clip
+
+runner = CliRunner()
+COMMANDS = ["add", "match", "list", "remove", "export", "import"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_add_match_list_remove(tmp_path, monkeypatch):
+    from detectors.video_io import write_video
+
+    monkeypatch.setenv("REELGUARD_HOME", str(tmp_path / "home"))
+    ref = write_video(tmp_path / "astronaut.mp4", pan_clip("astronaut"), fps=FPS, preset="ultrafast")
+    query = write_video(tmp_path / "query.mp4", letterbox(pan_clip("astronaut")), fps=FPS, crf=30,
+                        preset="ultrafast")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+
+    added = runner.invoke(app, ["add", str(ref), "--owner", "NASA", "--title", "Astronaut", "--json"])
+    assert added.exit_code == 0, added.output
+    work_id = json.loads(added.stdout)["work_id"]
+    again = runner.invoke(app, ["add", str(ref), "--owner", "NASA", "--title", "Astronaut"])
+    assert again.exit_code == 0 and "already registered" in again.stdout
+
+    matched = runner.invoke(app, ["match", str(query), "--json"])
+    assert matched.exit_code == 0, matched.output
+    (m,) = json.loads(matched.stdout)["matches"]
+    assert m["work_id"] == work_id and m["owner"] == "NASA" and m["fingerprint"] in {"pdq", "orb"}
+    assert {"title", "score", "query_start", "query_end", "ref_start", "ref_end", "query_coverage"} <= set(m)
+
+    bad = runner.invoke(app, ["match", str(empty)])
+    assert bad.exit_code == 21 and "empty" in bad.output
+
+    listed = runner.invoke(app, ["list", "--json"])
+    assert [w["id"] for w in json.loads(listed.stdout)["works"]] == [work_id]
+    exported = runner.invoke(app, ["export", str(tmp_path / "reg.json")])
+    assert exported.exit_code == 0
+    assert runner.invoke(app, ["remove", work_id]).exit_code == 0
+    assert runner.invoke(app, ["remove", work_id]).exit_code == 19
+    imported = runner.invoke(app, ["import", str(tmp_path / "reg.json"), "--json"])
+    assert json.loads(imported.stdout)["works"] == 1

@@ -1,0 +1,40 @@
+"""Semantic matching with the embedded all-MiniLM-L6-v2 (loaded once per session)."""
+
+from __future__ import annotations
+
+from policies import Action
+
+from .conftest import read_csv
+
+
+def test_name_free_description_from_the_issue_is_caught(semantic):
+    d = semantic.check("a yellow electric mouse creature with red cheeks")
+    assert d.action is Action.DENY and d.category == "protected-character"
+    hit = d.hits[0]
+    assert hit.method == "semantic" and hit.entity_id == "pikachu" and 0.0 < hit.score <= 1.0
+    assert "similarity" in d.reason
+
+
+def test_held_out_descriptions_are_mostly_caught(semantic):
+    rows = read_csv("descriptions_heldout.csv")
+    caught = [r for r in rows if not semantic.check(r["prompt"]).allowed]
+    assert len(rows) >= 70 and len(caught) / len(rows) >= 0.8
+
+
+def test_generic_prompts_near_the_benign_anchors_pass(semantic):
+    prompts = [r["prompt"] for r in read_csv("benign_hard.csv")][:40]
+    refused = [p for p in prompts if not semantic.check(p).allowed]
+    assert len(refused) <= 2, refused
+
+
+def test_explain_lists_the_nearest_exemplars(semantic):
+    lines = semantic.explain("a masked vigilante dressed as a bat on a rooftop")
+    assert any(line.startswith("nearest exemplar: characters.dc") for line in lines)
+
+
+def test_semantic_is_skipped_once_a_deny_is_certain(semantic, monkeypatch):
+    def fail(*_args, **_kwargs):
+        raise AssertionError("semantic matcher called after a lexical deny")
+
+    monkeypatch.setattr(semantic.semantic, "match", fail)
+    assert semantic.check("Darth Vader eating a burger").action is Action.DENY
