@@ -10,14 +10,27 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-fast bench clean
+.PHONY: help install system-deps demo test bench clean
 
 help:
 	@echo "make demo   - gated, watermarked, signed generation on the embedded defaults, then its verification"
 	@echo "make test   - the test suite (PostgreSQL tests run when REELGUARD_TEST_PG_URL is set)"
 	@echo "make bench  - benchmarks; tables and plots land under docs/"
 
+# System packages: pango for WeasyPrint's PDF reports, Chromium for the browser test,
+# installed only when missing (needs root or sudo).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 $(STAMP): pyproject.toml
+	$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH)"

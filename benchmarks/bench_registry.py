@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -512,7 +510,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{t:22s} " + "  ".join(f"{m}={res[m]['recall']:.2f}/{res[m]['false_matches']}" for m in res))
         registry = suite["registry"]
         q60 = sixty_second_query(tmp, sorted(tmp.glob("ref_*.mp4")))
-        from detectors.fingerprints.extract import QUERY
         from governance.registry.service import fingerprint_file, query_config
 
         t0 = time.perf_counter()

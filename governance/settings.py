@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     organisation: str = "ReelGuard Local Development"
     key_passphrase: str | None = Field(default=None, repr=False, description="encrypts private keys at rest")
     tsa_url: str | None = None
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker for jobs")
     max_upload_bytes: int = 512 * 1024 * 1024
     max_pixels: int = 3840 * 2160
     max_frames: int = 60 * 60 * 60

@@ -131,24 +131,28 @@ def _expand_inputs(clips: list[Path]) -> list[Path]:
     return expanded
 
 
-def _print_report(report) -> None:
-    style = _VERDICT_STYLE.get(report.verdict, "bold")
-    lines = [f"[{style}]{report.verdict.upper()}[/]  {report.path}"]
-    lines += [f"  • {reason}" for reason in report.reasons]
-    if report.flags:
-        lines.append(f"  flags: {', '.join(report.flags)}")
-    wm = report.watermark
+def _print_report(report: dict) -> None:
+    """One verdict block from a ``VerifyReport.to_dict()`` (the form batch results come in)."""
+    verdict = report["verdict"]
+    style = _VERDICT_STYLE.get(verdict, "bold")
+    lines = [f"[{style}]{verdict.upper()}[/]  {report['path']}"]
+    lines += [f"  • {reason}" for reason in report["reasons"]]
+    if report["flags"]:
+        lines.append(f"  flags: {', '.join(report['flags'])}")
+    wm = report["watermark"]
+    record = report["registry"]["record"]
     lines.append(
-        f"  c2pa={report.provenance.state}  watermark={'yes' if wm.detected else 'no'}"
-        f" (p={wm.p_value:.2e}, frames={wm.frames_used})"
-        + (f"  record={report.record.content_id}" if report.record else "")
+        f"  c2pa={report['c2pa']['state']}  watermark={'yes' if wm['detected'] else 'no'}"
+        f" (p={wm['p_value']:.2e}, frames={wm['frames_used']})"
+        + (f"  record={record['content_id']}" if record else "")
     )
-    console.print("\n".join(lines))
+    console.print("\n".join(lines), markup=True, highlight=False)
 
 
 def verify_cmd(
     clips: list[Path] = typer.Argument(..., help="Clips (or folders of clips) to verify."),
     as_json: bool = typer.Option(False, "--json", help="JSON: one object per clip, an array for several."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="N>1: N Celery worker processes on Redis."),
 ) -> None:
     """Read C2PA credentials, detect the watermark, look up the registry: one verdict per clip."""
     from governance.flows import FlowContext, verify
@@ -159,24 +163,37 @@ def verify_cmd(
         err_console.print("[bold red]error:[/] no clips to verify")
         raise typer.Exit(2)
     results: list[dict] = []
-    worst = 0
-    for path in paths:
-        try:
-            report = verify(ctx, path)
-        except ANY_ERROR as exc:
-            code = exit_code_for(exc)
-            worst = worst or code
-            if len(paths) == 1 and not as_json:
-                raise
-            results.append({"path": str(path), "error": str(exc), "exit_code": code})
-            if not as_json:
-                err_console.print(f"[bold red]error:[/] {exc}")
-            continue
-        results.append(report.to_dict())
-        if not as_json:
-            _print_report(report)
+    if workers > 1:
+        from governance.jobs.batch import verify_many
+
+        with _progress() as progress:
+            task = progress.add_task("verifying", total=len(paths))
+            results = verify_many(
+                paths,
+                workers=workers,
+                settings=ctx.settings,
+                on_progress=lambda done, _total: progress.update(task, completed=done),
+            )
+    else:
+        with _progress() as progress:
+            task = progress.add_task("verifying", total=len(paths))
+            for path in paths:
+                try:
+                    results.append(verify(ctx, path).to_dict())
+                except ANY_ERROR as exc:
+                    if len(paths) == 1 and not as_json:
+                        raise
+                    results.append({"path": str(path), "error": str(exc), "exit_code": exit_code_for(exc)})
+                progress.advance(task)
+    worst = next((r["exit_code"] for r in results if "error" in r), 0)
     if as_json:
         emit_json(results[0] if len(results) == 1 else results)
+    else:
+        for result in results:
+            if "error" in result:
+                err_console.print(f"[bold red]error:[/] {result['error']}")
+            else:
+                _print_report(result)
     if worst:
         raise typer.Exit(worst)
 
@@ -236,11 +253,11 @@ def demo_cmd(
         raise typer.Exit(1)
 
     console.print("\n[bold]3. verify[/] the published clip")
-    _print_report(verify(ctx, outcome.output, actor="demo"))
+    _print_report(verify(ctx, outcome.output, actor="demo").to_dict())
 
     console.print("\n[bold]4. verify[/] a re-upload that stripped the manifest (remux)")
     stripped = remux(outcome.output, out_dir / "demo-reupload.mp4")
-    _print_report(verify(ctx, stripped, actor="demo"))
+    _print_report(verify(ctx, stripped, actor="demo").to_dict())
     console.rule()
 
 

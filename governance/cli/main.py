@@ -41,6 +41,10 @@ from governance.cli import flows as _flows  # noqa: E402  (registers generate / 
 
 _flows.register(app)
 
+from governance.cli import serve as _serve  # noqa: E402  (registers serve / worker)
+
+_serve.register(app)
+
 
 def main() -> None:
     app()

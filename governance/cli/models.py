@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-import os
 
 import typer
 from rich.table import Table
 
-from generator.errors import GeneratorError
-from governance.cli.common import console, emit_json, err_console, handle_errors, load_settings
+from governance.cli.common import console, emit_json, handle_errors, load_settings
 
 __all__ = ["app"]
 
@@ -17,26 +14,8 @@ app = typer.Typer(help="Text-to-video models: the embedded one and diffusers pip
                   no_args_is_help=True)
 
 
-def _generator_errors(func):
-    """`except ReelGuardError` misses GeneratorError: Python's `except` ignores ABC virtual
-    subclasses, so handle_errors cannot catch it; map it to its exit code here."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except GeneratorError as exc:
-            if os.environ.get("REELGUARD_DEBUG"):
-                raise
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
-
 @app.command("list")
 @handle_errors
-@_generator_errors
 def list_cmd(json_out: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the embedded model and cached diffusers pipeline folders (no weights are loaded)."""
     from generator import list_models
@@ -53,7 +32,6 @@ def list_cmd(json_out: bool = typer.Option(False, "--json", help="machine-readab
 
 @app.command("info")
 @handle_errors
-@_generator_errors
 def info_cmd(
     model: str = typer.Argument(None, help="folder or hub id; default: the configured model, else the embedded one"),
     json_out: bool = typer.Option(False, "--json", help="machine-readable output"),

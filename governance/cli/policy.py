@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -20,28 +18,6 @@ from governance.cli.common import console, emit_json, err_console, handle_errors
 __all__ = ["app"]
 
 app = typer.Typer(help="Prompt policy: check prompts against the policy packs.", no_args_is_help=True)
-
-def _policy_errors(func):
-    """One red line and the error's exit code for policies errors.
-
-    ``except ReelGuardError`` in ``handle_errors`` does not catch them: Python's ``except`` checks
-    real subclassing and ignores ABC-registered virtual subclasses.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from policies import PolicyError
-
-        try:
-            return func(*args, **kwargs)
-        except PolicyError as exc:
-            if os.environ.get("REELGUARD_DEBUG"):
-                raise
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True, highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
 
 _JURISDICTION = typer.Option(None, "--jurisdiction", "-j", help="eu, cn, us-ca or none (default: settings).")
 _SEMANTIC = typer.Option(True, "--semantic/--no-semantic", help="Semantic matching with the embedded MiniLM model.")
@@ -79,7 +55,6 @@ def _print_decision(decision) -> None:
 
 @app.command("check")
 @handle_errors
-@_policy_errors
 def check_cmd(
     prompt: str = typer.Argument(None, help="The prompt (or use --file)."),
     file: Path = typer.Option(None, "--file", "-f", help="Check one prompt per line ('-' reads stdin)."),
@@ -126,7 +101,6 @@ def check_cmd(
 
 @app.command("explain")
 @handle_errors
-@_policy_errors
 def explain_cmd(
     prompt: str = typer.Argument(..., help="The prompt."),
     jurisdiction: str = _JURISDICTION,
@@ -141,7 +115,6 @@ def explain_cmd(
 
 @app.command("test")
 @handle_errors
-@_policy_errors
 def test_cmd(
     pack: str = typer.Argument(..., help="A loaded pack's name (e.g. safety) or a pack file to load and test."),
     semantic: bool = _SEMANTIC,
@@ -171,7 +144,6 @@ def test_cmd(
 
 @app.command("packs")
 @handle_errors
-@_policy_errors
 def packs_cmd(semantic: bool = typer.Option(False, "--semantic/--no-semantic")) -> None:
     """The loaded packs, their versions and the combined digest."""
     engine, _, _ = _load(semantic=semantic, consent=False)

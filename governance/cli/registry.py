@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import os
 from pathlib import Path
 
 import typer
@@ -13,26 +11,6 @@ from rich.table import Table
 from governance.cli.common import console, emit_json, err_console, handle_errors, load_settings
 
 __all__ = ["app"]
-
-def _handle(func):
-    """``handle_errors`` plus detectors errors: ``except ReelGuardError`` does not catch the leaf
-    packages' virtual subclasses (except clauses ignore ABC registration; reported to the lead)."""
-    from detectors.errors import DetectorError
-
-    inner = handle_errors(func)
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return inner(*args, **kwargs)
-        except DetectorError as exc:
-            if os.environ.get("REELGUARD_DEBUG"):
-                raise
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
 
 app = typer.Typer(help="Protected-material registry: register works, match clips.", no_args_is_help=True)
 
@@ -46,7 +24,7 @@ def _registry():
 
 
 @app.command("add")
-@_handle
+@handle_errors
 def add_cmd(
     paths: list[Path] = typer.Argument(..., help="Video or image files, or folders (searched recursively)."),
     owner: str = typer.Option(..., "--owner", help="Rights holder."),
@@ -79,7 +57,7 @@ def add_cmd(
 
 
 @app.command("match")
-@_handle
+@handle_errors
 def match_cmd(
     clip: Path = typer.Argument(..., help="Video or image to check."),
     as_json: bool = typer.Option(False, "--json", help='Print {"matches": [...]} as JSON.'),
@@ -101,7 +79,7 @@ def match_cmd(
 
 
 @app.command("list")
-@_handle
+@handle_errors
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the works as JSON.")) -> None:
     """List registered works."""
     works = _registry().list_works()
@@ -117,7 +95,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the works
 
 
 @app.command("remove")
-@_handle
+@handle_errors
 def remove_cmd(
     work_id: str = typer.Argument(..., help="Work id (see `registry list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the removed work as JSON."),
@@ -131,7 +109,7 @@ def remove_cmd(
 
 
 @app.command("export")
-@_handle
+@handle_errors
 def export_cmd(output: Path = typer.Argument(..., help="JSON file to write.")) -> None:
     """Export works and fingerprints (no media) to a JSON file."""
     n = _registry().export(output)
@@ -139,7 +117,7 @@ def export_cmd(output: Path = typer.Argument(..., help="JSON file to write.")) -
 
 
 @app.command("import")
-@_handle
+@handle_errors
 def import_cmd(
     source: Path = typer.Argument(..., help="A file written by `registry export`."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),

@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import typer
 
-from detectors.errors import DetectorError
 from detectors.video_io import VideoWriter, probe, read_frames
 from detectors.watermark import DEFAULT_SCHEME, get_scheme
-from governance.cli.common import console, emit_json, err_console, handle_errors, load_settings
-from governance.errors import OutputExistsError, exit_code_for
+from governance.cli.common import console, emit_json, handle_errors, load_settings
+from governance.errors import OutputExistsError
 from governance.secrets import watermark_key
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Embed or detect ReelGuard's invisible video watermark.", no_args_is_help=True)
-
-
-def _detector_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Report detector errors like ``handle_errors`` does for the rest of the tree.
-
-    ``except ReelGuardError`` does not catch the leaf roots registered as virtual subclasses
-    (CPython matches exceptions on the real class hierarchy), so they are caught here by name.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DetectorError as exc:
-            if os.environ.get("REELGUARD_DEBUG"):
-                raise
-            err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-            raise typer.Exit(exit_code_for(exc)) from None
-
-    return wrapper
 
 
 def _parse_payload(text: str | None, size: int) -> bytes:
@@ -60,7 +35,6 @@ def _parse_payload(text: str | None, size: int) -> bytes:
 
 @app.command()
 @handle_errors
-@_detector_errors
 def embed(
     input: Path = typer.Argument(..., help="video to mark (any format PyAV reads)"),
     output: Path = typer.Argument(..., help="marked H.264 MP4 to write"),
@@ -118,7 +92,6 @@ def embed(
 
 @app.command()
 @handle_errors
-@_detector_errors
 def detect(
     clip: Path = typer.Argument(..., help="video (or image) to examine"),
     as_json: bool = typer.Option(False, "--json", help="print the detection as JSON"),

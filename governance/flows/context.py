@@ -51,7 +51,10 @@ class FlowContext:
         # Fail closed: a pack that does not load raises here and no generation starts.
         from policies import PolicyEngine
 
-        return PolicyEngine.load(extra_packs=tuple(self.settings.policy_packs), semantic=self._semantic_policy)
+        packs: list[object] = list(self.settings.policy_packs)
+        if self.consent.protected_names():  # names rights holders registered for their works
+            packs.append(self.consent.protected_pack())
+        return PolicyEngine.load(extra_packs=packs, semantic=self._semantic_policy)
 
     @cached_property
     def consent(self):

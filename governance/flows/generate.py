@@ -8,7 +8,6 @@ are committed in one transaction. A denied prompt is logged and never reaches th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import time
@@ -99,14 +98,6 @@ class GenerationOutcome:
         }
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _check_output(output: Path, *, force: bool) -> Path:
     output = Path(output).expanduser()
     if output.suffix.lower() not in {".mp4", ".m4v", ".mov"}:
@@ -141,6 +132,7 @@ def _policy_event(decision: "PolicyDecision"):
         pack_digest=decision.pack_digest,
         jurisdiction=decision.jurisdiction,
         consent_license_id=decision.consent_license_id,
+        obligations=list(decision.obligations),
     )
 
 
@@ -378,7 +370,7 @@ def generate(
         model_record=record,
         manifest_digest=signed.manifest_digest,
         manifest_label=signed.manifest_label,
-        file_sha256=_sha256_file(output),
+        file_sha256=signed.file_sha256,  # the rename does not change the bytes
         signer=signed.signer,
         audit_leaf_index=generation_entry.leaf_index,
         labels_applied=tuple(labels),

@@ -14,7 +14,6 @@ Verdicts (one per clip):
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,26 +125,19 @@ def decide_verdict(
     return "unknown", reasons
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames: int = 240) -> VerifyReport:
     """Verify one clip and log the verification; raises MediaError for non-video input."""
     from detectors.provenance import read_provenance
     from detectors.video_io import probe, read_frames
     from governance.audit.events import VerificationEvent
     from governance.manifest_store import ManifestStore
+    from governance.signing.sign import sha256_file
     from governance.storage.db import session_scope
     from governance.storage.records import GenerationRecordPublic, get_record_by_payload
 
     path = Path(path)
     probe(path, max_pixels=ctx.settings.max_pixels)  # a clear MediaError before any other work
-    file_sha256 = _sha256_file(path)
+    file_sha256 = sha256_file(path)
     provenance = read_provenance(path, trust_anchors_pem=ctx.trust_anchors_pem)
 
     # Frames stream into the detector (it may stop early once confident); the registry samples

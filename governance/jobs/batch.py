@@ -114,7 +114,7 @@ def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int
 
     broker = broker_url(settings)
     if not broker_ok(settings):
-        raise QueueUnavailable(f"the job queue (Redis) is unreachable; run with --workers 1 or start Redis")
+        raise QueueUnavailable("the job queue (Redis) is unreachable; run with --workers 1 or start Redis")
     queue = f"reelguard.batch.{batch_id}"
     app = celery_app(broker)
     proc = start_local_worker(settings, queue=queue, concurrency=workers, name=f"batch-{batch_id[:8]}", broker=broker)

@@ -21,8 +21,10 @@ def default_queue() -> str:
 
 
 def broker_url(settings: Settings | None = None) -> str:
-    """``REELGUARD_BROKER_URL`` (or ``settings.broker_url`` once the settings carry it)."""
-    return getattr(settings, "broker_url", None) or os.environ.get("REELGUARD_BROKER_URL") or DEFAULT_BROKER
+    """``settings.broker_url`` (``REELGUARD_BROKER_URL``), else the local Redis."""
+    if settings is not None:
+        return settings.broker_url
+    return os.environ.get("REELGUARD_BROKER_URL") or DEFAULT_BROKER
 
 
 @lru_cache(maxsize=8)

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from governance.errors import OutputError
 from governance.registry.models import Asset, Fingerprint, Work
 
-__all__ = ["FORMAT", "ImportResult", "export_registry", "import_registry"]
+__all__ = ["FORMAT", "ImportResult", "export_registry", "load_export", "add_exported_work"]
 
 FORMAT = "reelguard-registry/1"
 _BLOBS = ("codes", "frames", "times", "points")

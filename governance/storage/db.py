@@ -1,7 +1,7 @@
 """Database engines and sessions: SQLite by default, PostgreSQL by URL.
 
 Every table (generation records, audit log, registry, consent, API keys) is a SQLModel in one
-metadata, created by ``init_db``. SQLite runs in WAL mode with a busy timeout so concurrent
+metadata, migrated to the newest Alembic revision by ``init_db``. SQLite runs in WAL mode with a busy timeout so concurrent
 writers queue instead of failing; an unreachable database raises ``StorageError`` with the URL
 (password masked), never a stack trace.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine, text
+from sqlmodel import Session, create_engine, text
 
 from governance.errors import StorageError
 
@@ -71,13 +71,14 @@ def _pg_connect_args(url: str) -> dict:
 
 
 def init_db(engine: Engine) -> None:
-    """Create every table that is not there yet (the models register on import)."""
+    """Bring the schema to the newest Alembic revision (tables register on import)."""
     import governance.storage.models  # noqa: F401  (registers the table models)
+    from governance.storage.migrate import upgrade_to_head
 
     try:
-        SQLModel.metadata.create_all(engine)
+        upgrade_to_head(engine)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot create tables in {masked_url(str(engine.url))}: {exc}") from exc
+        raise StorageError(f"cannot migrate the schema of {masked_url(str(engine.url))}: {exc}") from exc
 
 
 @contextmanager

@@ -15,7 +15,6 @@ OWNER = "Studio A"
 
 def panning_clip(path: Path, *, still: str = "astronaut", frames: int = 48, size=(320, 180), fps: float = 24.0) -> Path:
     """A short real-picture clip (a slow pan over a scikit-image still) that fingerprints well."""
-    import cv2
 
     from detectors.fingerprints.examples import still as load_still
     from detectors.video_io import write_video
