@@ -1,6 +1,6 @@
 """The ReelGuard exception tree, in one place.
 
-    ReelGuardError                      (root; every error below is caught by it)
+    ReelGuardError                      (root: see below for catching the leaf roots)
     ├── ConfigError                     bad settings or config file                 exit 10
     ├── StorageError                    database unreachable / unwritable           exit 11
     ├── KeyMaterialError                missing, malformed or mismatched keys       exit 12
@@ -11,10 +11,17 @@
     ├── AuditError                      audit log problems                          exit 17
     │   └── AuditIntegrityError         the log does not verify                     exit 18
     ├── PolicyDenied                    the policy refused the prompt               exit 3
+    ├── flows.ProtectedMaterialBlocked  output matched protected material           exit 4
+    ├── timestamp.TimestampError        (a SigningError) the TSA failed             exit 14
+    ├── registry.RegistryError          protected-material registry                 exit 19
+    │   └── registry.WorkNotFound
+    ├── consent.ConsentError            likeness licences                           exit 19
+    ├── jobs.QueueUnavailable / BatchTimeout / JobBusy   the job engine
     ├── policies.PolicyError            (virtual) malformed packs, bad prompts      exit 40-42
     ├── generator.GeneratorError        (virtual) model loading / parameters        exit 30-33
     └── detectors.DetectorError         (virtual) media, watermark, fingerprints    exit 20-25
 
+Classes marked with a module prefix live beside the code that raises them.
 The leaf packages (policies, generator, detectors) never import governance, so their roots
 cannot inherit from ``ReelGuardError``. They are registered as virtual subclasses, so
 ``isinstance(exc, ReelGuardError)`` holds for every ReelGuard error; Python's ``except`` clause,
