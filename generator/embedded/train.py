@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cuda on a lent GPU: the same recipe in minutes")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="an exported model folder (its unet/): continue from shipped weights when the "
+                        "checkpoint folder is gone (checkpoints are not committed); its step and hours carry over")
     args = p.parse_args(argv)
 
     from diffusers import DDIMScheduler, UNet2DConditionModel
@@ -111,6 +114,16 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_rng_state(state["torch_rng"].cpu())
         step, elapsed = state["step"], state["elapsed"]
         log.write(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)\n")
+    elif args.init_from is not None:
+        # The exported weights are the EMA: both copies start from them; the optimiser starts fresh.
+        shipped = UNet2DConditionModel.from_pretrained(args.init_from / "unet")
+        unet.load_state_dict(shipped.state_dict())
+        ema.load_state_dict(shipped.state_dict())
+        info = json.loads((args.init_from / "training.json").read_text())
+        step, elapsed = int(info.get("step", 0)), float(info.get("trained_hours", 0.0)) * 3600
+        rng = np.random.default_rng([args.seed, step])  # fresh data order, still seeded
+        torch.manual_seed(args.seed + step)
+        log.write(f"init from {args.init_from} at step {step} ({elapsed / 3600:.2f} h trained)\n")
     else:
         log.write(f"start {json.dumps(vars(args), default=str)} params={sum(p.numel() for p in unet.parameters())}\n")
 
@@ -120,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
                      unet_config=unet_config(), threads=args.threads)
         _save(latest, state)
 
+    warm_from = step if args.init_from is not None and not latest.is_file() else 0  # fresh optimiser: warm up again
     start, last_save, losses = time.time(), time.time(), []
     run_start_elapsed = elapsed
     while step < args.max_steps and time.time() - start < args.hours * 3600:
@@ -133,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         for g in opt.param_groups:
-            g["lr"] = args.lr * min(1.0, (step + 1) / 200)
+            g["lr"] = args.lr * min(1.0, (step - warm_from + 1) / 200)
         opt.step()
         decay = min(args.ema, (1 + step) / (10 + step))
         with torch.no_grad():
