@@ -2,8 +2,8 @@
 
 Terms are indexed three ways: by their token sequence (``taylor swift``), by their compact form
 without spaces (``spider man`` = ``spiderman`` = ``s p i d e r m a n``), and, for terms marked
-fuzzy, in length buckets for a bounded edit distance (1 edit from 5 letters, 2 from 9). Fuzzy
-matching skips prompt words that are ordinary English words (the MiniLM vocabulary), so
+fuzzy, in length buckets compared by rapidfuzz for a bounded edit distance (1 edit from 5
+letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary English words (the MiniLM vocabulary), so
 ``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending in ``*`` match prefixes.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from policies.normalize import Token, normalize, tokenize
@@ -92,12 +93,16 @@ class LexiconIndex:
             if entry.fuzzy and max_edits(len(entry.compact)) and entry.compact.isascii():
                 fuzzy[entry.compact].append(entry)
         self._fuzzy = fuzzy
-        self._fuzzy_tokens = {k: set(v[0].key) for k, v in fuzzy.items()}
-        # Deletion index (SymSpell): a key and a query within d edits share a d-deletion variant.
-        self._deletions: dict[str, set[str]] = defaultdict(set)
-        for key in fuzzy:
-            for variant in _deletions(key, max_edits(len(key))):
-                self._deletions[variant].add(key)
+        # (first letter, length) of every fuzzy key: a query whose first letter and length (within
+        # its edit budget) fit no key cannot match, so its deletion variants are never built.
+        self._shapes = frozenset((key[0], len(key)) for key in fuzzy)
+        # Fuzzy keys by length: a key within d edits of a query is within d letters of its length,
+        # so each query is compared (in C, by rapidfuzz) only with the keys of those lengths.
+        by_length: dict[int, list[str]] = defaultdict(list)
+        for key in sorted(fuzzy):
+            by_length[len(key)].append(key)
+        self._by_length = dict(by_length)
+        self._windows: dict[tuple[int, int], list[str]] = {}
         self._common = _vocabulary() if common_words is None else common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
 
@@ -140,17 +145,28 @@ class LexiconIndex:
         ("spi derman") keep one word intact and may not swallow stop words ("spider on a").
         """
         altered = [w for w in words if w not in term]
-        if any(w in _STOPWORDS or len(w) < 2 for w in altered):
+        aligned = len(words) == len(term)
+        pairs = [(w, t) for w, t in zip(words, term) if w != t] if aligned else []
+        # A stop word is not a typo ("spider on a")... unless it is one edit from the word it
+        # stands for ("spider an" for "spider man").
+        if any((w in _STOPWORDS or len(w) < 2) and not (aligned and _slip(w, dict(pairs).get(w, ""))) for w in altered):
             return False
         common = any(len(w) >= 3 and w in self._common for w in altered)
-        if len(words) == len(term):
-            pairs = [(w, t) for w, t in zip(words, term) if w != t]
-            if any(w[0] != t[0] for w, t in pairs):
+        if aligned:
+            if any(w[0] != t[0] and not _slip(w, t) for w, t in pairs):
                 return False  # typos keep the first letter; "the tetons" is not "the jetsons"
             if common:  # "top hat" is not "top cat"; "mikey moue" (every word one edit off) is
                 return len(pairs) == len(words) and all(OSA.distance(w, t) == 1 for w, t in pairs)
             return all(OSA.distance(w, t) <= (2 if len(t) >= 9 else 1) for w, t in pairs)
         return not common and bool(set(words) & set(term))
+
+    def _window(self, length: int, budget: int) -> list[str]:
+        """Fuzzy keys of ``length`` +- ``budget`` letters (cached: few distinct windows exist)."""
+        window = self._windows.get((length, budget))
+        if window is None:
+            window = [k for m in range(length - budget, length + budget + 1) for k in self._by_length.get(m, ())]
+            self._windows[(length, budget)] = window
+        return window
 
     def _find_fuzzy(self, queries: list[tuple[str, int, int]], tokens: Sequence[Token], texts: list[str]) -> list[Match]:
         out: list[Match] = []
@@ -158,10 +174,12 @@ class LexiconIndex:
             budget = max_edits(len(compact) + 1)  # a dropped letter must not shrink the budget
             if not budget:
                 continue
-            candidates: set[str] = set()
-            for variant in _deletions(compact, budget):
-                candidates.update(self._deletions.get(variant, ()))
-            best = min(((OSA.distance(compact, k), k) for k in candidates), default=None)
+            n = len(compact)
+            if not any((compact[0], m) in self._shapes for m in range(n - budget, n + budget + 1)):
+                continue  # typos keep the first letter (checked below too), and lengths differ by <= budget
+            found = process.extract(compact, self._window(n, budget), scorer=OSA.distance,
+                                    score_cutoff=budget, limit=None)
+            best = min(((d, k) for k, d, _ in found), default=None)
             if best is None:
                 continue
             distance, key = best
@@ -180,11 +198,8 @@ class LexiconIndex:
 _STOPWORDS = frozenset("a an the on of in at to is by as or and with for from it its".split())
 
 
-def _deletions(word: str, depth: int) -> set[str]:
-    """``word`` and every string made by deleting up to ``depth`` letters from it."""
-    out = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:k] + w[k + 1 :] for w in frontier for k in range(len(w))}
-        out |= frontier
-    return out
+def _slip(word: str, target: str) -> bool:
+    """A first-letter slip of ``target``: its first letter dropped or swapped with the second."""
+    if len(target) < 3 or not word:
+        return False
+    return word == target[1:] or (len(word) == len(target) and word[:2] == target[1::-1] and word[2:] == target[2:])
