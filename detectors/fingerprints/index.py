@@ -6,8 +6,8 @@ numpy arrays, which is what ``save``/``load`` persist; the faiss structures are 
 
 - ``BruteForceIndex``: numpy popcount over every code; small registries and tests.
 - ``FlatIndex``: faiss ``IndexBinaryFlat`` range search; exact.
-- ``MultiIndexHashing``: faiss ``IndexBinaryMultiHash`` (the code split into ``tables``
-  substrings, each looked up with ``flips`` bit flips). By the pigeonhole principle a code within
+- ``MultiIndexHashing``: sorted-array multi-index hashing in numpy (the code split into
+  ``tables`` substrings, each looked up with ``flips`` bit flips). By the pigeonhole principle a code within
   ``radius`` of a query agrees with it up to ``floor(radius / tables)`` bits on some substring,
   so with ``flips >= radius // tables`` it is exact, and sub-linear on spread-out codes.
   (Approximate HNSW/IVF lose true PDQ matches and are not offered.)
@@ -124,6 +124,9 @@ class HammingIndex(ABC):
     def _search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, index row, distance) for every pair within ``radius``."""
 
+    def build(self) -> None:
+        """Build derived search structures now rather than on the next search (no-op if current)."""
+
     def _added(self, codes: np.ndarray) -> None:  # scaled indexes extend their structure
         pass
 
@@ -207,32 +210,107 @@ class FlatIndex(_FaissIndex):
         return faiss.IndexBinaryFlat(self.bits)
 
 
-class MultiIndexHashing(_FaissIndex):
-    """Exact for ``radius <= tables * (flips + 1) - 1``: faiss ``IndexBinaryMultiHash``."""
+class MultiIndexHashing(HammingIndex):
+    """Exact for ``radius <= tables * (flips + 1) - 1``: multi-index hashing on sorted arrays.
+
+    Each of the ``tables`` substrings (8 or 16 bits) keeps the row numbers sorted by its value and
+    the start of every value's run, so a probe is two array reads, not a hash-table walk. A query
+    probes its substring and every variant within ``flips`` bits in each table, and the candidate
+    rows are checked with a vectorised popcount. faiss's ``IndexBinaryMultiHash`` (one hash map per
+    table, candidates checked one by one) took 44 s for 240 queries at 10M rows here; this is built
+    for that case. The tables are rebuilt lazily, on the first search after a change.
+    """
 
     kind: ClassVar[str] = "mih"
 
     def __init__(self, bits: int = 256, *, tables: int = 16, flips: int = 1) -> None:
-        if bits % tables or (bits // tables) > 64:
-            raise FingerprintError(f"{bits} bits do not split into {tables} tables of <= 64 bits")
-        self.tables, self.flips = tables, flips
+        if bits % tables or (bits // tables) not in (8, 16):
+            raise FingerprintError(f"{bits} bits do not split into {tables} tables of 8 or 16 bits")
+        if flips not in (0, 1, 2):
+            raise FingerprintError(f"flips must be 0, 1 or 2 but is {flips}")
         super().__init__(bits)
-
-    def _new(self):
-        index = faiss.IndexBinaryMultiHash(self.bits, self.tables, self.bits // self.tables)
-        index.nflip = self.flips
-        return index
+        self.tables, self.flips = tables, flips
+        self._sub_bits = bits // tables
+        width = self._sub_bits
+        masks = [0] + [1 << b for b in range(width)] * (flips >= 1)
+        if flips == 2:
+            masks += [(1 << a) | (1 << b) for a in range(width) for b in range(a + 1, width)]
+        self._masks = np.array(masks, np.int64)
+        self._order: list[np.ndarray] | None = None  # per table: rows sorted by substring value
+        self._starts: list[np.ndarray] = []  # per table: (2**width + 1) run starts
 
     @property
     def exact_radius(self) -> int:
         return self.tables * (self.flips + 1) - 1
+
+    def _substrings(self, codes: np.ndarray) -> np.ndarray:
+        """(N, tables) int64 substring values."""
+        if self._sub_bits == 8:
+            return codes.astype(np.int64)
+        pairs = codes.reshape(len(codes), self.tables, 2).astype(np.int64)
+        return (pairs[:, :, 0] << 8) | pairs[:, :, 1]
+
+    def _added(self, codes):
+        self._order = None
+
+    def _rebuild(self):
+        self._order = None
+
+    def build(self) -> None:
+        if self._order is None:
+            self._build()
+
+    def _build(self) -> None:
+        subs = self._substrings(self.codes)
+        size = 1 << self._sub_bits
+        row_type = np.int32 if len(self) < 2**31 else np.int64
+        self._order, self._starts = [], []
+        for t in range(self.tables):
+            column = subs[:, t]
+            # On 8/16-bit integers numpy's stable sort is a radix sort: O(N), 10x faster here.
+            narrow = column.astype(np.uint8 if self._sub_bits == 8 else np.uint16)
+            self._order.append(np.argsort(narrow, kind="stable").astype(row_type))
+            counts = np.bincount(column, minlength=size)
+            self._starts.append(np.concatenate([[0], np.cumsum(counts)]))
 
     def _search(self, queries, radius):
         if radius > self.exact_radius:
             raise FingerprintError(
                 f"radius {radius} exceeds the exact radius {self.exact_radius} of this index "
                 f"({self.tables} tables, {self.flips} flips)")
-        return super()._search(queries, radius)
+        self.build()
+        qsubs = self._substrings(queries)
+        # Popcount over 64-bit words: a quarter of the element count of bytes.
+        words, qwords = _as_words(self.codes), _as_words(queries)
+        found_q, found_r, found_d = [], [], []
+        for t in range(self.tables):
+            probes = qsubs[:, t, None] ^ self._masks[None, :]  # (Q, P) values to look up
+            starts = self._starts[t][probes].ravel()
+            counts = self._starts[t][probes + 1].ravel() - starts
+            total = int(counts.sum())
+            if not total:
+                continue
+            qrow = np.repeat(np.repeat(np.arange(len(queries)), probes.shape[1]), counts)
+            # Positions start[i] .. start[i] + count[i] - 1 for every probe i, without a Python loop.
+            offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+            rows = self._order[t][offsets + np.arange(total)]
+            dist = np.bitwise_count(words[rows] ^ qwords[qrow]).sum(axis=1, dtype=np.int32)
+            keep = dist <= radius
+            found_q.append(qrow[keep]), found_r.append(rows[keep].astype(np.int64)), found_d.append(dist[keep])
+        if not found_q:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+        query, rows, dist = (np.concatenate(a) for a in (found_q, found_r, found_d))
+        # A pair found through several tables is one hit.
+        _, first = np.unique(query * max(len(self), 1) + rows, return_index=True)
+        return query[first], rows[first], dist[first]
+
+
+def _as_words(codes: np.ndarray) -> np.ndarray:
+    """Code rows viewed as uint64 words (rows padded with zero bytes to a multiple of 8)."""
+    pad = -codes.shape[1] % 8
+    if pad:
+        codes = np.pad(codes, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(codes).view(np.uint64)
 
 
 _KINDS = {cls.kind: cls for cls in (BruteForceIndex, FlatIndex, MultiIndexHashing)}

@@ -109,6 +109,7 @@ class KindIndex:
             big = self.allow_mih and len(self.index) >= _MIH_ABOVE
             if changed and big and not isinstance(self.index, MultiIndexHashing):
                 self.index = _as_mih(self.index)
+            self.index.build()  # pay for derived structures here, not inside the first search
             if changed or (first and not self.path.exists() and self.sets):
                 self.save()
             return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.errors import FingerprintError
@@ -156,3 +156,22 @@ def test_align_still_reference():
     hits = FrameHits(np.arange(4), np.arange(4.0), np.zeros(4), np.zeros(4), np.full(4, 0.9))
     al = align(hits, still=True)
     assert len(al.query_frames) == 4 and al.ref_start == al.ref_end == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), layout=st.sampled_from([(16, 1), (32, 0), (32, 1), (16, 2), (32, 2)]),
+       n=st.integers(1, 400), duplicates=st.booleans())
+def test_mih_layouts_equal_brute_force(seed, layout, n, duplicates):
+    """Every table layout and flip count returns the reference hits up to its exact radius."""
+    tables, flips = layout
+    rng = np.random.default_rng(seed)
+    refs = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    if duplicates:  # runs of identical codes share every bucket
+        refs[n // 2:] = refs[0]
+    radius = tables * (flips + 1) - 1
+    queries = np.concatenate([_near(refs[: min(n, 8)], min(radius, 40) // 2, seed=seed % 1000),
+                              rng.integers(0, 256, (3, 32), dtype=np.uint8)])
+    brute, mih = BruteForceIndex(), MultiIndexHashing(tables=tables, flips=flips)
+    brute.add(refs, np.arange(n)); mih.add(refs, np.arange(n))
+    a, b = brute.search(queries, radius), mih.search(queries, radius)
+    assert sorted(zip(a.query, a.ids, a.distance)) == sorted(zip(b.query, b.ids, b.distance))
