@@ -105,6 +105,7 @@ class LexiconIndex:
         self._windows: dict[tuple[int, int], list[str]] = {}
         self._common = _vocabulary() if common_words is None else common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
+        self._compact_lengths = sorted({len(k) for k in self.compact if len(k) >= 3})
 
     def find(self, tokens: Sequence[Token]) -> list[Match]:
         matches: list[Match] = []
@@ -128,6 +129,8 @@ class LexiconIndex:
                     # An ordinary word, or its plural, is not a misspelt name ("tweets", "dales").
                     if n > 1 or not (compact in self._common or compact.rstrip("s") in self._common):
                         fuzzy_queries.append((compact, i, j))
+            if tokens[i].joined:
+                matches.extend(self._inside_joined(tokens[i]))
             if self._min_prefix:
                 word = texts[i]
                 for k in range(self._min_prefix, len(word) + 1):
@@ -136,6 +139,25 @@ class LexiconIndex:
         if fuzzy_queries and self._fuzzy:
             matches.extend(self._find_fuzzy(fuzzy_queries, tokens, texts))
         return matches
+
+    def _inside_joined(self, token: Token) -> list[Match]:
+        """Names inside a run of spaced-out letters ("w o n d e r w o m a n ( d i a n a ...")
+        whose word boundaries are gone: a compact name of >= 6 letters anywhere in the run, a
+        shorter one only where the run starts or ends ("t h o r ( t h o r ...")."""
+        run, out = token.text, []
+        if not run.isascii():
+            return out
+        for start in range(len(run)):
+            for length in self._compact_lengths:
+                end = start + length
+                if end > len(run):
+                    break
+                if (start == 0 and end == len(run)) or (length < _MIN_CROSS and 0 < start and end < len(run)):
+                    continue  # the whole run is matched as a word already; short names only at an edge
+                for entry in self.compact.get(run[start:end], ()):
+                    if len(entry.compact) >= 3:
+                        out.append(Match(entry, token.start, token.end, "compact", 1.0))
+        return out
 
     def _plausible(self, words: Sequence[str], term: tuple[str, ...]) -> bool:
         """Is a multi-word near-miss a misspelt name rather than other words?

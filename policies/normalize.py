@@ -96,10 +96,12 @@ class Token:
     start: int
     end: int
     cjk: bool = False
+    joined: bool = False  # rebuilt from spaced-out letters: its word boundaries are lost
 
 
-# Numbers with units ("4k", "1080p", "12yo", "3d", "60fps") are not leetspeak.
-_QUANTITY = re.compile(r"\d+(?:k|p|d|s|x|yo|th|st|nd|rd|fps|mm|cm|px|m|h|am|pm|y)")
+# Numbers with units ("4k", "1080p", "12yo", "3d", "60fps") and real ordinals ("2nd", "11th") are
+# not leetspeak; "4nd" is ("and").
+_QUANTITY = re.compile(r"\d+(?:k|p|d|s|x|yo|fps|mm|cm|px|m|h|am|pm|y)|\d*(?:1st|2nd|3rd|[04-9]th|1[1-3]th)")
 
 
 def _deleet(word: str) -> str:
@@ -169,7 +171,7 @@ def _join_single_letters(tokens: list[Token]) -> list[Token]:
 
     def flush() -> None:
         if len(run) >= 3:
-            out.append(Token("".join(t.text for t in run), run[0].start, run[-1].end))
+            out.append(Token("".join(t.text for t in run), run[0].start, run[-1].end, joined=True))
         else:
             out.extend(run)
         run.clear()
