@@ -4,14 +4,15 @@ Reference side (dense): up to ``sample_fps`` frames a second are considered; a c
 drops exact repeats, then a frame gets a PDQ row only if it differs from the last kept one by
 more than ``prune`` bits, and each kept row remembers the run of time it stands for. ORB
 keyframes are taken at most every ``orb_interval`` seconds (or on a scene change).
-Query side: the same, sparser, with the mirror PDQ variant added and a cap on ORB keyframes.
+Query side: the same, sparser, with mirrored PDQ codes and ORB descriptors of the mirrored
+keyframe added (a flipped copy matches through them), and a cap on ORB keyframes.
 Frames are shrunk to 640 px first, so 1080p and 360p copies are hashed from similar pixels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -129,6 +130,10 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
                 continue  # capped: later frames are not covered by ORB at all
             kp = orb_fp.hash_frame(small)
             if len(kp) >= 8:
+                if MIRROR in config.pdq_variants:  # ORB is not mirror-invariant: describe the flip too
+                    flipped = orb_fp.hash_frame(np.ascontiguousarray(small[:, ::-1]))
+                    if len(flipped) >= 8:
+                        orb_parts.append((len(orb_times), replace(flipped, variant=np.full(len(flipped), MIRROR, np.int16))))
                 orb_parts.append((len(orb_times), kp))
                 orb_times.append([t, t + 1.0 / fps])
                 last_orb_t, last_orb_code = t, ident

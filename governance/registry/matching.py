@@ -121,8 +121,10 @@ def orb_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) 
     ok = ref_kf >= 0
     q, d, rows, fids, ref_kf = hits.query[ok], hits.distance[ok], rows[ok], fids[ok], ref_kf[ok]
     qkf = clip.orb.frame[q].astype(np.int64)
-    # One key per (query keyframe, reference keyframe); votes = distinct query descriptors.
-    pk = (qkf << 44) | (fids << 20) | ref_kf
+    mirrored = (clip.orb.variant[q] != 0).astype(np.int64)
+    # One key per (query keyframe, as given or mirrored, reference keyframe); votes = distinct
+    # query descriptors. Mirrored descriptors are verified apart: their geometry is flipped.
+    pk = (qkf << 45) | (mirrored << 44) | (fids << 20) | ref_kf
     order = np.lexsort((d, q, pk))  # by pair, then query row, best distance first
     pk, q, d, rows, fids = pk[order], q[order], d[order], rows[order], fids[order]
     first = np.ones(len(pk), bool)
@@ -130,7 +132,7 @@ def orb_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) 
     pk, q, d, rows, fids = pk[first], q[first], d[first], rows[first], fids[first]
     keys, starts, votes = np.unique(pk, return_index=True, return_counts=True)
     per_set: dict[int, list] = {}
-    key_q = keys >> 44
+    key_q = keys >> 44  # keyframe and variant
     for k in np.unique(key_q):
         idx = np.nonzero(key_q == k)[0]
         idx = idx[votes[idx] >= config.min_inliers]
@@ -143,6 +145,6 @@ def orb_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) 
             info = store.sets[fid]
             inliers = geometric_inliers(clip.orb.points[qq[uniq]], info.points[r[uniq]])
             if inliers >= config.min_inliers:
-                per_set.setdefault(fid, []).append((int(k), int(keys[i] & ((1 << 20) - 1)),
+                per_set.setdefault(fid, []).append((int(k >> 1), int(keys[i] & ((1 << 20) - 1)),
                                                     min(1.0, inliers / 40.0)))
     return _decide("orb", store, per_set, clip.orb_times, config)
