@@ -28,6 +28,7 @@ __all__ = [
     "VideoWriter",
     "IMAGE_SUFFIXES",
     "is_image_path",
+    "set_decode_threads",
     "read_image",
     "as_rgb_frame",
     "remux",
@@ -48,6 +49,18 @@ class VideoInfo:
     duration_s: float | None
     container: str
 
+
+
+_DECODE_THREADS = 0  # 0: FFmpeg picks (one per core); worker processes pinned to a core set 1
+
+
+def set_decode_threads(count: int) -> None:
+    """Decoder threads per stream (0 = automatic). A process that is one of N single-core
+    workers sets 1, so N processes do not each spread over every core."""
+    global _DECODE_THREADS
+    if count < 0:
+        raise ValueError(f"decoder thread count must be >= 0 but is {count}")
+    _DECODE_THREADS = int(count)
 
 def is_image_path(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
@@ -123,6 +136,8 @@ def read_frames(
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if _DECODE_THREADS:
+            stream.thread_count = _DECODE_THREADS
         try:
             for index, frame in enumerate(container.decode(stream)):
                 if index % step:

@@ -14,6 +14,7 @@ import argparse
 import copy
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -134,9 +135,12 @@ def main(argv: list[str] | None = None) -> None:
         _save(latest, state)
 
     warm_from = step if args.init_from is not None and not latest.is_file() else 0  # fresh optimiser: warm up again
+    stop = []  # SIGTERM / SIGINT: finish the step, checkpoint, exit (pause now, resume later)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.append(True))
     start, last_save, losses = time.time(), time.time(), []
     run_start_elapsed = elapsed
-    while step < args.max_steps and time.time() - start < args.hours * 3600:
+    while step < args.max_steps and time.time() - start < args.hours * 3600 and not stop:
         t0 = time.time()
         x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
         noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device

@@ -73,7 +73,8 @@ def _worker_env(settings: Settings, broker: str) -> dict[str, str]:
                REELGUARD_BROKER_URL=broker, REELGUARD_JOBS_EAGER="0")
     # One process per core: numeric libraries' own thread pools would make N processes fight
     # over the same cores (measured: 2 workers slower than 1 without this).
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                 "REELGUARD_WORKER_THREADS"):
         env.setdefault(name, "1")
     return env
 
