@@ -3,8 +3,8 @@
 Terms are indexed three ways: by their token sequence (``taylor swift``), by their compact form
 without spaces (``spider man`` = ``spiderman`` = ``s p i d e r m a n``), and, for terms marked
 fuzzy, in length buckets compared by rapidfuzz for a bounded edit distance (1 edit from 5
-letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary English words (the MiniLM vocabulary), so
-``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending in ``*`` match prefixes.
+letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary English words (the
+MiniLM vocabulary), so ``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending in ``*`` match prefixes.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class LexiconIndex:
                 fuzzy[entry.compact].append(entry)
         self._fuzzy = fuzzy
         # (first letter, length) of every fuzzy key: a query whose first letter and length (within
-        # its edit budget) fit no key cannot match, so its deletion variants are never built.
+        # its edit budget) fit no key cannot match, so it is not compared at all.
         self._shapes = frozenset((key[0], len(key)) for key in fuzzy)
         # Fuzzy keys by length: a key within d edits of a query is within d letters of its length,
         # so each query is compared (in C, by rapidfuzz) only with the keys of those lengths.
@@ -155,8 +155,7 @@ class LexiconIndex:
                 if (start == 0 and end == len(run)) or (length < _MIN_CROSS and 0 < start and end < len(run)):
                     continue  # the whole run is matched as a word already; short names only at an edge
                 for entry in self.compact.get(run[start:end], ()):
-                    if len(entry.compact) >= 3:
-                        out.append(Match(entry, token.start, token.end, "compact", 1.0))
+                    out.append(Match(entry, token.start, token.end, "compact", 1.0))
         return out
 
     def _plausible(self, words: Sequence[str], term: tuple[str, ...]) -> bool:
@@ -169,9 +168,10 @@ class LexiconIndex:
         altered = [w for w in words if w not in term]
         aligned = len(words) == len(term)
         pairs = [(w, t) for w, t in zip(words, term) if w != t] if aligned else []
-        # A stop word is not a typo ("spider on a")... unless it is one edit from the word it
-        # stands for ("spider an" for "spider man").
-        if any((w in _STOPWORDS or len(w) < 2) and not (aligned and _slip(w, dict(pairs).get(w, ""))) for w in altered):
+        stands_for = dict(pairs)
+        # A stop word is not a typo ("spider on a")... unless it is a slip of the word it stands
+        # for ("spider an" for "spider man").
+        if any((w in _STOPWORDS or len(w) < 2) and not _slip(w, stands_for.get(w, "")) for w in altered):
             return False
         common = any(len(w) >= 3 and w in self._common for w in altered)
         if aligned:
