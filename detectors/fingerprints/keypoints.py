@@ -54,6 +54,29 @@ def geometric_inliers(query_points: np.ndarray, ref_points: np.ndarray, *, tol: 
     return int(mask.sum())
 
 
+_GRID = 4  # cells per side for spreading keypoints
+
+
+def _spread(keypoints, shape: tuple[int, int], count: int) -> list:
+    """At most ``count`` keypoints: the strongest of each grid cell first (``count`` / cells
+    each), then the strongest of the rest."""
+    if len(keypoints) <= count:
+        return list(keypoints)
+    h, w = shape
+    order = sorted(keypoints, key=lambda k: -k.response)
+    per_cell = max(1, count // (_GRID * _GRID))
+    taken: dict[int, int] = {}
+    chosen, rest = [], []
+    for k in order:
+        cell = min(int(k.pt[1] * _GRID / h), _GRID - 1) * _GRID + min(int(k.pt[0] * _GRID / w), _GRID - 1)
+        if taken.get(cell, 0) < per_cell:
+            taken[cell] = taken.get(cell, 0) + 1
+            chosen.append(k)
+        else:
+            rest.append(k)
+    return chosen + rest[: count - len(chosen)]
+
+
 class OrbFingerprint(Fingerprint):
     """Up to ``max_features`` ORB descriptors of the border-free frame at 640 px."""
 
@@ -65,8 +88,11 @@ class OrbFingerprint(Fingerprint):
     def __init__(self, *, max_features: int = 400, strip_borders: bool = True) -> None:
         self.max_features = max_features
         self.strip_borders = strip_borders
-        self._orb = cv2.ORB_create(nfeatures=max_features, scaleFactor=1.2, nlevels=8,
-                                   edgeThreshold=15, patchSize=31, fastThreshold=12)
+        # A low FAST threshold finds corners in flat, graphic frames (animation, title cards,
+        # diagrams) too; candidates are then spread over a grid so that an overlay's text and
+        # logo corners, the strongest in the frame, cannot crowd out the picture's own.
+        self._orb = cv2.ORB_create(nfeatures=max_features * 4, scaleFactor=1.2, nlevels=8,
+                                   edgeThreshold=15, patchSize=31, fastThreshold=3)
 
     def hash_frame(self, frame: np.ndarray) -> FrameCodes:
         if self.strip_borders:
@@ -76,7 +102,8 @@ class OrbFingerprint(Fingerprint):
         if scale < 1.0:
             frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
-        keypoints, descriptors = self._orb.detectAndCompute(gray, None)
+        keypoints = _spread(self._orb.detect(gray, None), gray.shape, self.max_features)
+        keypoints, descriptors = self._orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
             return FrameCodes.empty(self.name, self.nbytes)
         gh, gw = gray.shape
