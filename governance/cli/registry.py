@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from governance.cli.common import console, emit_json, err_console, handle_errors, load_settings
@@ -70,12 +71,12 @@ def match_cmd(
     if not matches:
         console.print("no protected material found")
         return
-    table = Table("title", "owner", "score", "query s", "reference s", "coverage", "fingerprint")
-    table.add_column("work", no_wrap=True)
+    # One short block per match: readable at 80 columns, where an 8-column table is not.
     for m in matches:
-        table.add_row(m.title, m.owner, f"{m.score:.2f}", f"{m.query_start:.1f}-{m.query_end:.1f}",
-                      f"{m.ref_start:.1f}-{m.ref_end:.1f}", f"{m.query_coverage:.0%}", m.fingerprint, m.work_id)
-    console.print(table)
+        console.print(f"[bold]{escape(m.title)}[/bold] ({escape(m.owner)})  score {m.score:.2f}, "
+                      f"{m.query_coverage:.0%} of the query, by {m.fingerprint}")
+        console.print(f"  query {m.query_start:.1f}-{m.query_end:.1f} s = reference {m.ref_start:.1f}-"
+                      f"{m.ref_end:.1f} s   work {m.work_id}")
 
 
 @app.command("list")
@@ -87,7 +88,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the works
         emit_json({"works": works})
         return
     table = Table("title", "owner", "licence", "assets", "duration s", "registered")
-    table.add_column("work", no_wrap=True)
+    table.add_column("work", overflow="fold")
     for w in works:
         table.add_row(w.title, w.owner, w.license or "", str(w.assets), f"{w.duration_s:.1f}",
                       w.created_at.strftime("%Y-%m-%d %H:%M"), w.id)

@@ -42,6 +42,13 @@ def test_add_match_list_remove(tmp_path, monkeypatch):
     assert m["work_id"] == work_id and m["owner"] == "NASA" and m["fingerprint"] in {"pdq", "orb"}
     assert {"title", "score", "query_start", "query_end", "ref_start", "ref_end", "query_coverage"} <= set(m)
 
+    human = runner.invoke(app, ["match", str(query)])  # 80 columns: every field whole on its line
+    assert human.exit_code == 0 and "Astronaut (NASA)" in human.stdout and work_id in human.stdout
+    assert "of the query" in human.stdout and "= reference" in human.stdout
+    listed_human = runner.invoke(app, ["list"])
+    rows = [line.split("│") for line in listed_human.stdout.splitlines() if line.startswith("│")]
+    assert listed_human.exit_code == 0 and "".join(r[-2].strip() for r in rows) == work_id  # folded, never cut
+
     bad = runner.invoke(app, ["match", str(empty)])
     assert bad.exit_code == 21 and "empty" in bad.output
 
