@@ -136,40 +136,44 @@ def main(argv: list[str] | None = None) -> None:
 
     warm_from = step if args.init_from is not None and not latest.is_file() else 0  # fresh optimiser: warm up again
     stop = []  # SIGTERM / SIGINT: finish the step, checkpoint, exit (pause now, resume later)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.append(True))
-    start, last_save, losses = time.time(), time.time(), []
-    run_start_elapsed = elapsed
-    while step < args.max_steps and time.time() - start < args.hours * 3600 and not stop:
-        t0 = time.time()
-        x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
-        noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device
-        t = torch.randint(0, sched.config.num_train_timesteps, (args.batch,)).to(args.device)
-        pred = unet(sched.add_noise(x0, noise, t), t, cond).sample
-        loss = (w * (pred - x0) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-        for g in opt.param_groups:
-            g["lr"] = args.lr * min(1.0, (step - warm_from + 1) / 200)
-        opt.step()
-        decay = min(args.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), unet.parameters()):
-                pe.lerp_(pm, 1 - decay)
-        step += 1
-        elapsed = run_start_elapsed + (time.time() - start)
-        losses.append(loss.item())
-        if step % 50 == 0:
-            log.write(f"step {step} loss {np.mean(losses):.4f} {time.time() - t0:.2f}s/step {elapsed / 3600:.2f}h\n")
-            losses = []
-        if time.time() - last_save > args.save_minutes * 60:
-            checkpoint()
-            last_save = time.time()
-        if step % args.keep_every == 0:
-            _save(args.out / f"ema_{step:06d}.pt", dict(ema=ema.state_dict(), step=step, elapsed=elapsed))
-    checkpoint()
-    log.write(f"stopped at step {step} ({elapsed / 3600:.2f} h trained)\n")
+    previous = {sig: signal.signal(sig, lambda *_: stop.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        start, last_save, losses = time.time(), time.time(), []
+        run_start_elapsed = elapsed
+        while step < args.max_steps and time.time() - start < args.hours * 3600 and not stop:
+            t0 = time.time()
+            x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
+            noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device
+            t = torch.randint(0, sched.config.num_train_timesteps, (args.batch,)).to(args.device)
+            pred = unet(sched.add_noise(x0, noise, t), t, cond).sample
+            loss = (w * (pred - x0) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+            for g in opt.param_groups:
+                g["lr"] = args.lr * min(1.0, (step - warm_from + 1) / 200)
+            opt.step()
+            decay = min(args.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), unet.parameters()):
+                    pe.lerp_(pm, 1 - decay)
+            step += 1
+            elapsed = run_start_elapsed + (time.time() - start)
+            losses.append(loss.item())
+            if step % 50 == 0:
+                log.write(f"step {step} loss {np.mean(losses):.4f} {time.time() - t0:.2f}s/step {elapsed / 3600:.2f}h\n")
+                losses = []
+            if time.time() - last_save > args.save_minutes * 60:
+                checkpoint()
+                last_save = time.time()
+            if step % args.keep_every == 0:
+                _save(args.out / f"ema_{step:06d}.pt", dict(ema=ema.state_dict(), step=step, elapsed=elapsed))
+        checkpoint()
+        log.write(f"stopped at step {step} ({elapsed / 3600:.2f} h trained)\n")
+    finally:  # called in-process (tests), the caller keeps its own handlers
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.close()
 
 
 if __name__ == "__main__":
