@@ -133,7 +133,8 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
                 if MIRROR in config.pdq_variants:  # ORB is not mirror-invariant: describe the flip too
                     flipped = orb_fp.hash_frame(np.ascontiguousarray(small[:, ::-1]))
                     if len(flipped) >= 8:
-                        orb_parts.append((len(orb_times), replace(flipped, variant=np.full(len(flipped), MIRROR, np.int16))))
+                        variant = np.full(len(flipped), MIRROR, np.int16)
+                        orb_parts.append((len(orb_times), replace(flipped, variant=variant)))
                 orb_parts.append((len(orb_times), kp))
                 orb_times.append([t, t + 1.0 / fps])
                 last_orb_t, last_orb_code = t, ident
