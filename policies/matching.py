@@ -4,7 +4,8 @@ Terms are indexed three ways: by their token sequence (``taylor swift``), by the
 without spaces (``spider man`` = ``spiderman`` = ``s p i d e r m a n``), and, for terms marked
 fuzzy, in length buckets compared by rapidfuzz for a bounded edit distance (1 edit from 5
 letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary English words (the
-MiniLM vocabulary), so ``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending in ``*`` match prefixes.
+MiniLM vocabulary), so ``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending
+in ``*`` match prefixes.
 """
 
 from __future__ import annotations

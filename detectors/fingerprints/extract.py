@@ -37,6 +37,7 @@ class ExtractConfig:
     orb_max_frames: int | None
     pdq_variants: tuple[int, ...]
     min_quality: int = 20  # PDQ quality below this (flat/black frames) says nothing
+    orb_mirror: bool = False  # also describe the mirrored keyframe (ORB is not mirror-invariant)
     orb_scene_cuts: bool = True  # a PDQ jump forces an ORB keyframe (off for capped queries:
     #                              there the few keyframes must spread over the whole clip)
 
@@ -44,7 +45,7 @@ class ExtractConfig:
 REFERENCE = ExtractConfig(sample_fps=8.0, prune=10, orb_interval=1.0, orb_features=200,
                           orb_max_frames=None, pdq_variants=(0,))
 QUERY = ExtractConfig(sample_fps=4.0, prune=4, orb_interval=1.0, orb_features=300,
-                      orb_max_frames=10, pdq_variants=(0, MIRROR), orb_scene_cuts=False)
+                      orb_max_frames=10, pdq_variants=(0, MIRROR), orb_mirror=True, orb_scene_cuts=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
                 continue  # capped: later frames are not covered by ORB at all
             kp = orb_fp.hash_frame(small)
             if len(kp) >= 8:
-                if MIRROR in config.pdq_variants:  # ORB is not mirror-invariant: describe the flip too
+                if config.orb_mirror:
                     flipped = orb_fp.hash_frame(np.ascontiguousarray(small[:, ::-1]))
                     if len(flipped) >= 8:
                         variant = np.full(len(flipped), MIRROR, np.int16)

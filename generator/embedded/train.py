@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
     rng = np.random.default_rng(args.seed)
     step, elapsed = 0, 0.0
+    warm_from = 0  # the step the learning-rate warm-up counts from (a fresh optimiser warms up again)
     latest = args.out / "latest.pt"
     if latest.is_file():
         state = torch.load(latest, map_location=args.device, weights_only=False)
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"].cpu())
         step, elapsed = state["step"], state["elapsed"]
+        warm_from = state.get("warm_from", 0)
         log.write(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)\n")
     elif args.init_from is not None:
         # The exported weights are the EMA: both copies start from them; the optimiser starts fresh.
@@ -124,17 +126,17 @@ def main(argv: list[str] | None = None) -> None:
         step, elapsed = int(info.get("step", 0)), float(info.get("trained_hours", 0.0)) * 3600
         rng = np.random.default_rng([args.seed, step])  # fresh data order, still seeded
         torch.manual_seed(args.seed + step)
+        warm_from = step
         log.write(f"init from {args.init_from} at step {step} ({elapsed / 3600:.2f} h trained)\n")
     else:
         log.write(f"start {json.dumps(vars(args), default=str)} params={sum(p.numel() for p in unet.parameters())}\n")
 
     def checkpoint() -> None:
         state = dict(unet=unet.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), rng=rng.bit_generator.state,
-                     torch_rng=torch.get_rng_state(), step=step, elapsed=elapsed, args=vars(args),
-                     unet_config=unet_config(), threads=args.threads)
+                     torch_rng=torch.get_rng_state(), step=step, elapsed=elapsed, warm_from=warm_from,
+                     args=vars(args), unet_config=unet_config(), threads=args.threads)
         _save(latest, state)
 
-    warm_from = step if args.init_from is not None and not latest.is_file() else 0  # fresh optimiser: warm up again
     stop = []  # SIGTERM / SIGINT: finish the step, checkpoint, exit (pause now, resume later)
     previous = {sig: signal.signal(sig, lambda *_: stop.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
