@@ -365,7 +365,7 @@ def render(r: dict) -> str:
               f"p50 {lat['tokens_p50']}, p95 {lat['tokens_p95']} (truncated at 128). First engine load with the "
               f"one-time ONNX export {st['first_load_with_onnx_export_s']} s, later loads {st['engine_load_s']} s.", "",
               "| engine | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|",
-              f"| full engine, MiniLM in ONNX Runtime {st['onnxruntime']} (shipped) | {lat['p50_ms']:.1f} | "
+              f"| full engine, MiniLM in ONNX Runtime {st['onnxruntime']}, {st['semantic_backend']} (shipped) | {lat['p50_ms']:.1f} | "
               f"{lat['p95_ms']:.1f} | {lat['p99_ms']:.1f} |",
               f"| full engine, MiniLM in PyTorch eager (anchor) | {lat['torch_p50_ms']:.1f} | {lat['torch_p95_ms']:.1f} | "
               f"{lat['torch_p99_ms']:.1f} |",

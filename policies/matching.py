@@ -97,13 +97,14 @@ class LexiconIndex:
         # (first letter, length) of every fuzzy key: a query whose first letter and length (within
         # its edit budget) fit no key cannot match, so it is not compared at all.
         self._shapes = frozenset((key[0], len(key)) for key in fuzzy)
-        # Fuzzy keys by length: a key within d edits of a query is within d letters of its length,
-        # so each query is compared (in C, by rapidfuzz) only with the keys of those lengths.
-        by_length: dict[int, list[str]] = defaultdict(list)
+        # Fuzzy keys by first letter and length: typos keep the first letter, and a key within d
+        # edits of a query is within d letters of its length, so each query is compared (in C, by
+        # rapidfuzz) only with the keys that share its first letter and have one of those lengths.
+        by_shape: dict[tuple[str, int], list[str]] = defaultdict(list)
         for key in sorted(fuzzy):
-            by_length[len(key)].append(key)
-        self._by_length = dict(by_length)
-        self._windows: dict[tuple[int, int], list[str]] = {}
+            by_shape[(key[0], len(key))].append(key)
+        self._by_shape = dict(by_shape)
+        self._windows: dict[tuple[str, int, int], list[str]] = {}
         self._common = _vocabulary() if common_words is None else common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
         self._compact_lengths = sorted({len(k) for k in self.compact if len(k) >= 3})
@@ -183,12 +184,13 @@ class LexiconIndex:
             return all(OSA.distance(w, t) <= (2 if len(t) >= 9 else 1) for w, t in pairs)
         return not common and bool(set(words) & set(term))
 
-    def _window(self, length: int, budget: int) -> list[str]:
-        """Fuzzy keys of ``length`` +- ``budget`` letters (cached: few distinct windows exist)."""
-        window = self._windows.get((length, budget))
+    def _window(self, first: str, length: int, budget: int) -> list[str]:
+        """Fuzzy keys starting with ``first``, of ``length`` +- ``budget`` letters (cached)."""
+        window = self._windows.get((first, length, budget))
         if window is None:
-            window = [k for m in range(length - budget, length + budget + 1) for k in self._by_length.get(m, ())]
-            self._windows[(length, budget)] = window
+            window = [k for m in range(length - budget, length + budget + 1)
+                      for k in self._by_shape.get((first, m), ())]
+            self._windows[(first, length, budget)] = window
         return window
 
     def _find_fuzzy(self, queries: list[tuple[str, int, int]], tokens: Sequence[Token], texts: list[str]) -> list[Match]:
@@ -200,7 +202,7 @@ class LexiconIndex:
             n = len(compact)
             if not any((compact[0], m) in self._shapes for m in range(n - budget, n + budget + 1)):
                 continue  # typos keep the first letter (checked below too), and lengths differ by <= budget
-            found = process.extract(compact, self._window(n, budget), scorer=OSA.distance,
+            found = process.extract(compact, self._window(compact[0], n, budget), scorer=OSA.distance,
                                     score_cutoff=budget, limit=None)
             best = min(((d, k) for k, d, _ in found), default=None)
             if best is None:
@@ -210,8 +212,6 @@ class LexiconIndex:
                 continue
             if j - i > 1 and not self._plausible(texts[i:j], self._fuzzy[key][0].key):
                 continue
-            if key[0] != compact[0]:
-                continue  # typos keep the first letter; a changed first letter is another word
             score = 1.0 - distance / max(len(key), 1)
             for entry in self._fuzzy[key]:
                 out.append(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", score))

@@ -120,9 +120,21 @@ class _Segmenter:
         self._lock = threading.Lock()
 
     def add_words(self, words: Iterable[str]) -> None:
-        """Words jieba must keep whole (every Chinese run of every term)."""
-        for word in words:
-            self._words.update(_CJK_RUN.findall(normalize(word)))
+        """Words jieba must keep whole (every Chinese run of every term), also after the first cut:
+        an engine loaded later (another pack, a rights holder's names) must not be segmented with
+        an earlier engine's vocabulary."""
+        runs = {run for word in words for run in _CJK_RUN.findall(normalize(word))}
+        with self._lock:
+            new = runs - self._words
+            self._words.update(new)
+            if self._tokenizer is not None:
+                self._teach(self._tokenizer, new)
+
+    @staticmethod
+    def _teach(tokenizer, words: Iterable[str]) -> None:
+        for word in sorted(words):
+            if word not in tokenizer.FREQ:  # known words keep jieba's own odds ("超人气")
+                tokenizer.add_word(word)
 
     def warm_up(self) -> None:
         self.cut("预热")
@@ -137,9 +149,7 @@ class _Segmenter:
                 jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
                 tokenizer.initialize()
-                for word in sorted(self._words):
-                    if word not in tokenizer.FREQ:  # known words keep jieba's own odds ("超人气")
-                        tokenizer.add_word(word)
+                self._teach(tokenizer, self._words)
                 self._tokenizer = tokenizer
             return list(self._tokenizer.cut(text, HMM=False))
 

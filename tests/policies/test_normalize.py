@@ -64,3 +64,14 @@ def test_evasions_tokenize_back_to_the_word(kind, word, seed):
     if kind == "typo":
         return
     assert words(evade(word, kind, seed=seed)) == [word]
+
+
+def test_words_added_after_the_first_cut_are_kept_whole():
+    from policies.normalize import _Segmenter
+
+    seg = _Segmenter()
+    seg.add_words(["海绵"])
+    seg.cut("预热")  # the tokenizer now exists
+    assert "蓝色小精灵" not in seg.cut("蓝色小精灵在跳舞")
+    seg.add_words(["蓝色小精灵"])  # a pack loaded later
+    assert "蓝色小精灵" in seg.cut("蓝色小精灵在跳舞")

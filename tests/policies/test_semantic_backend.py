@@ -1,4 +1,5 @@
-"""The semantic model in ONNX Runtime: the same embeddings as PyTorch, a bad cache never answers."""
+"""The semantic model in ONNX Runtime: float32 equals PyTorch, int8 stays within cosine 0.98, a bad
+cached graph is rebuilt and never answers."""
 
 from __future__ import annotations
 
@@ -16,26 +17,37 @@ def torch_embedder() -> Embedder:
     return Embedder(backend="torch")
 
 
-def test_the_engine_runs_the_exported_graph(semantic, model_cache):
+PROMPTS = [r["prompt"] for r in read_csv("descriptions_heldout.csv")][:20] + ["", "史努比", "x " * 300]
+
+
+def test_the_engine_runs_the_int8_graph_by_default(semantic, model_cache):
     embed = semantic.semantic._embed
-    assert embed.backend == "onnx" and embed.onnx_path.parent == model_cache and embed.onnx_path.is_file()
+    assert embed.backend == "onnx-int8" and embed.onnx_path.parent == model_cache
+    assert embed.onnx_path.name.endswith("-int8.onnx") and embed.onnx_path.is_file()
 
 
-def test_onnx_and_torch_embeddings_agree(semantic, torch_embedder):
-    prompts = [r["prompt"] for r in read_csv("descriptions_heldout.csv")][:20] + ["", "史努比", "x " * 300]
-    onnx = semantic.semantic._embed(prompts)
-    want = torch_embedder(prompts)
-    assert onnx.shape == want.shape == (len(prompts), 384)
-    assert float(np.abs(onnx - want).max()) < 1e-4
-    one = semantic.semantic._embed([prompts[0]])  # a single prompt, no padding: the hot path
+def test_float32_onnx_equals_torch(semantic, model_cache, torch_embedder):
+    onnx = Embedder(cache_dir=model_cache, backend="onnx")  # the engine's load already exported it
+    assert onnx.backend == "onnx" and not onnx.onnx_path.name.endswith("-int8.onnx")
+    got, want = onnx(PROMPTS), torch_embedder(PROMPTS)
+    assert got.shape == want.shape == (len(PROMPTS), 384)
+    assert float(np.abs(got - want).max()) < 1e-4
+    one = onnx([PROMPTS[0]])  # a single prompt, no padding: the hot path
     assert float(np.abs(one[0] - want[0]).max()) < 1e-4
+
+
+def test_int8_embeddings_stay_close_to_torch(semantic, torch_embedder):
+    prompts = [p for p in PROMPTS if p]  # the engine refuses empty prompts before any model runs
+    got, want = semantic.semantic._embed(prompts), torch_embedder(prompts)
+    cosine = (got * want).sum(1)
+    assert float(cosine.min()) > 0.98 and float(np.median(cosine)) > 0.99
 
 
 def test_a_corrupt_cached_graph_is_rebuilt_not_used(semantic, tmp_path):
     name = semantic.semantic._embed.onnx_path.name
     (tmp_path / name).write_bytes(b"\x08\x07 not an onnx graph")
-    embed = Embedder(cache_dir=tmp_path, backend="onnx")
-    assert embed.backend == "onnx" and embed.onnx_path == tmp_path / name
+    embed = Embedder(cache_dir=tmp_path, backend="onnx-int8")
+    assert embed.backend == "onnx-int8" and embed.onnx_path == tmp_path / name
     assert (tmp_path / name).stat().st_size > 1_000_000
     assert not list(tmp_path.glob("*.tmp"))  # the export's temporary file is gone
 
@@ -43,8 +55,9 @@ def test_a_corrupt_cached_graph_is_rebuilt_not_used(semantic, tmp_path):
 def test_backend_choices_are_checked(tmp_path):
     with pytest.raises(PolicyError, match="unknown semantic backend"):
         Embedder(backend="tensorrt")  # type: ignore[arg-type]
-    with pytest.raises(PolicyError, match="needs a cache folder"):
-        Embedder(backend="onnx")
+    for backend in ("onnx", "onnx-int8"):
+        with pytest.raises(PolicyError, match="needs a cache folder"):
+            Embedder(backend=backend)
 
 
 def test_torch_backend_never_exports(tmp_path):
