@@ -189,8 +189,6 @@ def batch_test(clips: list[Path], *, home: Path) -> dict:
     from governance.settings import get_settings
     from governance.storage.db import get_engine, session_scope
 
-    from governance.jobs.batch import _on_celery
-
     # "1" is what `verify DIR --workers 1` runs: in process, where OpenCV's and the decoder's
     # thread pools use both cores; "1c" is one Celery worker process pinned to one numeric thread,
     # the same unit as each of the two workers of "2", so 1c vs 2 shows how the engine scales.
@@ -201,11 +199,7 @@ def batch_test(clips: list[Path], *, home: Path) -> dict:
         settings.ensure_dirs()
         get_engine(db)  # tables exist before the workers start
         t0, cpu0 = time.perf_counter(), time.process_time()
-        if label == "1c":
-            results = _on_celery([str(c.resolve()) for c in clips], uuid.uuid4().hex, settings, 1,
-                                 lambda _d, _t: None, 24 * 3600)
-        else:
-            results = verify_many(clips, workers=workers, settings=settings)
+        results = verify_many(clips, workers=workers, settings=settings, queue=True if label == "1c" else None)
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         with session_scope(get_engine(db)) as session:
             events = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()

@@ -44,13 +44,17 @@ def verify_many(
     settings: Settings,
     on_progress: Progress | None = None,
     timeout_s: float = 24 * 3600,
+    queue: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Verify ``paths``; one dict per clip, in order: ``VerifyReport.to_dict()`` or
-    ``{"path", "error", "exit_code"}`` for a clip that could not be verified."""
+    ``{"path", "error", "exit_code"}`` for a clip that could not be verified.
+
+    ``queue``: None runs in process for one worker or one clip and on the Celery queue otherwise;
+    True always uses the queue (one worker process is then the unit that more workers scale)."""
     clips = [str(Path(p).resolve()) for p in paths]
     batch_id = uuid.uuid4().hex
     progress = on_progress or (lambda _done, _total: None)
-    if workers <= 1 or len(clips) <= 1:
+    if queue is False or (queue is None and (workers <= 1 or len(clips) <= 1)):
         return _in_process(clips, batch_id, settings, progress)
     return _on_celery(clips, batch_id, settings, workers, progress, timeout_s)
 

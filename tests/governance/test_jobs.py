@@ -156,9 +156,11 @@ def test_batch_verification_on_two_celery_workers(home, tmp_path):
     assert seen[-1] == (4, 4)
     single = verify_many(clips, workers=1, settings=api.settings)
     assert [r["verdict"] for r in single] == [r["verdict"] for r in results]
+    one_worker = verify_many(clips[:2], workers=1, settings=api.settings, queue=True)  # one Celery process
+    assert [r["verdict"] for r in one_worker] == ["unknown"] * 2
     with session_scope(api.ctx.engine) as session:
         actors = [e.actor for e in session.exec(select(AuditEntry))]
-    assert len(actors) == 8 and len(set(actors)) == 8  # one event per clip per batch, none twice
+    assert len(actors) == 10 and len(set(actors)) == 10  # one event per clip per batch, none twice
 
 
 @pytest.fixture
