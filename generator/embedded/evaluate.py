@@ -130,7 +130,16 @@ def pipeline_from_checkpoint(path: Path | None):
 
     pipe = load_pipeline(default_model_path()).pipeline
     if path is not None:
-        pipe.unet.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["ema"])
+        state = torch.load(path, map_location="cpu", weights_only=False)["ema"]
+        if state["conv_in.weight"].shape != pipe.unet.conv_in.weight.shape:  # trained with the current layout
+            from diffusers import UNet2DConditionModel
+
+            from generator.embedded.model import unet_config
+            from generator.embedded.pipeline import ShapesVideoPipeline
+
+            pipe = ShapesVideoPipeline(UNet2DConditionModel(**unet_config()), pipe.scheduler, pipe.tokenizer,
+                                       pipe.text_encoder)
+        pipe.unet.load_state_dict(state)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

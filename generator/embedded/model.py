@@ -3,6 +3,11 @@
 Frames are folded into the channels of a 2-D UNet (16 frames x RGB = 48 channels at 32x32 pixels,
 no VAE): a 3-D UNet is impractical to train on a CPU. The prompt reaches the UNet twice: per-token
 states through cross-attention, and an attention-pooled summary added to the time embedding.
+
+Two extra input channels carry the pixel's x and y (CoordConv). From pure noise the only thing that
+tells a right-moving clip from a left-moving one is *where* the object sits in the first and last
+frames, an absolute position that a convolution can otherwise only infer from its zero padding;
+2.3 CPU-hours without these channels learnt colours perfectly and direction not at all.
 """
 
 from __future__ import annotations
@@ -14,18 +19,19 @@ import torch
 
 from generator.embedded.data import FRAMES, SIZE
 
-__all__ = ["TEXT_TOKENS", "TEXT_DIM", "unet_config", "scheduler_config", "minilm_path", "encode_prompts"]
+__all__ = ["TEXT_TOKENS", "TEXT_DIM", "COORD_CHANNELS", "unet_config", "with_coords", "scheduler_config", "minilm_path", "encode_prompts"]
 
 TEXT_TOKENS = 24
 _MINILM_DIM = 384
 _POSITION_DIM = 32
 TEXT_DIM = _MINILM_DIM + _POSITION_DIM
+COORD_CHANNELS = 2
 
 
 def unet_config() -> dict:
     return dict(
         sample_size=SIZE,
-        in_channels=3 * FRAMES,
+        in_channels=3 * FRAMES + COORD_CHANNELS,
         out_channels=3 * FRAMES,
         block_out_channels=(32, 64, 128),
         layers_per_block=1,
@@ -38,6 +44,21 @@ def unet_config() -> dict:
         addition_embed_type_num_heads=8,
         norm_num_groups=32,
     )
+
+
+def with_coords(x: torch.Tensor, extra: int = COORD_CHANNELS) -> torch.Tensor:
+    """`x` (B, C, H, W) with `extra` coordinate channels appended: x then y, each in [-1, 1].
+
+    `extra` is the UNet's ``in_channels - out_channels``: 0 for a model trained without them.
+    """
+    if extra == 0:
+        return x
+    if extra != COORD_CHANNELS:
+        raise ValueError(f"the UNet takes {extra} extra input channels; only 0 or {COORD_CHANNELS} (x, y) are known")
+    b, _, h, w = x.shape
+    ys = torch.linspace(-1.0, 1.0, h, dtype=x.dtype, device=x.device)[:, None].expand(h, w)
+    xs = torch.linspace(-1.0, 1.0, w, dtype=x.dtype, device=x.device)[None, :].expand(h, w)
+    return torch.cat([x, torch.stack([xs, ys]).expand(b, -1, -1, -1)], dim=1)
 
 
 def scheduler_config() -> dict:

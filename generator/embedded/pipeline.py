@@ -17,7 +17,7 @@ from diffusers import DDIMScheduler, DiffusionPipeline, UNet2DConditionModel
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 
-from generator.embedded.model import encode_prompts, minilm_path
+from generator.embedded.model import encode_prompts, minilm_path, with_coords
 
 __all__ = ["ShapesVideoPipeline", "ShapesVideoPipelineOutput"]
 
@@ -43,7 +43,7 @@ class ShapesVideoPipeline(DiffusionPipeline):
 
     @property
     def native_frames(self) -> int:
-        return self.unet.config.in_channels // 3
+        return self.unet.config.out_channels // 3
 
     @property
     def native_size(self) -> int:
@@ -95,8 +95,9 @@ class ShapesVideoPipeline(DiffusionPipeline):
         x = randn_tensor((batch, 3 * num_frames, size, size), generator=generator, device=device, dtype=self.unet.dtype)
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
+        extra = self.unet.config.in_channels - self.unet.config.out_channels
         for i, t in enumerate(self.progress_bar(timesteps)):
-            pred = self.unet(torch.cat([x, x]) if cfg else x, t, text).sample
+            pred = self.unet(with_coords(torch.cat([x, x]) if cfg else x, extra), t, text).sample
             if cfg:
                 uncond, cond = pred.chunk(2)
                 pred = uncond + guidance_scale * (cond - uncond)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from generator.embedded import data
-from generator.embedded.model import encode_prompts, minilm_path, scheduler_config, unet_config
+from generator.embedded.model import encode_prompts, minilm_path, scheduler_config, unet_config, with_coords
 
 _FG_WEIGHT = 3.0  # extra loss weight on object pixels: the shape covers ~8 % of the frame
 
@@ -64,6 +64,19 @@ def _batch(rng: np.random.Generator, scenes, cache, size: int, drop: float):
     return x, w.reshape(size, -1, data.SIZE, data.SIZE), torch.stack(conds)
 
 
+def _widened(state: dict, unet) -> dict:
+    """Shipped weights for `unet`; input channels it lacks (the coordinates) start at zero weight,
+    so the widened model computes exactly what the shipped one did until training moves them."""
+    w, want = state["conv_in.weight"], unet.conv_in.weight
+    if w.shape != want.shape:
+        if w.shape[0] != want.shape[0] or w.shape[1] > want.shape[1] or w.shape[2:] != want.shape[2:]:
+            raise ValueError(f"cannot start from weights with conv_in {tuple(w.shape)} for a UNet with {tuple(want.shape)}")
+        wide = torch.zeros_like(want)
+        wide[:, : w.shape[1]] = w
+        state = {**state, "conv_in.weight": wide}
+    return state
+
+
 def _save(path: Path, state: dict) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -79,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--drop", type=float, default=0.1, help="caption dropout (classifier-free guidance)")
+    p.add_argument("--high-noise", type=float, default=0.0,
+                   help="share of samples with t drawn from the top 40 %% of the schedule: the only place the "
+                        "direction word matters (lower down, the noisy clip already shows where the object goes)")
     p.add_argument("--save-minutes", type=float, default=5.0)
     p.add_argument("--keep-every", type=int, default=1000, help="also keep EMA weights every N steps")
     p.add_argument("--threads", type=int, default=1)
@@ -119,9 +135,9 @@ def main(argv: list[str] | None = None) -> None:
         log.write(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)\n")
     elif args.init_from is not None:
         # The exported weights are the EMA: both copies start from them; the optimiser starts fresh.
-        shipped = UNet2DConditionModel.from_pretrained(args.init_from / "unet")
-        unet.load_state_dict(shipped.state_dict())
-        ema.load_state_dict(shipped.state_dict())
+        shipped = _widened(UNet2DConditionModel.from_pretrained(args.init_from / "unet").state_dict(), unet)
+        unet.load_state_dict(shipped)
+        ema.load_state_dict(shipped)
         info = json.loads((args.init_from / "training.json").read_text())
         step, elapsed = int(info.get("step", 0)), float(info.get("trained_hours", 0.0)) * 3600
         rng = np.random.default_rng([args.seed, step])  # fresh data order, still seeded
@@ -146,8 +162,11 @@ def main(argv: list[str] | None = None) -> None:
             t0 = time.time()
             x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
             noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device
-            t = torch.randint(0, sched.config.num_train_timesteps, (args.batch,)).to(args.device)
-            pred = unet(sched.add_noise(x0, noise, t), t, cond).sample
+            n_t = sched.config.num_train_timesteps
+            t = torch.randint(0, n_t, (args.batch,))
+            high = torch.rand(args.batch) < args.high_noise
+            t = torch.where(high, torch.randint(int(n_t * 0.6), n_t, (args.batch,)), t).to(args.device)
+            pred = unet(with_coords(sched.add_noise(x0, noise, t)), t, cond).sample
             loss = (w * (pred - x0) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
