@@ -114,6 +114,20 @@ def contact_sheet(rows: list[dict], clips: list[np.ndarray], path: Path, per_spl
     plt.close(fig)
 
 
+def motion_confusion(rows: list[dict]) -> tuple[list[dict], float]:
+    """Asked direction x drawn direction over all evaluated clips, and the share on the right axis
+    (horizontal vs vertical): tells "ignores the word" from "gets the axis, not the sign"."""
+    from generator.embedded.data import MOTIONS
+
+    drawn = [*MOTIONS, None]
+    table, axis = [], []
+    for want in MOTIONS:
+        got = [r["got"]["motion"] for r in rows if f" {want} " in f" {r['caption']} "]
+        table.append({"asked": want, **{str(d): got.count(d) for d in drawn}})
+        axis += [g is not None and (MOTIONS[g][0] != 0) == (MOTIONS[want][0] != 0) for g in got]
+    return table, float(np.mean(axis)) if axis else float("nan")
+
+
 def _table(rows: list[dict], keys: list[str]) -> str:
     fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
@@ -145,6 +159,9 @@ def main() -> None:
     report, baseline, rows, clips = run_eval(per_split, eval_steps, guidance=3.0)
     print("eval seen:", report["seen"], "unseen:", report["unseen"], "placeholder:", baseline["seen"], flush=True)
 
+    confusion, axis = motion_confusion(rows)
+    report["motion_axis"] = axis
+    print("motion confusion:", confusion, "axis:", round(axis, 3), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     contact_sheet(rows, clips, args.out / "contact_sheet.png")
     (args.out / "eval.json").write_text(json.dumps(dict(setup=setup, embedded=emb, tiny=tiny, eval=report,
@@ -161,6 +178,9 @@ def main() -> None:
         f"## Prompt following ({eval_steps} steps, guidance 3.0; accuracy per attribute)", "",
         _table(acc, ["model", "split", "n", "fg", "bg", "motion", "shape"]), "",
         "Goal: >= 0.9 on fg, bg and motion for seen combinations, >= 0.75 on unseen ones.", "",
+        "### Motion: asked direction (rows) x drawn direction (columns), seen + unseen", "",
+        _table(confusion, list(confusion[0])), "",
+        f"Right axis (horizontal vs vertical) in {axis:.3f} of clips; chance 0.5.", "",
         "![contact sheet](contact_sheet.png)", "",
     ]
     (args.out / "results.md").write_text("\n".join(md))
