@@ -127,7 +127,7 @@ class Runner:
             self.anchor_latency.append((time.perf_counter() - start) * 1000)
             if same.action != decision.action:
                 self.disagree.append(prompt)
-            self.tokens.append(len(self.engine.semantic._embed._tokenizer(prompt, truncation=True, max_length=128)["input_ids"]))
+            self.tokens.append(len(self.engine.semantic.embedder._tokenizer(prompt, truncation=True, max_length=128)["input_ids"]))
             result = (not decision.allowed, self.keyword.flagged(prompt), decision.category)
         except PromptError:
             result = (True, False, "invalid-prompt")  # refused input counts as flagged
@@ -287,7 +287,7 @@ def main() -> None:
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "packs": {p.spec.pack: p.spec.version for p in engine.packs}, "pack_digest": engine.pack_digest,
         "rules": len(engine.rules), "exemplars": len(engine.semantic.texts), "engine_load_s": round(load_s, 1),
-        "first_load_with_onnx_export_s": round(export_s, 1), "semantic_backend": engine.semantic._embed.backend,
+        "first_load_with_onnx_export_s": round(export_s, 1), "semantic_backend": engine.semantic.embedder.backend,
         "onnxruntime": __import__("onnxruntime").__version__,
         "quick": args.quick,
     }

@@ -257,6 +257,9 @@ class PolicyEngine:
             lines.append(f"hit: {h.rule_id} [{h.category}, {h.action}, {h.severity}] {h.method} "
                          f"{h.matched!r}{where} score {h.score:.3f}" + (f" entity {h.entity_id}" if h.entity_id else ""))
         if self.semantic is not None:
+            embed = self.semantic.embedder
+            lines.append(f"semantic model: all-MiniLM-L6-v2 on {embed.backend}"
+                         + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
             for m in self.semantic.nearest(d.normalized):
                 lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
                              f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")

@@ -266,6 +266,10 @@ class ExemplarIndex:
         self.matrix = embedder(self.texts) if self.texts else np.zeros((0, 384), dtype=np.float32)
         self.anchors = embedder(list(anchors)) if anchors else np.zeros((0, 384), dtype=np.float32)
 
+    @property
+    def embedder(self) -> Embedder:
+        return self._embed
+
     def embed(self, text: str) -> np.ndarray:
         return self._embed([text])[0]
 

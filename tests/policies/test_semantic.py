@@ -29,6 +29,7 @@ def test_generic_prompts_near_the_benign_anchors_pass(semantic):
 
 def test_explain_lists_the_nearest_exemplars(semantic):
     lines = semantic.explain("a masked vigilante dressed as a bat on a rooftop")
+    assert "semantic model: all-MiniLM-L6-v2 on onnx-int8 (minilm-" in "\n".join(lines)
     assert any(line.startswith("nearest exemplar: characters.dc") for line in lines)
 
 

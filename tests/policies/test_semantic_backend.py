@@ -21,7 +21,7 @@ PROMPTS = [r["prompt"] for r in read_csv("descriptions_heldout.csv")][:20] + [""
 
 
 def test_the_engine_runs_the_int8_graph_by_default(semantic, model_cache):
-    embed = semantic.semantic._embed
+    embed = semantic.semantic.embedder
     assert embed.backend == "onnx-int8" and embed.onnx_path.parent == model_cache
     assert embed.onnx_path.name.endswith("-int8.onnx") and embed.onnx_path.is_file()
 
@@ -38,13 +38,13 @@ def test_float32_onnx_equals_torch(semantic, model_cache, torch_embedder):
 
 def test_int8_embeddings_stay_close_to_torch(semantic, torch_embedder):
     prompts = [p for p in PROMPTS if p]  # the engine refuses empty prompts before any model runs
-    got, want = semantic.semantic._embed(prompts), torch_embedder(prompts)
+    got, want = semantic.semantic.embedder(prompts), torch_embedder(prompts)
     cosine = (got * want).sum(1)
     assert float(cosine.min()) > 0.98 and float(np.median(cosine)) > 0.99
 
 
 def test_a_corrupt_cached_graph_is_rebuilt_not_used(semantic, tmp_path):
-    name = semantic.semantic._embed.onnx_path.name
+    name = semantic.semantic.embedder.onnx_path.name
     (tmp_path / name).write_bytes(b"\x08\x07 not an onnx graph")
     embed = Embedder(cache_dir=tmp_path, backend="onnx-int8")
     assert embed.backend == "onnx-int8" and embed.onnx_path == tmp_path / name
