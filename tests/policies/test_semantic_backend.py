@@ -63,3 +63,17 @@ def test_backend_choices_are_checked(tmp_path):
 def test_torch_backend_never_exports(tmp_path):
     embed = Embedder(cache_dir=tmp_path, backend="torch")
     assert embed.backend == "torch" and not list(tmp_path.iterdir())
+
+
+def test_long_prompts_use_two_threads_and_get_the_same_embedding(semantic):
+    embed = semantic.semantic.embedder
+    long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)  # > 48 tokens
+    calls = []
+    real = embed._long_session.run
+    embed._long_session.run = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        two = embed([long])
+    finally:
+        embed._long_session.run = real
+    one = embed._encode([long], 8, session=embed._session)
+    assert calls == [1] and float(np.abs(two - one).max()) < 1e-5
