@@ -127,7 +127,7 @@ class Runner:
             self.anchor_latency.append((time.perf_counter() - start) * 1000)
             if same.action != decision.action:
                 self.disagree.append(prompt)
-            self.tokens.append(len(self.engine.semantic.embedder._tokenizer(prompt, truncation=True, max_length=128)["input_ids"]))
+            self.tokens.append(self.engine.semantic.embedder.tokens(prompt))
             result = (not decision.allowed, self.keyword.flagged(prompt), decision.category)
         except PromptError:
             result = (True, False, "invalid-prompt")  # refused input counts as flagged

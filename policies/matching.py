@@ -94,9 +94,6 @@ class LexiconIndex:
             if entry.fuzzy and max_edits(len(entry.compact)) and entry.compact.isascii():
                 fuzzy[entry.compact].append(entry)
         self._fuzzy = fuzzy
-        # (first letter, length) of every fuzzy key: a query whose first letter and length (within
-        # its edit budget) fit no key cannot match, so it is not compared at all.
-        self._shapes = frozenset((key[0], len(key)) for key in fuzzy)
         # Fuzzy keys by first letter and length: typos keep the first letter, and a key within d
         # edits of a query is within d letters of its length, so each query is compared (in C, by
         # rapidfuzz) only with the keys that share its first letter and have one of those lengths.
@@ -200,10 +197,10 @@ class LexiconIndex:
             if not budget:
                 continue
             n = len(compact)
-            if not any((compact[0], m) in self._shapes for m in range(n - budget, n + budget + 1)):
-                continue  # typos keep the first letter (checked below too), and lengths differ by <= budget
-            found = process.extract(compact, self._window(compact[0], n, budget), scorer=OSA.distance,
-                                    score_cutoff=budget, limit=None)
+            window = self._window(compact[0], n, budget)
+            if not window:
+                continue  # no key shares the first letter within the length budget: nothing to compare
+            found = process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None)
             best = min(((d, k) for k, d, _ in found), default=None)
             if best is None:
                 continue

@@ -9,8 +9,11 @@ Given a cache folder, the forward pass runs in ONNX Runtime: the same weights ex
 the local model (``torch.onnx`` dynamo exporter), checked against PyTorch before first use and
 cached under a key of the weights' digest and the torch version; by default its MatMul weights are
 then quantised to int8 per channel (embeddings within cosine 0.99 of float32). PyTorch eager spends
-most of a short prompt dispatching ~100 small ops; the fused ORT graph is ~2x faster, int8 ~2x more. A hit also needs the prompt to sit closer to the exemplar than
-to any benign anchor ("a cat on a sofa"), which keeps generic prompts from drifting into a class.
+most of a short prompt dispatching ~100 small ops; the fused ORT graph is ~2x faster, int8 ~2x
+more.
+
+A hit also needs the prompt to sit closer to the exemplar than to any benign anchor ("a cat on a
+sofa"), which keeps generic prompts from drifting into a class.
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class Embedder:
 
     # -- ONNX Runtime ---------------------------------------------------------------------
     def _onnx_session(self, cache_dir: Path, *, int8: bool):
+        """The checked session for the float32 graph, or for the int8 graph derived from it."""
         import onnxruntime as ort
 
         weights = sorted(self._model_dir.glob("*.safetensors")) or sorted(self._model_dir.glob("*.bin"))
@@ -103,67 +107,42 @@ class Embedder:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
         fp32 = cache_dir / f"minilm-{digest.hexdigest()[:16]}.onnx"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one short prompt: see __call__
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        path = fp32
-        if int8:
-            if not fp32.is_file():  # the int8 graph is derived from the checked fp32 one
-                self._onnx_session(cache_dir, int8=False)
-            path = fp32.with_name(fp32.stem + "-int8.onnx")
-        session, problem = self._checked(ort, path, options, fp32 if int8 else None)
-        if session is None:  # never answer from a bad graph: rebuild once, then fail
-            path.unlink(missing_ok=True)
-            session, problem = self._checked(ort, path, options, fp32 if int8 else None)
-        if session is None:
-            path.unlink(missing_ok=True)
-            raise PolicyError(f"the exported semantic model {path} is unusable: {problem}")
+        if int8 and not fp32.is_file():  # the int8 graph is derived from a checked float32 one
+            self._ready(ort, fp32, None)
+        path = fp32.with_name(fp32.stem + "-int8.onnx") if int8 else fp32
+        session = self._ready(ort, path, fp32 if int8 else None)
         # The forward pass grows with length; a long prompt (the p95 tail) is split over two
         # threads, which do not spin between ops so an idle pool costs nothing. Short prompts stay
         # on one thread: there the synchronisation costs more than it saves.
-        wide = ort.SessionOptions()
-        wide.intra_op_num_threads = 2
-        wide.inter_op_num_threads = 1
-        wide.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        wide.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._long_session = ort.InferenceSession(str(path), wide, providers=["CPUExecutionProvider"])
+        self._long_session = ort.InferenceSession(str(path), _options(ort, 2), providers=["CPUExecutionProvider"])
         return session, path
 
-    def _checked(self, ort, path: Path, options, quantize_from: Path | None):
+    def _ready(self, ort, path: Path, quantize_from: Path | None):
+        """A session on ``path`` that loads and agrees with PyTorch; a bad graph is rebuilt once,
+        then refused (never answered from)."""
+        session, problem = self._checked(ort, path, quantize_from)
+        if session is None:
+            path.unlink(missing_ok=True)
+            session, problem = self._checked(ort, path, quantize_from)
+        if session is None:
+            path.unlink(missing_ok=True)
+            raise PolicyError(f"the exported semantic model {path} is unusable: {problem}")
+        return session
+
+    def _checked(self, ort, path: Path, quantize_from: Path | None):
         """(session, None) for a graph that loads and agrees with PyTorch, else (None, why)."""
         if not path.is_file():
             if quantize_from is None:
                 self._export(path)
             else:
-                self._quantize(quantize_from, path)
+                _quantize(quantize_from, path)
         try:
-            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(str(path), _options(ort, 1), providers=["CPUExecutionProvider"])
         except Exception as exc:  # a truncated or foreign file in the cache
             return None, f"it does not load ({type(exc).__name__})"
         if not self._agrees(session, int8=quantize_from is not None):
             return None, "its embeddings differ from PyTorch's"
         return session, None
-
-    @staticmethod
-    def _quantize(source: Path, path: Path) -> None:
-        """Dynamic int8 weights for the MatMuls, per output channel (ORT's quantiser)."""
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # the quantiser logs advice on the root logger
-        try:
-            quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"])
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            root.setLevel(level)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def _export(self, path: Path) -> None:
         import onnx  # noqa: F401  (the exporter needs both; fail here with a clear ImportError)
@@ -183,28 +162,16 @@ class Embedder:
 
         example = self._tokenizer(list(_PROBES[:2]), padding=True, return_tensors="pt")
         batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        os.close(fd)
         # The exporter narrates every pass on stdout and logs skipped torchvision ops; keep quiet.
-        quiet = logging.getLogger("torch.onnx")
-        level = quiet.level
-        quiet.setLevel(logging.ERROR)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                program = torch.onnx.export(
-                    _Hidden().eval(), tuple(example[k] for k in _INPUTS), dynamo=True,
-                    input_names=list(_INPUTS), output_names=["last_hidden_state"],
-                    dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
-                )
-                program.save(tmp, external_data=False)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)  # atomic: a crash leaves no half-written graph under the real name
-        finally:
-            quiet.setLevel(level)
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with _atomic(path, "torch.onnx") as tmp, contextlib.redirect_stdout(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                _Hidden().eval(), tuple(example[k] for k in _INPUTS), dynamo=True,
+                input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
+            )
+            program.save(tmp, external_data=False)
 
     def _agrees(self, session, *, int8: bool) -> bool:
         want = self._encode(list(_PROBES), 8, session=None)
@@ -226,6 +193,10 @@ class Embedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
 
+    def tokens(self, text: str) -> int:
+        """How many model tokens ``text`` becomes (after truncation at 128)."""
+        return len(self._tokenizer(text, truncation=True, max_length=_MAX_TOKENS)["input_ids"])
+
     def _encode(self, texts: Sequence[str], batch_size: int, *, session: object = "default") -> np.ndarray:
         session = self._session if session == "default" else session
         chunks = []
@@ -234,9 +205,8 @@ class Embedder:
                                   max_length=_MAX_TOKENS, return_tensors="np")
             feeds = {k: enc[k].astype(np.int64) for k in _INPUTS}
             if session is not None:
-                if session is self._session and len(texts) == 1 and feeds["input_ids"].shape[1] > _LONG_TOKENS:
-                    session = self._long_session or session
-                hidden = session.run(None, feeds)[0]
+                long = session is self._session and len(texts) == 1 and feeds["input_ids"].shape[1] > _LONG_TOKENS
+                hidden = (self._long_session if long and self._long_session else session).run(None, feeds)[0]
             else:
                 with self._torch.inference_mode():
                     hidden = self._model(**{k: self._torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state
@@ -247,6 +217,45 @@ class Embedder:
         if not chunks:
             return np.zeros((0, 384), dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32)
+
+
+def _options(ort, threads: int):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads > 1:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+@contextlib.contextmanager
+def _atomic(path: Path, quiet_logger: str):
+    """A temporary file beside ``path`` that replaces it only when the block succeeds (a crash
+    leaves no half-written graph under the real name); ``quiet_logger`` is silenced meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    logger = logging.getLogger(quiet_logger)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        logger.setLevel(level)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _quantize(source: Path, path: Path) -> None:
+    """Dynamic int8 weights for the MatMuls, per output channel (ORT's quantiser)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _atomic(path, "") as tmp:  # "": the quantiser logs advice on the root logger
+        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
 
 
 @dataclass(frozen=True, slots=True)
