@@ -3,7 +3,8 @@
     Fingerprint (base)      name, bits, threshold, hash_frame / fingerprint, distance, get_examples
     ├── PdqFingerprint      256-bit PDQ (+ dihedral variants), bars removed first
     ├── PHashFingerprint    64-bit imagehash pHash: the cheap first pass
-    └── OrbFingerprint      ORB keypoints + RANSAC affine check: crops, overlays, PiP
+    ├── OrbFingerprint      ORB keypoints + RANSAC affine check: crops, overlays, PiP
+    └── LayoutFingerprint   64x36 luma thumbnail, correlation under crop/PiP hypotheses: flat frames
     HammingIndex            BruteForceIndex (reference) | FlatIndex | MultiIndexHashing
     align                   temporal voting over frame hits -> aligned segment
 """
@@ -21,15 +22,17 @@ from detectors.fingerprints.index import (
     load_index,
 )
 from detectors.fingerprints.keypoints import OrbFingerprint, geometric_inliers
+from detectors.fingerprints.layout import LayoutFingerprint
 from detectors.fingerprints.pdq import PdqFingerprint
 from detectors.fingerprints.phash import PHashFingerprint
 
 # The manifest of fingerprint types (python-threatexchange style): the shared test runs them all.
-FINGERPRINTS: tuple[type[Fingerprint], ...] = (PdqFingerprint, PHashFingerprint, OrbFingerprint)
+FINGERPRINTS: tuple[type[Fingerprint], ...] = (PdqFingerprint, PHashFingerprint, OrbFingerprint,
+                                               LayoutFingerprint)
 
 __all__ = [
     "Fingerprint", "FingerprintExample", "FrameCodes", "FINGERPRINTS",
-    "PdqFingerprint", "PHashFingerprint", "OrbFingerprint", "geometric_inliers",
+    "PdqFingerprint", "PHashFingerprint", "OrbFingerprint", "LayoutFingerprint", "geometric_inliers",
     "hamming", "hamming_matrix",
     "BorderBox", "detect_borders", "remove_borders",
     "HammingIndex", "BruteForceIndex", "FlatIndex", "MultiIndexHashing", "Hits", "load_index",

@@ -6,6 +6,8 @@ more than ``prune`` bits, and each kept row remembers the run of time it stands 
 keyframes are taken at most every ``orb_interval`` seconds (or on a scene change).
 Query side: the same, sparser, with mirrored PDQ codes and ORB descriptors of the mirrored
 keyframe added (a flipped copy matches through them), and a cap on ORB keyframes.
+Layout thumbnails (``layout.py``) go with keyframes that ORB cannot describe (fewer than
+``layout_below`` keypoints) on the reference side and with every keyframe on the query side.
 Frames are shrunk to 640 px first, so 1080p and 360p copies are hashed from similar pixels.
 """
 
@@ -20,6 +22,7 @@ import numpy as np
 from detectors.fingerprints.base import FrameCodes, concat, hamming, iter_frames
 from detectors.fingerprints.borders import remove_borders
 from detectors.fingerprints.keypoints import OrbFingerprint
+from detectors.fingerprints.layout import LayoutFingerprint
 from detectors.fingerprints.pdq import MIRROR, PdqFingerprint
 from detectors.fingerprints.phash import PHashFingerprint
 
@@ -40,17 +43,19 @@ class ExtractConfig:
     orb_mirror: bool = False  # also describe the mirrored keyframe (ORB is not mirror-invariant)
     orb_scene_cuts: bool = True  # a PDQ jump forces an ORB keyframe (off for capped queries:
     #                              there the few keyframes must spread over the whole clip)
+    layout_below: int = 50  # a keyframe with fewer ORB keypoints also gets a layout thumbnail
 
 
 REFERENCE = ExtractConfig(sample_fps=8.0, prune=10, orb_interval=1.0, orb_features=200,
                           orb_max_frames=None, pdq_variants=(0,))
 QUERY = ExtractConfig(sample_fps=4.0, prune=4, orb_interval=1.0, orb_features=300,
-                      orb_max_frames=10, pdq_variants=(0, MIRROR), orb_mirror=True, orb_scene_cuts=False)
+                      orb_max_frames=10, pdq_variants=(0, MIRROR), orb_mirror=True, orb_scene_cuts=False,
+                      layout_below=1 << 30)
 
 
 @dataclass(frozen=True)
 class ClipFingerprints:
-    """PDQ and ORB codes of a clip; ``*_times`` (K, 2) give each keyframe's [start, end] s."""
+    """PDQ, ORB and layout codes of a clip; ``*_times`` (K, 2) give each keyframe's [start, end] s."""
 
     fps: float
     frames_seen: int
@@ -62,6 +67,8 @@ class ClipFingerprints:
     pdq_times: np.ndarray
     orb: FrameCodes
     orb_times: np.ndarray
+    layout: FrameCodes
+    layout_times: np.ndarray
 
     @property
     def pdq_frames(self) -> int:
@@ -70,6 +77,12 @@ class ClipFingerprints:
     @property
     def orb_frames(self) -> int:
         return int(self.orb_times.shape[0])
+
+    def scaled_times(self, factor: float) -> "ClipFingerprints":
+        """The same codes with every time multiplied by ``factor`` (a container's rate was wrong)."""
+        return replace(self, fps=self.fps / factor, duration=self.duration * factor,
+                       pdq_times=self.pdq_times * factor, orb_times=self.orb_times * factor,
+                       layout_times=self.layout_times * factor)
 
 
 def work_frame(frame: np.ndarray) -> np.ndarray:
@@ -89,8 +102,18 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
     pdq = PdqFingerprint(variants=config.pdq_variants, strip_borders=False)
     phash = PHashFingerprint(strip_borders=False)
     orb_fp = OrbFingerprint(max_features=config.orb_features, strip_borders=False) if orb else None
+    layout = LayoutFingerprint(strip_borders=False)
     step = max(1.0, fps / config.sample_fps)
     pdq_parts, pdq_times, orb_parts, orb_times = [], [], [], []
+    layout_parts: list = []
+    layout_times: list = []
+    keyframes = 0  # ORB or layout keyframes taken (the query's cap counts both)
+    last_kinds: tuple[list, ...] = ()  # the time lists the latest keyframe went into
+
+    def extend_keyframe(t: float) -> None:
+        if config.orb_max_frames is None or keyframes < config.orb_max_frames:
+            for times in last_kinds:
+                _extend(times, t, fps)
     last_phash = last_pdq = last_orb_code = None
     last_orb_t = -1e9
     seen = sampled = 0
@@ -108,17 +131,17 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
         ph = phash.hash_frame(small).codes[0]
         if last_phash is not None and hamming(ph, last_phash) <= 1:
             _extend(pdq_times, t, fps)
-            if config.orb_max_frames is None or len(orb_times) < config.orb_max_frames:
-                _extend(orb_times, t, fps)
+            extend_keyframe(t)
             continue
         last_phash = ph
         codes = pdq.hash_frame(small)
         ident = codes.codes[0]
-        if codes.quality[0] < config.min_quality:
-            continue
-        if last_pdq is not None and hamming(ident, last_pdq) <= config.prune:
+        # A low-quality frame (black, or a very smooth wash) gets no PDQ row and no ORB
+        # keypoints (they would be noise), but it may still have a layout.
+        textured = codes.quality[0] >= config.min_quality
+        if textured and last_pdq is not None and hamming(ident, last_pdq) <= config.prune:
             _extend(pdq_times, t, fps)
-        else:
+        elif textured:
             last_pdq = ident
             pdq_parts.append((len(pdq_times), codes))
             pdq_times.append([t, t + 1.0 / fps])
@@ -126,10 +149,10 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
             continue
         scene_change = last_orb_code is None or (
             config.orb_scene_cuts and hamming(ident, last_orb_code) > 48)
-        if t - last_orb_t >= config.orb_interval or scene_change:
-            if config.orb_max_frames is not None and len(orb_times) >= config.orb_max_frames:
-                continue  # capped: later frames are not covered by ORB at all
-            kp = orb_fp.hash_frame(small)
+        capped = config.orb_max_frames is not None and keyframes >= config.orb_max_frames
+        if (t - last_orb_t >= config.orb_interval or scene_change) and not capped:
+            kp = orb_fp.hash_frame(small) if textured else FrameCodes.empty("orb", 32)
+            kinds = []
             if len(kp) >= 8:
                 if config.orb_mirror:
                     flipped = orb_fp.hash_frame(np.ascontiguousarray(small[:, ::-1]))
@@ -137,16 +160,28 @@ def extract(frames: Iterable[np.ndarray] | np.ndarray, *, fps: float, config: Ex
                         variant = np.full(len(flipped), MIRROR, np.int16)
                         orb_parts.append((len(orb_times), replace(flipped, variant=variant)))
                 orb_parts.append((len(orb_times), kp))
-                orb_times.append([t, t + 1.0 / fps])
+                kinds.append(orb_times)
+            if len(kp) < config.layout_below:
+                thumb = layout.hash_frame(small)
+                if len(thumb):
+                    layout_parts.append((len(layout_times), thumb))
+                    kinds.append(layout_times)
+            if kinds:
+                for times in kinds:
+                    times.append([t, t + 1.0 / fps])
+                keyframes += 1
+                last_kinds = tuple(kinds)
                 last_orb_t, last_orb_code = t, ident
                 continue
-        if config.orb_max_frames is None or len(orb_times) < config.orb_max_frames:
-            _extend(orb_times, t, fps)
+        if textured:
+            extend_keyframe(t)
     return ClipFingerprints(
         fps=fps, frames_seen=seen, frames_sampled=sampled, duration=seen / fps,
         width=width, height=height,
         pdq=concat("pdq", 32, pdq_parts), pdq_times=np.asarray(pdq_times, np.float32).reshape(-1, 2),
         orb=concat("orb", 32, orb_parts), orb_times=np.asarray(orb_times, np.float32).reshape(-1, 2),
+        layout=concat("layout", layout.nbytes, layout_parts),
+        layout_times=np.asarray(layout_times, np.float32).reshape(-1, 2),
     )
 
 

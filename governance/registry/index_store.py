@@ -5,7 +5,9 @@ fingerprint-row ids it holds. ``sync`` compares those ids with the database and 
 only the difference, so adding a work costs its own rows, not a rebuild. A missing, truncated or
 checksum-failing file is rebuilt from the database: the file is a cache, never the truth, and a
 stale file can at worst cost time, not a wrong answer. Row ids in an index are
-``fingerprint_id << 24 | row``.
+``fingerprint_id << 24 | row``. Layout thumbnails (``LayoutStore``) are compared by correlation,
+not searched by Hamming distance; they exist only for flat reference keyframes, so they are
+simply held in memory and reloaded from the database.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from sqlmodel import Session, select
 
 from detectors.errors import FingerprintError
 from detectors.fingerprints.index import FlatIndex, HammingIndex, MultiIndexHashing, load_index
+from detectors.fingerprints.layout import THUMB_BYTES, Reference, Thumbnail, prepare_reference
 from governance.registry.models import Asset, Fingerprint
 
-__all__ = ["KindIndex", "SetInfo", "ROW_BITS"]
+__all__ = ["KindIndex", "LayoutStore", "SetInfo", "ROW_BITS"]
 
 log = logging.getLogger(__name__)
 ROW_BITS = 24
@@ -91,14 +94,12 @@ class KindIndex:
                 gone = indexed - db_ids
                 missing = db_ids - indexed
                 if gone:
-                    self.index.remove(_row_ids_of(self.index, gone))
+                    self._drop(gone)
                 if missing:
                     for fid, codes in session.exec(
                         select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
                     ).all():
-                        block = np.frombuffer(codes, np.uint8).reshape(-1, 32)
-                        ids = (np.int64(fid) << ROW_BITS) + np.arange(len(block), dtype=np.int64)
-                        self.index.add(block, ids)
+                        self._add(fid, codes)
             self.sets = {
                 r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
                               np.frombuffer(r[3], np.float32).reshape(-1, 2),
@@ -106,13 +107,23 @@ class KindIndex:
                 for r in rows
             }
             changed = bool(gone or missing)
-            big = self.allow_mih and len(self.index) >= _MIH_ABOVE
-            if changed and big and not isinstance(self.index, MultiIndexHashing):
-                self.index = _as_mih(self.index)
-            self.index.build()  # pay for derived structures here, not inside the first search
-            if changed or (first and not self.path.exists() and self.sets):
-                self.save()
+            self._synced(changed, first)
             return changed
+
+    def _drop(self, set_ids: set[int]) -> None:
+        self.index.remove(_row_ids_of(self.index, set_ids))
+
+    def _add(self, fid: int, codes: bytes) -> None:
+        block = np.frombuffer(codes, np.uint8).reshape(-1, 32)
+        self.index.add(block, (np.int64(fid) << ROW_BITS) + np.arange(len(block), dtype=np.int64))
+
+    def _synced(self, changed: bool, first: bool) -> None:
+        big = self.allow_mih and len(self.index) >= _MIH_ABOVE
+        if changed and big and not isinstance(self.index, MultiIndexHashing):
+            self.index = _as_mih(self.index)
+        self.index.build()  # pay for derived structures here, not inside the first search
+        if changed or (first and not self.path.exists() and self.sets):
+            self.save()
 
     def save(self) -> None:
         try:
@@ -130,3 +141,34 @@ def _as_mih(index: HammingIndex) -> MultiIndexHashing:
 def _row_ids_of(index: HammingIndex, set_ids: set[int]) -> np.ndarray:
     owners = index.ids >> ROW_BITS
     return index.ids[np.isin(owners, np.fromiter(set_ids, np.int64))]
+
+
+class LayoutStore(KindIndex):
+    """Layout thumbnails of flat reference keyframes, per fingerprint set, in memory only."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        super().__init__("layout", cache_dir)
+        self.references: dict[int, list[Reference]] = {}
+        self._pending: dict[int, np.ndarray] = {}
+
+    def _load_file(self) -> None:
+        self._file_sets = set()
+
+    def _drop(self, set_ids: set[int]) -> None:
+        for fid in set_ids:
+            self.references.pop(fid, None)
+
+    def _add(self, fid: int, codes: bytes) -> None:
+        self._pending[fid] = np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES)
+
+    def _synced(self, changed: bool, first: bool) -> None:
+        # The aspect ratios sit in ``points``, known only once ``sets`` is rebuilt.
+        for fid, block in self._pending.items():
+            info = self.sets.get(fid)
+            if info is not None and info.points is not None:
+                self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(info.points[i, 0])))
+                                        for i, row in enumerate(block)]
+        self._pending.clear()
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.references.values())

@@ -10,9 +10,10 @@ import numpy as np
 from detectors.fingerprints.align import Alignment, FrameHits, align
 from detectors.fingerprints.extract import ClipFingerprints
 from detectors.fingerprints.keypoints import OrbFingerprint, geometric_inliers
-from governance.registry.index_store import ROW_BITS, KindIndex
+from detectors.fingerprints.layout import LayoutFingerprint, compare, prepare_query
+from governance.registry.index_store import ROW_BITS, KindIndex, LayoutStore
 
-__all__ = ["WorkMatch", "MatchConfig", "pdq_evidence", "orb_evidence", "Evidence"]
+__all__ = ["WorkMatch", "MatchConfig", "pdq_evidence", "orb_evidence", "layout_evidence", "Evidence"]
 
 _ROW_MASK = (1 << ROW_BITS) - 1
 
@@ -30,7 +31,7 @@ class WorkMatch:
     ref_start: float
     ref_end: float
     query_coverage: float  # share of the query's (sampled, time-weighted) frames that matched
-    fingerprint: str  # which fingerprint decided the match: "pdq" | "orb"
+    fingerprint: str  # which fingerprint decided the match: "pdq" | "orb" | "layout"
     asset_id: int | None = None
     speed: float = 1.0  # reference seconds per query second of the alignment
     frames: int = 0  # agreeing query keyframes behind the match
@@ -46,6 +47,7 @@ class MatchConfig:
     min_inliers: int = OrbFingerprint.min_inliers
     orb_neighbours: int = 6  # nearest reference descriptors per query descriptor
     orb_candidates: int = 4  # reference keyframes verified per query keyframe
+    layout_similarity: float = LayoutFingerprint.threshold
     min_coverage: float = 0.25
     min_frames: int = 2  # agreeing query keyframes (fewer only when the query has fewer)
 
@@ -148,3 +150,23 @@ def orb_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) 
                 per_set.setdefault(fid, []).append((int(k >> 1), int(keys[i] & ((1 << 20) - 1)),
                                                     min(1.0, inliers / 40.0)))
     return _decide("orb", store, per_set, clip.orb_times, config)
+
+
+def layout_evidence(store: LayoutStore, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
+    """Every query keyframe against every flat reference keyframe (brute force: references with
+    a layout row are the few that ORB cannot describe)."""
+    if not len(clip.layout) or not store.references:
+        return []
+    queries = [(int(clip.layout.frame[i]), prepare_query(LayoutFingerprint.thumb(clip.layout, i)))
+               for i in range(len(clip.layout))]
+    per_set: dict[int, list] = {}
+    for fid, refs in store.references.items():
+        info = store.sets.get(fid)
+        if info is None:
+            continue
+        for row, ref in enumerate(refs):
+            for qkf, query in queries:
+                found = compare(query, ref, config.layout_similarity)
+                if found is not None:
+                    per_set.setdefault(fid, []).append((qkf, int(info.frames[row]), found.similarity))
+    return _decide("layout", store, per_set, clip.layout_times, config)

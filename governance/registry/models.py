@@ -74,16 +74,16 @@ class AssetPublic(AssetBase):
 
 
 class FingerprintBase(SQLModel):
-    kind: str = Field(max_length=32)  # fingerprint name: "pdq" | "orb"
+    kind: str = Field(max_length=32)  # fingerprint name: "pdq" | "orb" | "layout"
     version: int = 1
     count: int = 0  # code rows
     keyframes: int = 0
 
 
 class Fingerprint(FingerprintBase, table=True):
-    """Packed arrays: ``codes`` (count, 32) uint8, ``frames`` (count,) int32 keyframe of each
-    row, ``times`` (keyframes, 2) float32 [start, end] seconds, ``points`` (count, 2) float32
-    (keypoints only)."""
+    """Packed arrays: ``codes`` (count, 32) uint8 (layout: (count, 6912) Y/Cr/Cb thumbnails), ``frames``
+    (count,) int32 keyframe of each row, ``times`` (keyframes, 2) float32 [start, end] seconds,
+    ``points`` (count, 2) float32 (keypoint positions; layout: aspect ratio, 0)."""
 
     __tablename__ = "registry_fingerprint"
 

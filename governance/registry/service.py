@@ -28,8 +28,8 @@ from detectors.errors import MediaError
 from detectors.fingerprints.extract import QUERY, REFERENCE, ClipFingerprints, ExtractConfig, extract
 from detectors.video_io import is_image_path, probe, read_frames, read_image
 from governance.errors import ReelGuardError
-from governance.registry.index_store import KindIndex
-from governance.registry.matching import MatchConfig, WorkMatch, orb_evidence, pdq_evidence
+from governance.registry.index_store import KindIndex, LayoutStore
+from governance.registry.matching import MatchConfig, WorkMatch, layout_evidence, orb_evidence, pdq_evidence
 from governance.registry.models import Asset, Fingerprint, Work, WorkPublic
 from governance.settings import Settings
 from governance.storage.db import session_scope
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ProtectedRegistry", "RegistryError", "WorkNotFound", "RegisteredWork", "Skipped", "media_files"]
 
 log = logging.getLogger(__name__)
-FINGERPRINT_KINDS = ("pdq", "orb")
+FINGERPRINT_KINDS = ("pdq", "orb", "layout")
 Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
 
 
@@ -111,9 +111,7 @@ def fingerprint_file(path: Path, config: ExtractConfig, *, max_pixels: int) -> t
     if info.duration_s and clip.frames_seen > 1:
         factor = info.duration_s / (clip.frames_seen / clip.fps)
         if abs(factor - 1.0) > 0.1:
-            clip = dataclasses.replace(clip, fps=clip.fps / factor, duration=info.duration_s,
-                                       pdq_times=clip.pdq_times * factor,
-                                       orb_times=clip.orb_times * factor)
+            clip = clip.scaled_times(factor)
     return clip, "video"
 
 
@@ -125,7 +123,8 @@ class ProtectedRegistry:
         self.settings = settings
         self.config = config or MatchConfig()
         cache = Path(settings.cache_path)
-        self._indexes = {kind: KindIndex(kind, cache, allow_mih=kind == "pdq") for kind in FINGERPRINT_KINDS}
+        self._indexes: dict[str, KindIndex] = {"pdq": KindIndex("pdq", cache, allow_mih=True),
+                                               "orb": KindIndex("orb", cache), "layout": LayoutStore(cache)}
 
     # -- matching ------------------------------------------------------------------------------
     def is_empty(self) -> bool:
@@ -163,7 +162,7 @@ class ProtectedRegistry:
     def match_fingerprints(self, clip: ClipFingerprints) -> list[WorkMatch]:
         self.sync()
         evidence = []
-        for kind, finder in (("pdq", pdq_evidence), ("orb", orb_evidence)):
+        for kind, finder in (("pdq", pdq_evidence), ("orb", orb_evidence), ("layout", layout_evidence)):
             store = self._indexes[kind]
             with store.lock:
                 evidence += finder(store, clip, self.config)
@@ -221,7 +220,7 @@ class ProtectedRegistry:
             except MediaError as exc:
                 skipped.append(Skipped(str(path), str(exc)))
                 continue
-            if not len(clip.pdq) and not len(clip.orb):
+            if not len(clip.pdq) and not len(clip.orb) and not len(clip.layout):
                 skipped.append(Skipped(str(path), "no usable frames (blank or featureless)"))
                 continue
             prepared.append((path, sha, clip, kind))
@@ -261,7 +260,8 @@ class ProtectedRegistry:
                               width=clip.width, height=clip.height, frames=clip.frames_seen)
                 session.add(asset)
                 session.flush()
-                for name, codes, times in (("pdq", clip.pdq, clip.pdq_times), ("orb", clip.orb, clip.orb_times)):
+                for name, codes, times in (("pdq", clip.pdq, clip.pdq_times), ("orb", clip.orb, clip.orb_times),
+                                           ("layout", clip.layout, clip.layout_times)):
                     if not len(codes):
                         continue
                     session.add(Fingerprint(

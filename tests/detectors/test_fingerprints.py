@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 from detectors.errors import FingerprintError
 from detectors.fingerprints import (
     FINGERPRINTS,
+    QUERY,
+    REFERENCE,
     BruteForceIndex,
     FlatIndex,
     FrameHits,
@@ -17,6 +20,8 @@ from detectors.fingerprints import (
     align,
     detect_borders,
     hamming,
+    LayoutFingerprint,
+    extract,
     hamming_matrix,
     load_index,
     remove_borders,
@@ -175,3 +180,65 @@ def test_mih_layouts_equal_brute_force(seed, layout, n, duplicates):
     brute.add(refs, np.arange(n)); mih.add(refs, np.arange(n))
     a, b = brute.search(queries, radius), mih.search(queries, radius)
     assert sorted(zip(a.query, a.ids, a.distance)) == sorted(zip(b.query, b.ids, b.distance))
+
+
+def _smooth_field(seed: int, size=(320, 180)) -> np.ndarray:
+    """A random smooth colour field: a few low-frequency waves per channel (no corners)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / w
+    channels = []
+    for _ in range(3):
+        f = sum(a * np.cos(2 * np.pi * (fx * xx + fy * yy) + p) for a, fx, fy, p in
+                zip(rng.uniform(20, 60, 3), rng.uniform(0.2, 1.2, 3), rng.uniform(0.2, 1.2, 3), rng.uniform(0, 6.3, 3)))
+        channels.append(128 + f)
+    return np.clip(np.stack(channels, axis=2), 0, 255).astype(np.uint8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31), keep=st.floats(0.65, 1.0), dx=st.floats(0, 1), dy=st.floats(0, 1),
+       mirror=st.booleans())
+def test_layout_matches_any_crop_of_a_smooth_frame(seed, keep, dx, dy, mirror):
+    """Crops between the searched scales, at any offset, mirrored or not, stay above threshold."""
+    fp = LayoutFingerprint()
+    frame = _smooth_field(seed)
+    h, w = frame.shape[:2]
+    ch, cw = int(h * keep), int(w * keep)
+    y, x = int((h - ch) * dy), int((w - cw) * dx)
+    crop = cv2.resize(frame[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_AREA)
+    if mirror:
+        crop = np.ascontiguousarray(crop[:, ::-1])
+    assert fp.similarity(fp.hash_frame(crop), fp.hash_frame(frame)) >= fp.threshold
+
+
+def test_layout_skips_flat_frames_and_keeps_aspect():
+    fp = LayoutFingerprint()
+    assert len(fp.hash_frame(np.full((90, 160, 3), 40, np.uint8))) == 0  # black/flat: no layout
+    codes = fp.hash_frame(_smooth_field(1, (400, 100)))
+    assert codes.codes.shape == (1, fp.nbytes) and abs(codes.points[0, 0] - 4.0) < 1e-6
+    assert LayoutFingerprint.thumb(codes).pixels.shape == (16, 64)
+
+
+def test_extract_gives_layout_only_to_flat_reference_keyframes():
+    """References: layout rows for keyframes ORB cannot describe; queries: for every keyframe."""
+    smooth = np.stack([_smooth_field(3)] * 20)
+    textured = np.stack([still("astronaut", (320, 180))] * 20)
+    flat_ref = extract(smooth, fps=10, config=REFERENCE)
+    # A repeated frame is one keyframe standing for the whole clip.
+    assert len(flat_ref.layout) == 1 and flat_ref.layout_times.tolist() == [[0.0, 2.0]]
+    assert len(extract(textured, fps=10, config=REFERENCE).layout) == 0
+    query = extract(textured, fps=10, config=QUERY)
+    assert len(query.layout) == query.orb_frames == 1
+
+
+def test_layout_colour_vetoes_same_light_and_shade_in_other_hues():
+    """Opposite chroma over identical luma is another picture; a grey copy has no colour to
+    disagree with, so luma decides alone."""
+    fp = LayoutFingerprint()
+    wheel = still("colorwheel")
+    ycc = cv2.cvtColor(wheel, cv2.COLOR_RGB2YCrCb)
+    ycc[:, :, 1:] = 255 - ycc[:, :, 1:]
+    inverted = cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+    grey = np.repeat(cv2.cvtColor(wheel, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+    assert not fp.frames_match(wheel, inverted)
+    assert fp.frames_match(wheel, grey)

@@ -209,3 +209,30 @@ def test_concurrent_add_while_matching(tmp_path, media):
     thread.join()
     assert not errors and all(r == ["Coffee"] for r in results)
     assert _titles(reg.match_path(media["astronaut"])) == ["Astronaut"]
+
+
+def _smooth_pan(seed: int, seconds: float = 2.0) -> np.ndarray:
+    """A pan across a smooth colour field: too few corners for ORB, PDQ bits near the median."""
+    w, h = SIZE
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:int(h * 1.3), 0:int(w * 1.3)].astype(np.float32) / w
+    big = np.stack([128 + sum(a * np.cos(2 * np.pi * (fx * xx + fy * yy) + p) for a, fx, fy, p in
+                              zip(rng.uniform(20, 60, 3), rng.uniform(0.2, 1.0, 3), rng.uniform(0.2, 1.0, 3),
+                                  rng.uniform(0, 6.3, 3))) for _ in range(3)], axis=2)
+    big = np.clip(big, 0, 255).astype(np.uint8)
+    xs = np.linspace(0, big.shape[1] - w, int(seconds * FPS)).astype(int)
+    return np.stack([big[:h, x:x + w] for x in xs])
+
+
+def test_smooth_work_matches_through_layout(tmp_path):
+    """A flat, smooth work is found after a crop and a brightness lift; another smooth field is not."""
+    reg = make_registry(tmp_path)
+    work = _smooth_pan(11)
+    path = write_video(tmp_path / "wash.mp4", work, fps=FPS, preset="ultrafast")
+    reg.add_path(path, owner="Studio", title="Wash")
+    query = np.clip(centre_crop(work, 0.75).astype(np.int16) + 20, 0, 255).astype(np.uint8)
+    matches = reg.match_frames(query, fps=FPS)
+    assert _titles(matches) == ["Wash"] and matches[0].fingerprint == "layout"
+    assert matches[0].query_coverage >= 0.5
+    assert reg.match_frames(_smooth_pan(12), fps=FPS) == []
+
