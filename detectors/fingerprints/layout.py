@@ -202,7 +202,7 @@ class LayoutFingerprint(Fingerprint):
 
     name: ClassVar[str] = "layout"
     bits: ClassVar[int] = THUMB_BYTES * 8
-    threshold: ClassVar[float] = 0.945  # similarity (global and per-cell correlation) to match
+    threshold: ClassVar[float] = 0.945  # global and per-cell luma correlation (colour must agree too)
 
     def __init__(self, *, strip_borders: bool = True) -> None:
         self.strip_borders = strip_borders
@@ -222,7 +222,7 @@ class LayoutFingerprint(Fingerprint):
         return Thumbnail.from_code(codes.codes[row], float(codes.points[row, 0]))
 
     def similarity(self, query: FrameCodes, ref: FrameCodes) -> float:
-        """Best similarity between two frames' thumbnails (0 when either is flat)."""
+        """Best similarity over the colour-consistent hypotheses (0 when either frame is flat)."""
         if not len(query) or not len(ref):
             return 0.0
         found = compare(prepare_query(self.thumb(query)), prepare_reference(self.thumb(ref)), 0.0)
