@@ -2,7 +2,8 @@
 PDQ and vPDQ-style baselines in the same run, then scale (1M / 10M fingerprints) and
 registration throughput. Writes docs/registry/{results.json,results.md,recall.png,scale.png}.
 
-    python benchmarks/bench_registry.py [--quick] [--skip-scale] [--out docs/registry]
+    python benchmarks/bench_registry.py [--quick] [--skip-scale | --scale-only | --layout-scale]
+                                        [--out docs/registry]
 
 Works: the two shared real clips (/work/shared/clips) and scikit-image stills panned and zoomed
 into 6 s clips, all normalised to 640x360 references. Queries are written to H.264 files and
@@ -546,11 +547,54 @@ def scale_only(args) -> int:
     return 0
 
 
+def layout_scale(args) -> int:
+    """Time the brute-force layout comparison: 10 query keyframes against N flat reference
+    keyframes (random smooth fields), through the registry's own ``layout_evidence``."""
+    from detectors.fingerprints.extract import QUERY, extract
+    from detectors.fingerprints.layout import LayoutFingerprint, Thumbnail, prepare_reference
+    from governance.registry import MatchConfig
+    from governance.registry.index_store import LayoutStore, SetInfo
+    from governance.registry.matching import layout_evidence
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32) / W
+
+    def field():
+        return np.clip(np.stack([128 + sum(a * np.cos(2 * np.pi * (fx * xx + fy * yy) + ph) for a, fx, fy, ph in
+                                           zip(rng.uniform(20, 60, 3), rng.uniform(0.2, 1.2, 3),
+                                               rng.uniform(0.2, 1.2, 3), rng.uniform(0, 6.3, 3)))
+                                 for _ in range(3)], axis=2), 0, 255).astype(np.uint8)
+
+    fp = LayoutFingerprint(strip_borders=False)
+    query = extract(still_clip("astronaut", seconds=10.0), fps=FPS, config=QUERY)
+    rows = []
+    for n in (10, 100, 1000):
+        store = LayoutStore(Path(tempfile.gettempdir()))
+        thumbs = [prepare_reference(Thumbnail.from_code(fp.hash_frame(field()).codes[0], W / H)) for _ in range(n)]
+        store.references = {1: thumbs}
+        store.sets = {1: SetInfo(1, 1, "w", "video", np.arange(n, dtype=np.int32),
+                                 np.stack([np.arange(n), np.arange(n) + 1], 1).astype(np.float32), None)}
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            layout_evidence(store, query, MatchConfig())
+            times.append(time.perf_counter() - t0)
+        rows.append({"flat_reference_keyframes": n, "query_keyframes": len(query.layout),
+                     "seconds": float(np.median(times))})
+        print(f"layout: {len(query.layout)} query keyframes x {n} flat reference keyframes: "
+              f"{rows[-1]['seconds']:.3f} s (median of 3)", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "layout-scale.json").write_text(json.dumps(rows, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="6 works (one flat), 1M scale only")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--scale-only", action="store_true", help="only the 1M/10M index measurements")
+    parser.add_argument("--layout-scale", action="store_true",
+                        help="only the brute-force layout comparison cost versus flat reference keyframes")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "registry")
     parser.add_argument("--windows", type=int, default=None, help="queries per work and transform")
     args = parser.parse_args(argv)
@@ -560,6 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     windows = args.windows or 1
     if args.scale_only:
         return scale_only(args)
+    if args.layout_scale:
+        return layout_scale(args)
     with tempfile.TemporaryDirectory(prefix="bench_registry_") as tmp_s:
         tmp = Path(tmp_s)
         suite = run_suite(tmp, names, windows, list(TRANSFORMS))
