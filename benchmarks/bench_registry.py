@@ -258,22 +258,15 @@ def baselines():
 
 # -- the suite -----------------------------------------------------------------------------------
 def flat_references(engine, ids: dict[str, str]) -> dict[str, list]:
-    """work name -> prepared layout thumbnails of its flat reference keyframes, read from the database."""
-    from sqlmodel import Session, select
+    """work name -> prepared layout thumbnails of its flat reference keyframes, as the registry
+    loads them from the database."""
+    from governance.registry.index_store import LayoutStore
 
-    from detectors.fingerprints.layout import THUMB_BYTES, Thumbnail, prepare_reference
-    from governance.registry.models import Asset, Fingerprint
-
+    store = LayoutStore(Path(tempfile.gettempdir()))
+    store.sync(engine)
     out: dict[str, list] = {}
-    with Session(engine) as session:
-        for codes, points, work_id in session.exec(
-            select(Fingerprint.codes, Fingerprint.points, Asset.work_id)
-            .join(Asset, Asset.id == Fingerprint.asset_id).where(Fingerprint.kind == "layout")
-        ).all():
-            block = np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES)
-            aspects = np.frombuffer(points, np.float32).reshape(-1, 2)[:, 0]
-            out.setdefault(ids[work_id], []).extend(
-                prepare_reference(Thumbnail.from_code(row, float(a))) for row, a in zip(block, aspects))
+    for fid, refs in store.references.items():
+        out.setdefault(ids[store.sets[fid].work_id], []).extend(refs)
     return out
 
 

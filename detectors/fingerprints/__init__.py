@@ -4,7 +4,7 @@
     ├── PdqFingerprint      256-bit PDQ (+ dihedral variants), bars removed first
     ├── PHashFingerprint    64-bit imagehash pHash: the cheap first pass
     ├── OrbFingerprint      ORB keypoints + RANSAC affine check: crops, overlays, PiP
-    └── LayoutFingerprint   64x36 luma thumbnail, correlation under crop/PiP hypotheses: flat frames
+    └── LayoutFingerprint   64x36 Y/Cr/Cb thumbnail, correlation under crop/PiP hypotheses: flat frames
     HammingIndex            BruteForceIndex (reference) | FlatIndex | MultiIndexHashing
     align                   temporal voting over frame hits -> aligned segment
 """

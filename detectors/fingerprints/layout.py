@@ -1,10 +1,10 @@
-"""Luma layout: the descriptor for frames too flat for ORB and too smooth for PDQ.
+"""Layout thumbnails: the descriptor for frames too flat for ORB and too smooth for PDQ.
 
 A smooth picture (a sky, a colour wash, scikit-image's ``colorwheel``) has few corners (ORB
 finds 8-18 where textured frames give 200) and its PDQ bits sit near the median, so
-compression or a tone change flips 60-110 of them. What survives is the layout itself: a 64-px
-luma thumbnail still correlates at >= 0.95 with its cropped, overlaid, re-toned, sepia or
-picture-in-picture copies.
+compression or a tone change flips 60-110 of them. What survives is the layout itself: the
+luma of a 64-px thumbnail still correlates at >= 0.95 with its cropped, overlaid, re-toned,
+sepia or picture-in-picture copies.
 
 Two frames match when, under the best of a small set of geometric hypotheses (the query is a
 crop of the reference at 62-100 % scale, or holds it at 35-70 % scale as picture in picture,

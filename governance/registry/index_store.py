@@ -93,6 +93,13 @@ class KindIndex:
                 indexed = self._file_sets if first else set(self.sets)
                 gone = indexed - db_ids
                 missing = db_ids - indexed
+                # Metadata first: adding codes may need it (layout thumbnails read their aspect).
+                self.sets = {
+                    r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
+                                  np.frombuffer(r[3], np.float32).reshape(-1, 2),
+                                  None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2))
+                    for r in rows
+                }
                 if gone:
                     self._drop(gone)
                 if missing:
@@ -100,12 +107,6 @@ class KindIndex:
                         select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
                     ).all():
                         self._add(fid, codes)
-            self.sets = {
-                r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
-                              np.frombuffer(r[3], np.float32).reshape(-1, 2),
-                              None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2))
-                for r in rows
-            }
             changed = bool(gone or missing)
             self._synced(changed, first)
             return changed
@@ -149,7 +150,6 @@ class LayoutStore(KindIndex):
     def __init__(self, cache_dir: Path) -> None:
         super().__init__("layout", cache_dir)
         self.references: dict[int, list[Reference]] = {}
-        self._pending: dict[int, np.ndarray] = {}
 
     def _load_file(self) -> None:
         self._file_sets = set()
@@ -159,16 +159,9 @@ class LayoutStore(KindIndex):
             self.references.pop(fid, None)
 
     def _add(self, fid: int, codes: bytes) -> None:
-        self._pending[fid] = np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES)
+        aspects = self.sets[fid].points[:, 0]  # layout rows keep (aspect, 0) in ``points``
+        self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(a)))
+                                for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects)]
 
     def _synced(self, changed: bool, first: bool) -> None:
-        # The aspect ratios sit in ``points``, known only once ``sets`` is rebuilt.
-        for fid, block in self._pending.items():
-            info = self.sets.get(fid)
-            if info is not None and info.points is not None:
-                self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(info.points[i, 0])))
-                                        for i, row in enumerate(block)]
-        self._pending.clear()
-
-    def __len__(self) -> int:
-        return sum(len(r) for r in self.references.values())
+        """Nothing derived to build and nothing persisted: the thumbnails are the index."""

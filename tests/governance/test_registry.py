@@ -229,10 +229,12 @@ def test_smooth_work_matches_through_layout(tmp_path):
     reg = make_registry(tmp_path)
     work = _smooth_pan(11)
     path = write_video(tmp_path / "wash.mp4", work, fps=FPS, preset="ultrafast")
-    reg.add_path(path, owner="Studio", title="Wash")
+    work_id = reg.add_path(path, owner="Studio", title="Wash").work_id
     query = np.clip(centre_crop(work, 0.75).astype(np.int16) + 20, 0, 255).astype(np.uint8)
     matches = reg.match_frames(query, fps=FPS)
     assert _titles(matches) == ["Wash"] and matches[0].fingerprint == "layout"
     assert matches[0].query_coverage >= 0.5
     assert reg.match_frames(_smooth_pan(12), fps=FPS) == []
+    reg.remove(work_id)  # the in-memory thumbnails follow the database
+    assert reg.match_frames(query, fps=FPS) == []
 
