@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from policies import PolicyEngine, PromptError, normalize  # noqa: E402
+from policies.boilerplate import content_text  # noqa: E402
 from policies.evasion import EVASIONS, evade_prompt  # noqa: E402
 
 DATASETS = Path(os.environ.get("REELGUARD_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -107,12 +108,14 @@ class Runner:
         self.latency: list[float] = []
         self.lexical_latency: list[float] = []
         self.anchor_latency: list[float] = []
-        self.tokens: list[int] = []
+        self.tokens: list[int] = []  # MiniLM tokens of the semantic input (style tail dropped)
+        self.raw_tokens: list[int] = []  # MiniLM tokens of the whole prompt
         self.disagree: list[str] = []  # prompts the ONNX and PyTorch engines decide differently
-        self.cache: dict[str, tuple[bool, bool, str | None]] = {}
+        self.cache: dict[str, tuple[bool, bool, str | None, bool]] = {}
 
-    def judge(self, prompt: str) -> tuple[bool, bool, str | None]:
-        """(engine flagged, keyword flagged, category) for one prompt; timings recorded once."""
+    def judge(self, prompt: str) -> tuple[bool, bool, str | None, bool]:
+        """(engine flagged, keyword flagged, category, names a listed person or work) for one
+        prompt; timings recorded once."""
         if prompt in self.cache:
             return self.cache[prompt]
         try:
@@ -127,20 +130,29 @@ class Runner:
             self.anchor_latency.append((time.perf_counter() - start) * 1000)
             if same.action != decision.action:
                 self.disagree.append(prompt)
-            self.tokens.append(self.engine.semantic.embedder.tokens(prompt))
-            result = (not decision.allowed, self.keyword.flagged(prompt), decision.category)
+            embedder = self.engine.semantic.embedder
+            self.raw_tokens.append(embedder.tokens(prompt))
+            self.tokens.append(embedder.tokens(content_text(decision.normalized)))  # what MiniLM sees
+            # A prompt that literally names a listed real person or protected work is refused by
+            # design (consent or deny); the tables also give the false-positive rate without them.
+            named = any(h.entity_id and h.method in ("exact", "compact") for h in decision.hits)
+            result = (not decision.allowed, self.keyword.flagged(prompt), decision.category, named)
         except PromptError:
-            result = (True, False, "invalid-prompt")  # refused input counts as flagged
+            result = (True, False, "invalid-prompt", False)  # refused input counts as flagged
         self.cache[prompt] = result
         return result
 
-    def score(self, labelled: list[tuple[str, bool]]) -> tuple[Counts, Counts]:
-        ours, base = Counts(), Counts()
+    def score(self, labelled: list[tuple[str, bool]]) -> tuple[Counts, Counts, Counts]:
+        """Engine and keyword counts, and the engine's counts over negatives that name no listed
+        person or work."""
+        ours, base, unnamed = Counts(), Counts(), Counts()
         for prompt, positive in labelled:
-            flagged, keyword, _ = self.judge(prompt)
+            flagged, keyword, _, named = self.judge(prompt)
             ours.add(positive, flagged)
             base.add(positive, keyword)
-        return ours, base
+            if not positive and not named:
+                unnamed.add(positive, flagged)
+        return ours, base, unnamed
 
 
 def sample(items: list, k: int | None, seed: int = 0) -> list:
@@ -197,7 +209,7 @@ def i2p_rates(runner: Runner, quick: bool) -> dict[str, dict[str, float]]:
         prompt = row["prompt"].strip()
         if not prompt:
             continue
-        flagged, keyword, _ = runner.judge(prompt)
+        flagged, keyword, _, _ = runner.judge(prompt)
         for cat in (c.strip() for c in row["categories"].split(",")):
             by_cat[cat].append((flagged, keyword))
         by_cat["all"].append((flagged, keyword))
@@ -215,7 +227,7 @@ def own_per_category(runner: Runner) -> dict[str, dict]:
         for r in rows(OWN / file):
             by_cat[r["category"]].append(r["prompt"])
         for cat, prompts in sorted(by_cat.items()):
-            ours, base = runner.score([(p, True) for p in prompts])
+            ours, base, _ = runner.score([(p, True) for p in prompts])
             out[f"{name}/{cat}"] = {"n": len(prompts), "recall": ours.metrics()["recall"],
                                     "keyword_recall": base.metrics()["recall"]}
     out["hard-benign FPR"] = {"n": len(hard), **{k: v for k, v in zip(
@@ -296,11 +308,11 @@ def main() -> None:
     runner = Runner(engine, lexical, anchor)
     results = {}
     for name, labelled in build_sets(args.quick, lexical).items():
-        ours, base = runner.score(labelled)
-        results[name] = {"ours": ours.metrics(), "keyword": base.metrics()}
+        ours, base, unnamed = runner.score(labelled)
+        results[name] = {"ours": ours.metrics(), "keyword": base.metrics(), "unnamed": unnamed.metrics()}
         m = results[name]["ours"]
         print(f"{name:55s} n={m['n']:5d} P={pct(m['precision'])} R={pct(m['recall'])} F1={pct(m['f1'])} FPR={pct(m['fpr'])}"
-              f" | keyword R={pct(results[name]['keyword']['recall'])} FPR={pct(results[name]['keyword']['fpr'])}")
+              f" FPR(no listed name)={pct(results[name]['unnamed']['fpr'])} | keyword R={pct(results[name]['keyword']['recall'])} FPR={pct(results[name]['keyword']['fpr'])}")
     per_cat = own_per_category(runner)
     i2p = i2p_rates(runner, args.quick)
     lat = sorted(runner.latency)
@@ -317,7 +329,8 @@ def main() -> None:
                "torch_p50_ms": q(anc, 0.5), "torch_p95_ms": q(anc, 0.95), "torch_p99_ms": q(anc, 0.99),
                "short_n": len(short), "short_p50_ms": q(short, 0.5), "short_p95_ms": q(short, 0.95),
                "backend_disagreements": len(runner.disagree),
-               "tokens_p50": q(sorted(runner.tokens), 0.5), "tokens_p95": q(sorted(runner.tokens), 0.95)}
+               "tokens_p50": q(sorted(runner.tokens), 0.5), "tokens_p95": q(sorted(runner.tokens), 0.95),
+               "raw_tokens_p50": q(sorted(runner.raw_tokens), 0.5), "raw_tokens_p95": q(sorted(runner.raw_tokens), 0.95)}
     print("latency:", json.dumps(latency))
     report = {"setup": setup, "sets": results, "own_per_category": per_cat, "i2p": i2p, "latency": latency,
               "overlap": overlap(engine), "references": REFERENCES}
@@ -338,12 +351,15 @@ def render(r: dict) -> str:
              "*Flagged* = the engine would not let the prompt be generated (deny, review, or require-consent "
              "without a licence). The keyword baseline uses the same packs' terms as a plain lower-case "
              "whole-word match on the raw prompt.", "",
-             "| set | n | precision | recall | F1 | FPR | keyword recall | keyword FPR |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "*FPR, no listed name*: the false-positive rate over the negatives that do not literally name a "
+             "listed real person or protected work (those are refused by design: consent or deny).", "",
+             "| set | n | precision | recall | F1 | FPR | FPR, no listed name | keyword recall | keyword FPR |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, v in r["sets"].items():
-        o, k = v["ours"], v["keyword"]
+        o, k, u = v["ours"], v["keyword"], v.get("unnamed", {})
+        unnamed = f"{pct(u.get('fpr'))} (n={u['n']})" if u.get("fpr") is not None else "–"
         lines.append(f"| {name} | {o['n']} | {pct(o['precision'])} | {pct(o['recall'])} | {pct(o['f1'])} | "
-                     f"{pct(o['fpr'])} | {pct(k['recall'])} | {pct(k['fpr'])} |")
+                     f"{pct(o['fpr'])} | {unnamed} | {pct(k['recall'])} | {pct(k['fpr'])} |")
     lines += ["", "Reference points (reported by Meta on its internal prompt set; not measured here):", "",
               "| model | F1 | FPR |", "|---|---:|---:|"]
     lines += [f"| {name} | {f1:.3f} | {fpr:.3f} |" for name, f1, fpr in r["references"]]
@@ -361,8 +377,10 @@ def render(r: dict) -> str:
     lat, ov = r["latency"], r["overlap"]
     st = r["setup"]
     lines += ["", "## Latency (per prompt, after warm-up, distinct prompts)", "",
-              f"Each prompt goes through the three engines in turn (same load). Prompt length in MiniLM tokens: "
-              f"p50 {lat['tokens_p50']}, p95 {lat['tokens_p95']} (truncated at 128). First engine load with the "
+              f"Each prompt goes through the three engines in turn (same load). Semantic input (the prompt "
+              f"without its style-only segments) in MiniLM tokens: p50 {lat['tokens_p50']}, p95 {lat['tokens_p95']}; "
+              f"whole prompt p50 {lat.get('raw_tokens_p50', '–')}, p95 {lat.get('raw_tokens_p95', '–')} "
+              f"(truncated at 128). First engine load with the "
               f"one-time ONNX export {st['first_load_with_onnx_export_s']} s, later loads {st['engine_load_s']} s.", "",
               "| engine | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|",
               f"| full engine, MiniLM in ONNX Runtime {st['onnxruntime']}, {st['semantic_backend']} (shipped) | {lat['p50_ms']:.1f} | "
@@ -371,7 +389,7 @@ def render(r: dict) -> str:
               f"{lat['torch_p99_ms']:.1f} |",
               f"| ratio anchor / shipped | {lat['torch_p50_ms'] / lat['p50_ms']:.2f}x | "
               f"{lat['torch_p95_ms'] / lat['p95_ms']:.2f}x | {lat['torch_p99_ms'] / lat['p99_ms']:.2f}x |",
-              f"| full engine (ONNX), prompts of at most 77 tokens (n={lat['short_n']}) | {lat['short_p50_ms']:.1f} | "
+              f"| full engine (ONNX), semantic input of at most 77 tokens (n={lat['short_n']}) | {lat['short_p50_ms']:.1f} | "
               f"{lat['short_p95_ms']:.1f} | – |", "",
               f"- over {lat['n']} prompts; the two backends decided {lat['backend_disagreements']} of them differently",
               f"- lexical only (`semantic=False`): p50 {lat['lexical_p50_ms']:.2f} ms, p95 {lat['lexical_p95_ms']:.2f} ms", "",

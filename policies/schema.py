@@ -142,6 +142,9 @@ class LoadedPack:
         return 1
 
 
+_SENTENCE_LISTS = frozenset({"descriptions", "exemplars", "benign_anchors"})
+
+
 def _line_map(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
     """Line of every node by path; refuses duplicate mapping keys (YAML would keep the last)."""
     lines: dict[tuple[Any, ...], int] = {}
@@ -160,6 +163,12 @@ def _line_map(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
                 seen[key] = key_node.start_mark.line + 1
                 walk(value_node, path + (key,))
         elif isinstance(node, yaml.SequenceNode):
+            if node.flow_style and path and path[-1] in _SENTENCE_LISTS:
+                # In [a red hat, blue shoes] every comma starts a new item: a description would be
+                # cut into fragments silently (it happened), so sentences go one per line.
+                raise PolicyPackError(
+                    f"{source}:{node.start_mark.line + 1}: {_dotted(path)}: write one sentence per line "
+                    f"('- ...'), not a [flow, list]: YAML splits a flow list at every comma")
             for index, item in enumerate(node.value):
                 walk(item, path + (index,))
 

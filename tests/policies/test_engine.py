@@ -160,3 +160,9 @@ def test_public_names_are_exported_and_governance_is_never_imported():
     code = ("import sys, policies; policies.PolicyEngine.load(semantic=False).check('a cat'); "
             "sys.exit(any(m.startswith('governance') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_newer_everyday_words_are_not_misspelt_names(lexical):
+    """"tweets" is one letter from "Tweety" but an ordinary word (newer than MiniLM's vocabulary)."""
+    assert lexical.check("an actor tweets about the finale").allowed
+    assert not lexical.check("tweety bird on a branch").allowed

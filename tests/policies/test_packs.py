@@ -45,6 +45,10 @@ def test_every_bundled_example_passes(lexical):
     ("pack: x\nrules: []\n", r"extra\.yaml:1: version: Field required"),
     ("pack: x\nversion: '1'\nrules:\n  - id: x.one\n    category: sexual\n    terms: [foo]\n    colour: red\n",
      r"extra\.yaml:7: rules\[0\]\.colour: Extra inputs are not permitted"),
+    # A flow list would cut "a dog with a green hat, orange shirt" into two exemplars.
+    ("pack: x\nversion: '1'\nrules:\n  - id: x.one\n    category: sexual\n    threshold: 0.6\n"
+     "    exemplars: [a dog with a green hat, orange shirt]\n",
+     r"extra\.yaml:7: rules\[0\]\.exemplars: write one sentence per line"),
 ])
 def test_broken_packs_name_file_line_and_field(text, expected):
     with pytest.raises(PolicyPackError, match=expected):

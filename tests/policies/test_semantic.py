@@ -15,10 +15,18 @@ def test_name_free_description_from_the_issue_is_caught(semantic):
     assert "similarity" in d.reason
 
 
+def test_a_style_tail_neither_hides_nor_dilutes_a_description(semantic):
+    tail = ", highly detailed, trending on artstation, octane render, 8k, art by greg rutkowski and wlop"
+    d = semantic.check("a yellow electric mouse creature with red cheeks" + tail)
+    assert d.action is Action.DENY and d.hits[0].entity_id == "pikachu"
+    lines = semantic.explain("a cat on a sofa" + tail)
+    assert "semantic input: 'a cat on a sofa'" in lines
+
+
 def test_held_out_descriptions_are_mostly_caught(semantic):
     rows = read_csv("descriptions_heldout.csv")
     caught = [r for r in rows if not semantic.check(r["prompt"]).allowed]
-    assert len(rows) >= 70 and len(caught) / len(rows) >= 0.8
+    assert len(rows) >= 70 and len(caught) / len(rows) >= 0.9
 
 
 def test_generic_prompts_near_the_benign_anchors_pass(semantic):

@@ -67,7 +67,7 @@ def test_torch_backend_never_exports(tmp_path):
 
 def test_long_prompts_use_two_threads_and_get_the_same_embedding(semantic):
     embed = semantic.semantic.embedder
-    long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)  # > 48 tokens
+    long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)  # > 24 tokens
     calls = []
     real = embed._long_session.run
     embed._long_session.run = lambda *a, **k: calls.append(1) or real(*a, **k)
