@@ -20,6 +20,7 @@ from typing import Any, Literal
 import c2pa
 
 from detectors.errors import MediaError, ProvenanceError
+from detectors.memory import HugePageReads
 
 __all__ = [
     "ProvenanceReport",
@@ -150,7 +151,8 @@ def read_provenance(
                                 error=f"C2PA box of {oversized} bytes exceeds {MAX_MANIFEST_BOX_BYTES}; not parsed")
     context = _context(trust_anchors_pem, extra_ekus)
     try:
-        with open(p, "rb") as handle:
+        with open(p, "rb") as raw:
+            handle = HugePageReads(raw)  # c2pa-rs reads the media in one call into a fresh buffer
             reader = _try_read(fmt, handle, None, context)
             source = "embedded"
             if reader is None and manifest_data is not None:

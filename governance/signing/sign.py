@@ -3,6 +3,10 @@
 Outputs are written to a temporary file in the destination folder, fsynced and renamed, so a
 failure (bad key, expired certificate, unsupported format, full disk) never leaves a
 half-signed file behind.
+
+``sign_video`` takes c2pa-rs's placeholder ("embeddable") route when a cheap scan of the source
+says the layout is one it reproduces exactly (``_embeddable``: about half the time of
+``Builder.sign``), and ``Builder.sign`` otherwise; ``SignedAsset.method`` says which ran.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import os
 import struct
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import c2pa
 
+from detectors.memory import HugePageReads
 from governance.errors import OutputError, OutputExistsError, SigningError
 from governance.keys import SigningIdentity
 from governance.secrets import write_secret_file
+from governance.signing import _embeddable
 from governance.signing.manifest import ManifestSpec, build_definition, mime_for
 
 __all__ = ["SignedAsset", "SignOptions", "sign_video", "sign_sidecar", "active_label", "sha256_file", "EMBEDDABLE"]
@@ -29,16 +36,48 @@ EMBEDDABLE = frozenset({"video/mp4", "video/quicktime", "video/x-m4v"})
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SignedAsset:
+    """What signing produced.
+
+    ``file_sha256`` (sha256 hex of ``path``) is computed on first access and then cached when
+    the signer did not already know it: the embeddable path writes the manifest box last, at
+    the front of the file, so it cannot hash the output as it writes it. Read it (or
+    ``to_dict()``) before moving or changing the file. ``method`` is ``"embeddable"`` or
+    ``"builder"`` (``Builder.sign``; also sidecars).
+    """
+
     path: Path  # the signed file (or the sidecar for sign_sidecar)
     manifest_digest: str  # sha256 hex of the manifest store bytes
     manifest_label: str  # urn:c2pa:... of the active manifest
-    file_sha256: str  # sha256 hex of ``path``
     signer: str  # subject CN of the signing certificate
     manifest_json: str  # the store as c2pa-rs reads it (manifests, assertions, signature info)
     manifest_bytes: bytes
     sidecar: Path | None = None
+    method: str = "builder"
+
+    def __init__(
+        self,
+        path: Path,
+        manifest_digest: str,
+        manifest_label: str,
+        file_sha256: str | None,
+        signer: str,
+        manifest_json: str,
+        manifest_bytes: bytes,
+        sidecar: Path | None = None,
+        method: str = "builder",
+    ) -> None:
+        for name, value in (("path", path), ("manifest_digest", manifest_digest), ("manifest_label", manifest_label),
+                            ("signer", signer), ("manifest_json", manifest_json), ("manifest_bytes", manifest_bytes),
+                            ("sidecar", sidecar), ("method", method)):
+            object.__setattr__(self, name, value)
+        if file_sha256 is not None:
+            self.__dict__["file_sha256"] = file_sha256  # what cached_property would have stored
+
+    @cached_property
+    def file_sha256(self) -> str:
+        return sha256_file(self.path)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,22 +221,26 @@ class SignOptions:
     verify_after_sign: bool = False
     trust_anchors_pem: str | None = None
 
-    def context(self) -> c2pa.Context:
+    def context(self, signer: c2pa.Signer | None = None) -> c2pa.Context:
+        """The c2pa-rs Context; ``signer`` (consumed) is for the embeddable calls, which take it
+        from the Context rather than as an argument."""
         config: dict[str, Any] = {
             "verify": {"verify_after_sign": self.verify_after_sign, "ocsp_fetch": False, "remote_manifest_fetch": False}
         }
         if self.trust_anchors_pem:
             config["trust"] = {"trust_anchors": self.trust_anchors_pem}
         try:
-            return c2pa.Context.from_dict(config)
+            return c2pa.Context.from_dict(config, signer=signer)
         except c2pa.C2paError as exc:
             raise SigningError(f"c2pa rejected the signing settings (malformed trust anchors?): {exc}") from None
 
 
-def _builder(spec: ManifestSpec, fmt: str, options: SignOptions) -> tuple[c2pa.Builder, list[Any]]:
+def _builder(
+    spec: ManifestSpec, fmt: str, options: SignOptions, context: c2pa.Context | None = None
+) -> tuple[c2pa.Builder, list[Any]]:
     ingredients = spec.ingredient_list()
     ids = [f"ingredient-{i}" for i in range(len(ingredients))]
-    context = options.context()
+    context = context or options.context()
     try:
         builder = c2pa.Builder(build_definition(spec, fmt=fmt, ingredient_ids=ids), context=context)
     except c2pa.C2paError as exc:
@@ -232,7 +275,7 @@ def _sign_to(
         if not embed:
             builder.set_no_embed()
         with open(src, "rb") as source:
-            return builder.sign(signer, fmt, source, dest)
+            return builder.sign(signer, fmt, HugePageReads(source), dest)
     except c2pa.C2paError as exc:
         raise SigningError(f"signing {src.name} failed: {exc}") from None
     except PermissionError:
@@ -240,6 +283,54 @@ def _sign_to(
     finally:
         signer.close()
         builder.close()
+        for h in handles:
+            h.close()
+
+
+def _embeddable_layout(src: Path, options: SignOptions) -> _embeddable.Layout | None:
+    """The source's layout when the embeddable path can reproduce it, else None (a cheap scan:
+    box headers plus the moov / moof / mfra bodies)."""
+    if options.verify_after_sign:  # only Builder.sign re-reads and verifies its output
+        return None
+    try:
+        return _embeddable.scan(src)
+    except _embeddable.Unsupported:
+        return None
+
+
+def _sign_embeddable(
+    spec: ManifestSpec, identity: SigningIdentity, src: Path, fmt: str, layout: _embeddable.Layout, out_fd: int,
+    *, options: SignOptions,
+) -> bytes | None:
+    """The manifest store, signed and embedded into ``out_fd`` the fast way; None (nothing
+    written) when ``_embeddable`` cannot take this file after all."""
+    identity.check_valid()
+    signer = identity.c2pa_signer()
+    try:
+        context = options.context(signer=signer)  # consumes the signer
+    except BaseException:
+        signer.close()
+        raise
+    try:
+        builder, handles = _builder(spec, fmt, options, context)
+    except BaseException:
+        context.close()
+        raise
+    try:
+        try:
+            plan = _embeddable.prepare(builder._handle, fmt, layout)
+        except _embeddable.Unsupported:
+            return None
+        with open(src, "rb") as source:
+            box = _embeddable.write_and_sign(builder._handle, fmt, plan, source.fileno(), out_fd)
+        return _embeddable.manifest_store(box)
+    except SigningError as exc:
+        raise SigningError(f"signing {src.name} failed: {exc}") from None
+    except PermissionError:
+        raise SigningError(f"{src}: cannot read (permission denied)") from None
+    finally:
+        builder.close()
+        context.close()
         for h in handles:
             h.close()
 
@@ -261,19 +352,31 @@ def sign_video(
     force: bool = True,
     options: SignOptions | None = None,
 ) -> SignedAsset:
-    """Embed a signed manifest for ``spec`` into a copy of ``src`` at ``dst`` (atomic)."""
+    """Embed a signed manifest for ``spec`` into a copy of ``src`` at ``dst`` (atomic).
+
+    The embeddable path runs when ``_embeddable.scan`` accepts the source and the library
+    offers it; anything else (and ``verify_after_sign``, which only ``Builder.sign`` does) takes
+    ``Builder.sign``. Signing errors raise SigningError on either path: there is no retry.
+    """
     src, dst = Path(src), Path(dst)
     fmt = _check_paths(src, dst, force=force)
     if fmt not in EMBEDDABLE:
         raise SigningError(f"{src}: {fmt} cannot carry an embedded manifest here; use sign_sidecar")
+    options = options or SignOptions()
+    layout = _embeddable_layout(src, options)
     handle, tmp = _atomic_output(dst)
     try:
         with handle:
-            writer = _HashingWriter(handle)
-            store = _sign_to(spec, identity, src, fmt, writer, embed=True, options=options or SignOptions())
+            store = None
+            if layout is not None:
+                store = _sign_embeddable(spec, identity, src, fmt, layout, handle.fileno(), options=options)
+            writer = None
+            if store is None:  # the embeddable path declined before writing: the temp file is empty
+                writer = _HashingWriter(handle)
+                store = _sign_to(spec, identity, src, fmt, writer, embed=True, options=options)
             handle.flush()
             os.fsync(handle.fileno())
-        file_sha = writer.hexdigest(tmp)
+        file_sha = writer.hexdigest(tmp) if writer else None  # embeddable: hashed on first access
         os.replace(tmp, dst)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -289,6 +392,7 @@ def sign_video(
         signer=identity.signer,
         manifest_json=_store_json(store),
         manifest_bytes=store,
+        method="builder" if writer else "embeddable",
     )
 
 
