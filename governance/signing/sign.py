@@ -11,11 +11,13 @@ says the layout is one it reproduces exactly (``_embeddable``: about half the ti
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -265,6 +267,17 @@ def _builder(
     return builder, handles
 
 
+@contextlib.contextmanager
+def _signing_errors(src: Path) -> Iterator[None]:
+    """c2pa-rs failures (either path) and an unreadable source as SigningError naming the file."""
+    try:
+        yield
+    except (c2pa.C2paError, SigningError) as exc:
+        raise SigningError(f"signing {src.name} failed: {exc}") from None
+    except PermissionError:
+        raise SigningError(f"{src}: cannot read (permission denied)") from None
+
+
 def _sign_to(
     spec: ManifestSpec, identity: SigningIdentity, src: Path, fmt: str, dest: Any, *, embed: bool, options: SignOptions
 ) -> bytes:
@@ -274,12 +287,8 @@ def _sign_to(
     try:
         if not embed:
             builder.set_no_embed()
-        with open(src, "rb") as source:
+        with _signing_errors(src), open(src, "rb") as source:
             return builder.sign(signer, fmt, HugePageReads(source), dest)
-    except c2pa.C2paError as exc:
-        raise SigningError(f"signing {src.name} failed: {exc}") from None
-    except PermissionError:
-        raise SigningError(f"{src}: cannot read (permission denied)") from None
     finally:
         signer.close()
         builder.close()
@@ -321,13 +330,9 @@ def _sign_embeddable(
             plan = _embeddable.prepare(builder._handle, fmt, layout)
         except _embeddable.Unsupported:
             return None
-        with open(src, "rb") as source:
+        with _signing_errors(src), open(src, "rb") as source:
             box = _embeddable.write_and_sign(builder._handle, fmt, plan, source.fileno(), out_fd)
-        return _embeddable.manifest_store(box)
-    except SigningError as exc:
-        raise SigningError(f"signing {src.name} failed: {exc}") from None
-    except PermissionError:
-        raise SigningError(f"{src}: cannot read (permission denied)") from None
+            return _embeddable.manifest_store(box)
     finally:
         builder.close()
         context.close()
