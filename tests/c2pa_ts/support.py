@@ -24,6 +24,20 @@ def make_clip(path: Path, *, seed: int = 0, frames: int = 6, size: int = 64) -> 
     return write_video(path, clip, fps=6, preset="ultrafast")
 
 
+def remux(src: Path, dst: Path, **options: str) -> Path:
+    """``src``'s video packets copied into a new MP4 (what ``ffmpeg -c copy`` does), with muxer
+    ``options`` (e.g. ``movflags="frag_keyframe+empty_moov"`` for a fragmented file)."""
+    import av
+
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4", options=options) as target:
+        out = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = out
+                target.mux(packet)
+    return dst
+
+
 def make_spec(**overrides: Any):
     from governance.signing import ManifestSpec
 

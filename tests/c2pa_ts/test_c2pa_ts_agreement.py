@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import struct
 
-import av
 import pytest
 
 from detectors.provenance import read_provenance
 from governance.keys import create_identity, trust_bundle_pem
 from governance.signing import sign_video
-from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings
+from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 pytestmark = pytest.mark.skipif(not C2PA_TS_READY, reason=C2PA_TS_SKIP)
 
@@ -43,16 +42,6 @@ def _assertion_byte(data: bytes) -> int:
 TAMPERS = {"mdat": _mdat_middle, "signature": _signature_byte, "assertion": _assertion_byte}
 
 
-def _remux(src_path, out):
-    with av.open(str(src_path)) as src, av.open(str(out), "w", format="mp4") as dst:
-        stream = dst.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                dst.mux(packet)
-    return out
-
-
 @pytest.fixture(scope="module")
 def readings(tmp_path_factory):
     """Every variant for every algorithm, read by both readers (one Node start in all)."""
@@ -69,7 +58,7 @@ def readings(tmp_path_factory):
             data[locate(bytes(data))] ^= 0x01
             (base / f"{name}.mp4").write_bytes(bytes(data))
             cases[(algorithm, name)] = base / f"{name}.mp4"
-        cases[(algorithm, "remuxed")] = _remux(asset.path, base / "remuxed.mp4")
+        cases[(algorithm, "remuxed")] = remux(asset.path, base / "remuxed.mp4")
         cases[(algorithm, "anchors")] = anchors
     theirs = c2pa_ts_read(*(p for k, p in cases.items() if k[1] != "anchors"))
     out = {}

@@ -26,7 +26,7 @@ from governance.signing import (
 )
 from governance.signing import _embeddable
 from governance.signing.sign import SignedAsset, _HashingWriter, sha256_file
-from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings
+from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 
 @pytest.fixture(scope="module")
@@ -298,17 +298,7 @@ def _children(data: bytes, kind: bytes) -> list[int]:
 
 def _fragmented(src, dst, **options: str):
     """``src`` remuxed as a fragmented MP4 (``ffmpeg -movflags frag_keyframe+empty_moov``)."""
-    import av
-
-    with av.open(str(src)) as source, av.open(
-        str(dst), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov", **options}
-    ) as target:
-        out = target.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = out
-                target.mux(packet)
-    return dst
+    return remux(src, dst, movflags="frag_keyframe+empty_moov", **options)
 
 
 def _builder_only(monkeypatch):
