@@ -31,12 +31,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detectors.video_io import read_frames, write_video  # noqa: E402
+from detectors.video_io import CodedFrame, read_coded_frames, read_frames, write_video  # noqa: E402
 from detectors.watermark import DEFAULT_SCHEME, get_scheme  # noqa: E402
 from detectors.watermark.layout import TILE_PX  # noqa: E402
 from detectors.watermark.readout import templates_for_key  # noqa: E402
 from detectors.watermark.search import Hypothesis, correlate, fold, warp  # noqa: E402
-from detectors.watermark.spread_spectrum import NULL_Z_SCALE, whitened_residual  # noqa: E402
+from detectors.watermark.spread_spectrum import NULL_Z_SCALE, PictureSums, whitened_residual  # noqa: E402
 
 CLIPS = ROOT.parent / "shared" / "clips"
 DOCS = ROOT / "docs"
@@ -98,7 +98,12 @@ def encode(frames: Frames, fps: float, *, crf: int, codec: str = "libx264") -> F
         path = Path(tmp) / "a.mp4"
         even = [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames]
         write_video(path, even, fps=fps, codec=codec, crf=crf, preset="veryfast")
-        return list(read_frames(path))
+        return list(read_coded_frames(path))  # with picture types, as a detector reading a file gets them
+
+
+def pixels(frames: Frames) -> list[np.ndarray]:
+    """The RGB arrays of decoded frames (picture types dropped), for code that wants arrays."""
+    return [f.frame if isinstance(f, CodedFrame) else f for f in frames]
 
 
 def resize(frames: Frames, factor: float) -> Frames:
@@ -244,7 +249,7 @@ class Anchor:
 
     def decode(self, frames: Frames) -> np.ndarray:
         votes = []
-        for f in frames:
+        for f in pixels(frames):
             bgr = cv2.cvtColor(f, cv2.COLOR_RGB2BGR)
             if min(bgr.shape[:2]) < 256:  # the library refuses smaller frames: upscale back
                 factor = 256 / min(bgr.shape[:2])
@@ -302,23 +307,28 @@ def null_study(scheme, clips: list[Clip], keys: int, log) -> dict:
         variants.append((f"{clip.name}/crop70", crop_area(clip.frames, 0.7, rng)))
         marked = list(scheme.embed(clip.frames, payload=PAYLOAD, key=KEY))
         variants.append((f"{clip.name}/marked-other-key", encode(marked, clip.fps, crf=23)))
-    accumulators = [(name, sum(whitened_residual(f).astype(np.float64) for f in frames), len(frames))
-                    for name, frames in variants]
+    accumulators = []
+    for name, frames in variants:
+        sums = PictureSums(whitened_residual(pixels(frames)[0]).shape)
+        for f in frames:
+            coded = isinstance(f, CodedFrame)
+            sums.add(whitened_residual(f.frame if coded else f).astype(np.float64), f.picture_type if coded else None)
+        accumulators.append((name, sums))
     p_values, z_aligned, z_search, per_shift = [], [], [], []
     detections = 0
     started = time.process_time()
     for k in range(keys):
         key = rng.bytes(32)
         templates = templates_for_key(key, scheme.name)
-        for _name, total, n in accumulators:
-            det = scheme.analyse(total, templates, n)
+        for _name, sums in accumulators:
+            det = scheme.analyse(sums.total, templates, sums.count, subsets=sums.subsets())
             detections += det.detected
             p_values.append(det.p_value)
             z_aligned.append(det.details["z_embedded_geometry"])
             z_search.append(det.details["z_search"])
             if k < 8:  # raw per-shift scores of a few hypotheses: millions of null samples for the tail
                 for hyp in (Hypothesis(), Hypothesis(1.1, 1.0), Hypothesis(0.8, -0.6, True)):
-                    corr = correlate(fold(warp(total, hyp)), templates.pilot_fft)
+                    corr = correlate(fold(warp(sums.total, hyp)), templates.pilot_fft)
                     per_shift.append(((corr - corr.mean()) / corr.std()).ravel())
     runs = keys * len(accumulators)
     log(f"  null study: {runs} detections ({len(accumulators)} clip variants x {keys} keys), "

@@ -20,6 +20,8 @@ import numpy as np
 from detectors.errors import MediaError, MediaTooLargeError
 
 __all__ = [
+    "CodedFrame",
+    "read_coded_frames",
     "VideoInfo",
     "probe",
     "read_frames",
@@ -126,10 +128,35 @@ def read_frames(
     decodes; a stream that breaks after some frames ends the iteration with what was decoded
     (truncated uploads are common and still carry evidence).
     """
+    for coded in read_coded_frames(path, max_frames=max_frames, step=step, max_pixels=max_pixels):
+        yield coded.frame
+
+
+@dataclass(frozen=True, slots=True)
+class CodedFrame:
+    """A decoded RGB frame and how the codec coded it: ``"I"`` (intra), ``"P"``, ``"B"`` or
+    ``"?"``. Heavy compression keeps least of a picture in B frames, so detectors may weigh
+    frames by their picture type."""
+
+    frame: np.ndarray
+    picture_type: str
+
+
+_PICTURE_TYPES = {1: "I", 2: "P", 3: "B"}
+
+
+def read_coded_frames(
+    path: str | os.PathLike[str],
+    *,
+    max_frames: int | None = None,
+    step: int = 1,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Iterator[CodedFrame]:
+    """``read_frames`` with each frame's picture type (a still image counts as intra)."""
     if step < 1:
         raise ValueError(f"step must be >= 1 but is {step}")
     if is_image_path(path):
-        yield read_image(path, max_pixels=max_pixels)
+        yield CodedFrame(read_image(path, max_pixels=max_pixels), "I")
         return
     probe(path, max_pixels=max_pixels)
     yielded = 0
@@ -142,7 +169,8 @@ def read_frames(
             for index, frame in enumerate(container.decode(stream)):
                 if index % step:
                     continue
-                yield frame.to_ndarray(format="rgb24")
+                kind = _PICTURE_TYPES.get(int(frame.pict_type), "?")
+                yield CodedFrame(frame.to_ndarray(format="rgb24"), kind)
                 yielded += 1
                 if max_frames is not None and yielded >= max_frames:
                     return

@@ -96,8 +96,10 @@ class WatermarkScheme(ABC):
         """Lazily yield the marked frames, one per input frame (validates arguments eagerly)."""
 
     @abstractmethod
-    def detect(self, frames: Iterable[np.ndarray], *, key: bytes, max_frames: int | None = None) -> Detection:
-        """Look for this scheme's mark under ``key``; reads at most ``max_frames`` frames."""
+    def detect(self, frames: Iterable[Any], *, key: bytes, max_frames: int | None = None) -> Detection:
+        """Look for this scheme's mark under ``key``; reads at most ``max_frames`` frames.
+        ``frames`` are RGB arrays, or ``detectors.video_io.CodedFrame`` when the picture types
+        are known (``read_coded_frames``), which a scheme may use to weigh frames."""
 
     def check_key(self, key: bytes) -> bytes:
         if not isinstance(key, (bytes, bytearray)) or len(key) < 16:

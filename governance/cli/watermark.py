@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from detectors.video_io import VideoWriter, probe, read_frames
+from detectors.video_io import VideoWriter, probe, read_coded_frames, read_frames
 from detectors.watermark import DEFAULT_SCHEME, get_scheme
 from governance.cli.common import console, emit_json, handle_errors, load_settings
 from governance.errors import OutputExistsError
@@ -101,7 +101,7 @@ def detect(
     """Look for the mark under this home's watermark key; reports p-value and payload."""
     scheme = get_scheme(scheme_name)
     key = watermark_key(load_settings())
-    detection = scheme.detect(read_frames(clip), key=key, max_frames=max_frames)
+    detection = scheme.detect(read_coded_frames(clip), key=key, max_frames=max_frames)
     if as_json:
         emit_json(detection)
         return

@@ -128,7 +128,7 @@ def decide_verdict(
 def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames: int = 240) -> VerifyReport:
     """Verify one clip and log the verification; raises MediaError for non-video input."""
     from detectors.provenance import read_provenance
-    from detectors.video_io import probe, read_frames
+    from detectors.video_io import probe, read_coded_frames
     from governance.audit.events import VerificationEvent
     from governance.manifest_store import ManifestStore
     from governance.signing.sign import sha256_file
@@ -142,7 +142,7 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
 
     # Frames stream into the detector (it may stop early once confident); the registry samples
     # the clip on its own schedule, so neither holds a long clip in memory.
-    frames = read_frames(path, max_frames=max_frames, max_pixels=ctx.settings.max_pixels)
+    frames = read_coded_frames(path, max_frames=max_frames, max_pixels=ctx.settings.max_pixels)
     detection = ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=max_frames)
     matches = tuple(ctx.registry.match_path(path))
 

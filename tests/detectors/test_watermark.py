@@ -149,3 +149,35 @@ def test_null_property(key, seed, marked):
     other = key if key != KEY else bytes(32)
     det = SCHEME.detect(clip, key=other)
     assert not det.detected and det.payload is None and det.p_value > 1e-6
+
+
+def test_intra_pictures_are_tested_apart_when_the_rest_lost_the_mark():
+    """As in a heavily compressed pan: only the intra pictures keep the mark. Summing every frame
+    drowns it; the I-picture sum finds it, and the p-value pays for each sum tested (all, I;
+    I+P would be the same frames here)."""
+    from detectors.video_io import CodedFrame
+
+    clip = panning_clip(21, frames=16)
+    marked = list(SCHEME.embed(clip[:4], payload=PAYLOAD, key=KEY, strength=3.0))
+    rng = np.random.default_rng(5)
+    unmarked = [np.clip(f.astype(np.int16) + rng.integers(-3, 4, f.shape), 0, 255).astype(np.uint8) for f in clip[4:]]
+    coded = [CodedFrame(f, "I") for f in marked] + [CodedFrame(f, "B") for f in unmarked]
+    typed = SCHEME.detect(coded, key=KEY)
+    untyped = SCHEME.detect([c.frame for c in coded], key=KEY)
+    assert typed.detected and typed.payload == PAYLOAD
+    assert typed.details["frames_summed"] == "I" and typed.details["sums_tested"] == 2
+    assert typed.details["frames_in_sum"] == 4 and typed.frames_used == 16
+    assert untyped.details["sums_tested"] == 1 and untyped.score < typed.score
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.binary(min_size=32, max_size=32), seed=st.integers(0, 2**31 - 1),
+       types=st.lists(st.sampled_from("IPB?"), min_size=6, max_size=6))
+def test_null_with_picture_types_property(key, seed, types):
+    """Unmarked frames are never detected, whatever the picture types split them into."""
+    from detectors.video_io import CodedFrame
+
+    clip = panning_clip(seed % 1000, frames=6, height=256, width=256)
+    detection = SCHEME.detect([CodedFrame(f, t) for f, t in zip(clip, types)], key=key)
+    assert not detection.detected and detection.payload is None
+    assert detection.p_value > SCHEME.false_positive_rate

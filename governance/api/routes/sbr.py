@@ -69,12 +69,12 @@ def by_binding_post(body: BindingQuery, svc: Services = Depends(services)) -> Ma
 async def by_content(request: Request, maxResults: int = Query(default=10, ge=1, le=100),
                      svc: Services = Depends(services)) -> Matches:
     """Detect our watermark in the uploaded clip and resolve its value to manifests."""
-    from detectors.video_io import read_frames
+    from detectors.video_io import read_coded_frames
 
     ctx, settings = svc.ctx, svc.settings
 
     def detect(path):
-        frames = read_frames(path, max_frames=240, max_pixels=settings.max_pixels)
+        frames = read_coded_frames(path, max_frames=240, max_pixels=settings.max_pixels)
         return ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=240)
 
     async with receive_upload(request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes,
