@@ -36,7 +36,9 @@ _CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b
                          b"mfra", b"udta", b"meta"})
 # Boxes holding absolute file offsets we do not rewrite (c2pa-rs's own writer would).
 _UNPATCHED = frozenset({b"iloc", b"saio"})
-_MAX_TABLE = 64 << 20  # a 10-minute 1080p moov is well under 1 MB
+_MAX_TABLE = 64 << 20  # moov + moof + mfra + meta together; a 10-minute 1080p moov is well under 1 MB
+_MAX_BOXES = 100_000  # top-level boxes (a fragmented hour at 1 fragment/s has ~7,200)
+_MAX_DEPTH = 32
 _COPY_CHUNK = 64 << 20  # copy_file_range piece: small enough to notice a failed hash quickly
 _RW_CHUNK = 1 << 20
 
@@ -54,11 +56,13 @@ class Box:
 
 @dataclass(frozen=True)
 class Layout:
-    """A source's top-level boxes, and the bytes of the ones holding offsets (by box offset)."""
+    """A source's top-level boxes, the bytes of the ones holding offsets (by box offset), and
+    the file's identity when scanned (device, inode, size, mtime): signing checks it is unchanged."""
 
     boxes: tuple[Box, ...]
     size: int
     tables: dict[int, bytes]
+    identity: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -169,19 +173,24 @@ def scan(path: str | os.PathLike[str]) -> Layout:
     except OSError as exc:
         raise Unsupported(f"cannot open: {exc.strerror}") from None
     try:
-        size = os.fstat(fd).st_size
+        stat = os.fstat(fd)
+        size = stat.st_size
         boxes: list[Box] = []
         tables: dict[int, bytes] = {}
+        table_bytes = 0
         pos = 0
         while pos < size:
-            box_size, kind, _ = _header(os.pread(fd, 16, pos), 0, size - pos, pos)
+            if len(boxes) >= _MAX_BOXES:
+                raise Unsupported(f"more than {_MAX_BOXES} top-level boxes")
+            box_size, kind, header = _header(os.pread(fd, 16, pos), 0, size - pos, pos)
             if not boxes and kind != b"ftyp":
                 raise Unsupported("the first box is not ftyp")
-            if kind == b"uuid" and os.pread(fd, 16, pos + 8) == C2PA_UUID:
+            if kind == b"uuid" and os.pread(fd, 16, pos + header) == C2PA_UUID:
                 raise Unsupported("the source already carries a C2PA manifest")
             if kind in _TABLES:
-                if box_size > _MAX_TABLE:  # hostile or exotic: never read hundreds of MB into memory
-                    raise Unsupported(f"{kind.decode('latin-1')} box of {box_size} bytes")
+                table_bytes += box_size
+                if table_bytes > _MAX_TABLE:  # hostile or exotic: never hold hundreds of MB in memory
+                    raise Unsupported(f"{kind.decode('latin-1')} boxes of more than {_MAX_TABLE} bytes")
                 body = os.pread(fd, box_size, pos)
                 if len(body) != box_size:
                     raise Unsupported("the source changed while being read")
@@ -191,11 +200,15 @@ def scan(path: str | os.PathLike[str]) -> Layout:
             pos += box_size
         if not boxes:
             raise Unsupported("empty file")
-        return Layout(tuple(boxes), size, tables)
+        return Layout(tuple(boxes), size, tables, file_identity(stat))
     except OSError as exc:
         raise Unsupported(f"cannot read: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def file_identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def patch_offsets(box: bytearray, shift: int) -> None:
@@ -208,7 +221,9 @@ def patch_offsets(box: bytearray, shift: int) -> None:
         raise Unsupported("malformed offset table") from None
 
 
-def _walk(buf: bytearray, start: int, end: int, shift: int) -> None:
+def _walk(buf: bytearray, start: int, end: int, shift: int, depth: int = 0) -> None:
+    if depth > _MAX_DEPTH:  # real files nest about 8 deep; a hostile one must not exhaust the stack
+        raise Unsupported(f"boxes nested more than {_MAX_DEPTH} deep")
     pos = start
     while pos + 8 <= end:
         size, kind, header = _header(buf, pos, end)
@@ -216,9 +231,9 @@ def _walk(buf: bytearray, start: int, end: int, shift: int) -> None:
         if kind in _UNPATCHED:
             raise Unsupported(f"{kind.decode('latin-1')} boxes hold offsets this signer does not patch")
         if kind == b"meta":  # ISO meta is a FullBox; QuickTime meta is a plain container
-            _walk(buf, body if buf[body + 4 : body + 8] == b"hdlr" else body + 4, box_end, shift)
+            _walk(buf, body if buf[body + 4 : body + 8] == b"hdlr" else body + 4, box_end, shift, depth + 1)
         elif kind in _CONTAINERS:
-            _walk(buf, body, box_end, shift)
+            _walk(buf, body, box_end, shift, depth + 1)
         elif kind in (b"stco", b"co64"):
             width, limit = (4, 0xFFFFFFFF) if kind == b"stco" else (8, 2**64 - 1)
             count = struct.unpack_from(">I", buf, body + 4)[0] if body + 8 <= box_end else -1
@@ -300,6 +315,7 @@ class _VirtualOutput:
         self._lib, self._plan, self._fd, self._failed = lib, plan, src_fd, failed
         self._starts = [seg[0] for seg in plan.segments]
         self._pos = 0
+        self.interrupted: BaseException | None = None  # KeyboardInterrupt etc. caught in a callback
         # c2pa-rs calls these until release_stream: the references must outlive the stream.
         self._callbacks = (_READ_T(self._read), _SEEK_T(self._seek), _WRITE_T(self._write), _FLUSH_T(self._flush))
         self._ctx = ctypes.c_int(0)  # unused by the callbacks, but c2pa-rs wants a non-null context
@@ -328,7 +344,8 @@ class _VirtualOutput:
                 self._pos += count
                 done += count
             return done
-        except Exception:  # an exception must not cross into Rust
+        except BaseException as exc:  # nothing may cross into Rust; Ctrl-C is re-raised after
+            self.interrupted = exc if not isinstance(exc, Exception) else self.interrupted
             return -1
 
     def _seek(self, _ctx: Any, offset: int, whence: int) -> int:
@@ -386,7 +403,7 @@ def write_and_sign(builder: Any, fmt: str, plan: Plan, src_fd: int, out_fd: int)
                 if mem is None:
                     _copy(src_fd, out_fd, src_off, length, out_off, failed)
                 else:
-                    os.pwrite(out_fd, mem, out_off)
+                    _write_all(out_fd, mem, out_off)
             # Flush the media to disk now, while c2pa-rs is still hashing: the caller's fsync
             # after the manifest patch then has one small box left to write.
             if not failed.is_set():
@@ -398,16 +415,29 @@ def write_and_sign(builder: Any, fmt: str, plan: Plan, src_fd: int, out_fd: int)
     thread = threading.Thread(target=writer, name="c2pa-embed-writer", daemon=True)
     thread.start()
     rc = -1
+    interrupted: BaseException | None = None
     try:
         stream = _VirtualOutput(lib, plan, src_fd, failed)
         try:
             rc = lib.builder_update_hash_from_stream(builder, cfmt, stream.stream)
+            interrupted = stream.interrupted
         finally:
             stream.close()
+    except BaseException:
+        failed.set()
+        raise
     finally:
-        if rc < 0:  # no point finishing a copy nobody will keep
+        if rc < 0 or interrupted is not None:  # no point finishing a copy nobody will keep
             failed.set()
-        thread.join()
+        # The writer uses the caller's descriptors: never return (and let them be closed and
+        # reused) while it may still write. It stops at its next chunk once ``failed`` is set.
+        while thread.is_alive():
+            try:
+                thread.join()
+            except BaseException:
+                failed.set()
+    if interrupted is not None:
+        raise interrupted
     if errors:
         raise errors[0]
     _check(lib, rc, "hashing the output")
@@ -416,9 +446,20 @@ def write_and_sign(builder: Any, fmt: str, plan: Plan, src_fd: int, out_fd: int)
     box = _take(lib, out, size)
     if size != plan.manifest_size:
         raise SigningError(f"the signed manifest ({size} bytes) does not fit its {plan.manifest_size}-byte placeholder")
-    if os.pwrite(out_fd, box, plan.manifest_at) != size:
-        raise OSError(errno.EIO, "short write of the signed manifest")
+    _write_all(out_fd, box, plan.manifest_at)
+    if os.fstat(out_fd).st_size != plan.size:  # every segment landed, nothing beyond the plan
+        raise OSError(errno.EIO, f"the output has {os.fstat(out_fd).st_size} bytes, expected {plan.size}")
     return box
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    """pwrite until all of ``data`` is written (a short write is legal, e.g. near a full disk)."""
+    view = memoryview(data)
+    while view:
+        done = os.pwrite(fd, view, offset)
+        if done <= 0:
+            raise OSError(errno.EIO, "the output accepted no more bytes")
+        view, offset = view[done:], offset + done
 
 
 def manifest_store(box: bytes) -> bytes:

@@ -19,7 +19,6 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,48 +37,22 @@ EMBEDDABLE = frozenset({"video/mp4", "video/quicktime", "video/x-m4v"})
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class SignedAsset:
-    """What signing produced.
-
-    ``file_sha256`` (sha256 hex of ``path``) is computed on first access and then cached when
-    the signer did not already know it: the embeddable path writes the manifest box last, at
-    the front of the file, so it cannot hash the output as it writes it. Read it (or
-    ``to_dict()``) before moving or changing the file. ``method`` is ``"embeddable"`` or
-    ``"builder"`` (``Builder.sign``; also sidecars).
-    """
+    """What signing produced. ``method`` is ``"embeddable"`` or ``"builder"`` (``Builder.sign``;
+    also sidecars). ``file_sha256`` is the SHA-256 of ``path``, or None when the caller turned it
+    off (``SignOptions(output_sha256=False)``) on the embeddable path, where it costs one more
+    read of the output (the manifest box, known only after the hash, sits near the front)."""
 
     path: Path  # the signed file (or the sidecar for sign_sidecar)
     manifest_digest: str  # sha256 hex of the manifest store bytes
     manifest_label: str  # urn:c2pa:... of the active manifest
+    file_sha256: str | None  # sha256 hex of ``path``
     signer: str  # subject CN of the signing certificate
     manifest_json: str  # the store as c2pa-rs reads it (manifests, assertions, signature info)
     manifest_bytes: bytes
     sidecar: Path | None = None
     method: str = "builder"
-
-    def __init__(
-        self,
-        path: Path,
-        manifest_digest: str,
-        manifest_label: str,
-        file_sha256: str | None,
-        signer: str,
-        manifest_json: str,
-        manifest_bytes: bytes,
-        sidecar: Path | None = None,
-        method: str = "builder",
-    ) -> None:
-        for name, value in (("path", path), ("manifest_digest", manifest_digest), ("manifest_label", manifest_label),
-                            ("signer", signer), ("manifest_json", manifest_json), ("manifest_bytes", manifest_bytes),
-                            ("sidecar", sidecar), ("method", method)):
-            object.__setattr__(self, name, value)
-        if file_sha256 is not None:
-            self.__dict__["file_sha256"] = file_sha256  # what cached_property would have stored
-
-    @cached_property
-    def file_sha256(self) -> str:
-        return sha256_file(self.path)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,11 +190,13 @@ class SignOptions:
     ``verify_after_sign`` re-reads and re-hashes the whole output inside c2pa-rs (about a
     third more time on large files); off by default because the output is written atomically
     and its manifest is parsed back anyway. ``trust_anchors_pem`` lets the validation recorded
-    for ingredients say ``trusted`` instead of ``untrusted``.
+    for ingredients say ``trusted`` instead of ``untrusted``. ``output_sha256=False`` skips
+    hashing the signed file where that costs a read of its own (``file_sha256`` is then None).
     """
 
     verify_after_sign: bool = False
     trust_anchors_pem: str | None = None
+    output_sha256: bool = True
 
     def context(self, signer: c2pa.Signer | None = None) -> c2pa.Context:
         """The c2pa-rs Context; ``signer`` (consumed) is for the embeddable calls, which take it
@@ -331,7 +306,12 @@ def _sign_embeddable(
         except _embeddable.Unsupported:
             return None
         with _signing_errors(src), open(src, "rb") as source:
+            # The scan, the copy and c2pa-rs's hash must all see one unchanged file.
+            if _embeddable.file_identity(os.fstat(source.fileno())) != layout.identity:
+                raise SigningError(f"{src} changed after it was scanned")
             box = _embeddable.write_and_sign(builder._handle, fmt, plan, source.fileno(), out_fd)
+            if _embeddable.file_identity(os.fstat(source.fileno())) != layout.identity:
+                raise SigningError(f"{src} changed while it was being signed")
             return _embeddable.manifest_store(box)
     finally:
         builder.close()
@@ -381,7 +361,10 @@ def sign_video(
                 store = _sign_to(spec, identity, src, fmt, writer, embed=True, options=options)
             handle.flush()
             os.fsync(handle.fileno())
-        file_sha = writer.hexdigest(tmp) if writer else None  # embeddable: hashed on first access
+        if writer is not None:
+            file_sha = writer.hexdigest(tmp)
+        else:  # the embeddable path wrote the manifest last, at the front: one more read
+            file_sha = sha256_file(tmp) if options.output_sha256 else None
         os.replace(tmp, dst)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -409,7 +409,7 @@ def _with_saio_in_moov(data: bytes) -> bytes:
 
 LAYOUTS = {  # source bytes -> what scan says
     "size-0 box": (lambda d: d + struct.pack(">I4s", 0, b"free") + bytes(16), "has size 0"),
-    "huge meta box": (lambda d: d + _box(b"meta", bytes((64 << 20) + 8)), "meta box of 67108880 bytes"),  # 8-byte header + payload
+    "huge meta box": (lambda d: d + _box(b"meta", bytes((64 << 20) + 8)), "meta boxes of more than 67108864 bytes"),
     "iloc in a meta box": (lambda d: d + _iso_meta_with_iloc(), "iloc"),
     "saio in moov": (_with_saio_in_moov, "saio"),
 }
@@ -520,14 +520,59 @@ def test_copy_falls_back_to_read_write_when_the_kernel_copy_is_refused(tmp_path,
     assert calls and dst.read_bytes() == bytes(7) + src.read_bytes()[100:1_000_100]
 
 
-def test_file_sha256_is_lazy_on_the_fast_path_and_explicit_values_are_kept(home, tmp_path):
+def test_output_hash_is_the_files_unless_turned_off(home, tmp_path):
     settings, identity, clip, base = home
     signed = sign_video(clip, tmp_path / "out.mp4", spec=make_spec(), identity=identity)
-    assert "file_sha256" not in signed.__dict__  # not computed yet
-    assert signed.to_dict()["file_sha256"] == sha256_file(signed.path) == signed.file_sha256
-    given_hash = SignedAsset(path=tmp_path / "nowhere.mp4", manifest_digest="d", manifest_label="l", file_sha256="ab" * 32,
-                             signer="s", manifest_json="{}", manifest_bytes=b"")
-    assert given_hash.file_sha256 == "ab" * 32 and given_hash.method == "builder"
+    assert signed.method == "embeddable" and signed.file_sha256 == sha256_file(signed.path)
+    assert signed.to_dict()["file_sha256"] == signed.file_sha256
+    quick = sign_video(clip, tmp_path / "quick.mp4", spec=make_spec(), identity=identity,
+                       options=SignOptions(output_sha256=False))
+    assert quick.method == "embeddable" and quick.file_sha256 is None
+    assert read_provenance(quick.path, trust_anchors_pem=trust_bundle_pem(settings)).state == "trusted"
+
+
+def test_hostile_layouts_are_refused_by_the_scan_not_the_stack(home, tmp_path):
+    settings, identity, clip, base = home
+    data = clip.read_bytes()
+    nested = b""
+    for _ in range(3000):  # 3,000 nested trak boxes: recursion would exhaust the stack
+        nested = _box(b"trak", nested)
+    (kind, pos, size), = [box for box in _top(data) if box[0] == b"moov"]
+    deep = data[:pos] + _box(b"moov", data[pos + 8 : pos + size] + nested) + data[pos + size :]
+    (tmp_path / "deep.mp4").write_bytes(deep)
+    with pytest.raises(_embeddable.Unsupported, match="nested more than 32 deep"):
+        _embeddable.scan(tmp_path / "deep.mp4")
+    many = data + _box(b"moof", b"") * 3 + _box(b"free", b"") * 10
+    (tmp_path / "many.mp4").write_bytes(many)
+    assert len(_embeddable.scan(tmp_path / "many.mp4").boxes) == len(_top(data)) + 13
+
+
+def test_a_source_that_changes_after_the_scan_is_refused(home, tmp_path):
+    settings, identity, clip, base = home
+    src = tmp_path / "src.mp4"
+    src.write_bytes(clip.read_bytes())
+    layout = _embeddable.scan(src)
+    src.write_bytes(clip.read_bytes() + _box(b"free", bytes(8)))  # a new size and mtime
+    from governance.signing.sign import _sign_embeddable
+
+    with open(tmp_path / "out.mp4", "w+b") as out, pytest.raises(SigningError, match="changed after it was scanned"):
+        _sign_embeddable(make_spec(), identity, src, "video/mp4", layout, out.fileno(), options=SignOptions())
+
+
+def test_short_writes_are_completed(home, tmp_path, monkeypatch):
+    import os
+
+    settings, identity, clip, base = home
+    real = os.pwrite
+
+    def dribble(fd, data, offset):  # at most 100 bytes per call, as a nearly full disk may do
+        return real(fd, bytes(memoryview(data)[:100]), offset)
+
+    monkeypatch.setattr(os, "pwrite", dribble)
+    signed = sign_video(clip, tmp_path / "out.mp4", spec=make_spec(), identity=identity)
+    monkeypatch.undo()
+    assert signed.method == "embeddable"
+    assert read_provenance(signed.path, trust_anchors_pem=trust_bundle_pem(settings)).state == "trusted"
 
 
 @pytest.mark.skipif(not C2PA_TS_READY, reason=C2PA_TS_SKIP)
