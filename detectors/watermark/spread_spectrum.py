@@ -293,8 +293,9 @@ class SpreadSpectrumV1(WatermarkScheme):
             "frames_summed": sum_name,  # which frames: all, or the I / I+P pictures only
             "frames_in_sum": count,
             "sums_tested": len(sums),
-            "z_embedded_geometry": scored[0][2].z,
+            "z_embedded_geometry": scored[0][2].z,  # of the all-frame sum, as before the subsets
             "z_search": scored[1][2].z if self.search_enabled else None,
+            "z_by_sum": {f"{name}/{geometry_}": float(readout_.z) for _, _, readout_, geometry_, name, _ in scored},
             # hard decisions before error correction (diagnostics and bit-accuracy benchmarks)
             "raw_payload_bits": np.packbits((readout.bit_z[:PAYLOAD_BITS] < 0).astype(np.uint8)).tobytes().hex(),
         }
