@@ -31,12 +31,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detectors.video_io import CodedFrame, read_coded_frames, read_frames, write_video  # noqa: E402
+from detectors.video_io import read_coded_frames, read_frames, write_video  # noqa: E402
 from detectors.watermark import DEFAULT_SCHEME, get_scheme  # noqa: E402
 from detectors.watermark.layout import TILE_PX  # noqa: E402
 from detectors.watermark.readout import templates_for_key  # noqa: E402
 from detectors.watermark.search import Hypothesis, correlate, fold, warp  # noqa: E402
-from detectors.watermark.spread_spectrum import NULL_Z_SCALE, PictureSums, whitened_residual  # noqa: E402
+from detectors.watermark.spread_spectrum import NULL_Z_SCALE, PictureSums, unwrap_frame, whitened_residual  # noqa: E402
 
 CLIPS = ROOT.parent / "shared" / "clips"
 DOCS = ROOT / "docs"
@@ -103,7 +103,7 @@ def encode(frames: Frames, fps: float, *, crf: int, codec: str = "libx264") -> F
 
 def pixels(frames: Frames) -> list[np.ndarray]:
     """The RGB arrays of decoded frames (picture types dropped), for code that wants arrays."""
-    return [f.frame if isinstance(f, CodedFrame) else f for f in frames]
+    return [unwrap_frame(f)[0] for f in frames]
 
 
 def resize(frames: Frames, factor: float) -> Frames:
@@ -307,13 +307,7 @@ def null_study(scheme, clips: list[Clip], keys: int, log) -> dict:
         variants.append((f"{clip.name}/crop70", crop_area(clip.frames, 0.7, rng)))
         marked = list(scheme.embed(clip.frames, payload=PAYLOAD, key=KEY))
         variants.append((f"{clip.name}/marked-other-key", encode(marked, clip.fps, crf=23)))
-    accumulators = []
-    for name, frames in variants:
-        sums = PictureSums(whitened_residual(pixels(frames)[0]).shape)
-        for f in frames:
-            coded = isinstance(f, CodedFrame)
-            sums.add(whitened_residual(f.frame if coded else f).astype(np.float64), f.picture_type if coded else None)
-        accumulators.append((name, sums))
+    accumulators = [(name, PictureSums.of(frames)) for name, frames in variants]
     p_values, z_aligned, z_search, per_shift = [], [], [], []
     detections = 0
     started = time.process_time()

@@ -263,8 +263,9 @@ class PolicyEngine:
             embed = self.semantic.embedder
             lines.append(f"semantic model: all-MiniLM-L6-v2 on {embed.backend}"
                          + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
-            lines.append(f"semantic input: {content_text(d.normalized)!r}")
-            for m in self.semantic.nearest(content_text(d.normalized)):
+            semantic_input = content_text(d.normalized)
+            lines.append(f"semantic input: {semantic_input!r}")
+            for m in self.semantic.nearest(semantic_input):
                 lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
                              f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
         return lines

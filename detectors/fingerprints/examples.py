@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["still", "standard_examples", "STILL_NAMES"]
+__all__ = ["still", "standard_examples", "centre_crop", "picture_in_picture", "STILL_NAMES"]
 
 STILL_NAMES = ("astronaut", "coffee", "chelsea", "rocket")
 
@@ -23,6 +23,21 @@ def still(name: str, size: tuple[int, int] = (640, 360)) -> np.ndarray:
         image = np.repeat(image[:, :, None], 3, axis=2)
     image = np.ascontiguousarray(image[:, :, :3])
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def centre_crop(frame: np.ndarray, margin: float) -> np.ndarray:
+    """The frame without ``margin`` of its width and height on each side, scaled back to size."""
+    h, w = frame.shape[:2]
+    inner = frame[int(h * margin):int(h * (1 - margin)), int(w * margin):int(w * (1 - margin))]
+    return cv2.resize(inner, (w, h))
+
+
+def picture_in_picture(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """``frame`` at half size inside ``background`` (same size), right of centre."""
+    h, w = frame.shape[:2]
+    out = background.copy()
+    out[h // 4:h // 4 + h // 2, w // 2 - 20:w - 20] = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    return out
 
 
 def _jpeg(frame: np.ndarray, quality: int = 30) -> np.ndarray:

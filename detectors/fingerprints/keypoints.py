@@ -128,18 +128,15 @@ class OrbFingerprint(Fingerprint):
 
     @classmethod
     def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import standard_examples, still
+        from detectors.fingerprints.examples import centre_crop, picture_in_picture, standard_examples, still
 
         a = still("astronaut")
-        h, w = a.shape[:2]
-        crop = cv2.resize(a[int(h * .15):int(h * .85), int(w * .15):int(w * .85)], (w, h))
+        h = a.shape[0]
         banner = a.copy()
         banner[int(h * .75):] = (20, 20, 160)
-        pip = np.full_like(a, 90)
-        pip[h // 4:h // 4 + h // 2, w // 2 - 20:w - 20] = cv2.resize(a, (w // 2, h // 2),
-                                                                  interpolation=cv2.INTER_AREA)
+        pip = picture_in_picture(a, np.full_like(a, 90))
         return standard_examples() + [
-            FingerprintExample("centre-crop-70", a, crop, True),
+            FingerprintExample("centre-crop-70", a, centre_crop(a, .15), True),
             FingerprintExample("banner-overlay", a, banner, True),
             FingerprintExample("picture-in-picture-50", a, pip, True),
         ]

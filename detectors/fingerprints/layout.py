@@ -240,11 +240,11 @@ class LayoutFingerprint(Fingerprint):
 
     @classmethod
     def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import standard_examples, still
+        from detectors.fingerprints.examples import centre_crop, picture_in_picture, standard_examples, still
 
         wheel = still("colorwheel")
         h, w = wheel.shape[:2]
-        crop = cv2.resize(wheel[int(h * .16):int(h * .84), int(w * .16):int(w * .84)], (w, h))
+        crop = centre_crop(wheel, .16)
         banner = wheel.copy()
         banner[int(h * .8):] = (banner[int(h * .8):] * 0.35).astype(np.uint8)
         sepia_m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
@@ -252,9 +252,7 @@ class LayoutFingerprint(Fingerprint):
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         waves = np.stack([128 + 100 * np.sin(xx / 60), 128 + 100 * np.sin(yy / 45),
                           128 + 80 * np.sin((xx + yy) / 90)], axis=2).astype(np.uint8)
-        pip = waves.copy()
-        pip[h // 4:h // 4 + h // 2, w // 2 - 20:w - 20] = cv2.resize(wheel, (w // 2, h // 2),
-                                                                      interpolation=cv2.INTER_AREA)
+        pip = picture_in_picture(wheel, waves)
         return standard_examples() + [
             FingerprintExample("smooth-centre-crop-70", wheel, crop, True),
             FingerprintExample("smooth-darkened-banner", wheel, banner, True),

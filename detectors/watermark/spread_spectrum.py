@@ -31,7 +31,7 @@ from detectors.watermark.layout import TILE_PX, layout_for_key, working_size
 from detectors.watermark.readout import Readout, Templates, read_peak, templates_for_key
 from detectors.watermark.search import SEARCH_GRID, Hypothesis, SearchGrid, peak_of, search
 
-__all__ = ["SpreadSpectrumV1", "PictureSums", "PICTURE_SUBSETS"]
+__all__ = ["SpreadSpectrumV1", "PictureSums", "PICTURE_SUBSETS", "unwrap_frame"]
 
 MIN_SIDE = 96  # pixels; below this a frame has fewer cells than one tile needs
 DEFAULT_STRENGTH = 1.4
@@ -135,6 +135,19 @@ class PictureSums:
                 self.totals[name] += residual
                 self.counts[name] += 1
 
+    @classmethod
+    def of(cls, frames: Iterable[np.ndarray | CodedFrame]) -> "PictureSums":
+        """The sums over a whole clip (no validation, no early stop: for studies of the null)."""
+        sums: PictureSums | None = None
+        for raw in frames:
+            frame, kind = unwrap_frame(raw)
+            if sums is None:
+                sums = cls(working_size(*frame.shape[:2]))
+            sums.add(whitened_residual(frame), kind)
+        if sums is None:
+            raise WatermarkError("no frames to sum")
+        return sums
+
     @property
     def total(self) -> np.ndarray:
         return self.totals["all"]
@@ -151,6 +164,11 @@ class PictureSums:
                 out.append((name, self.totals[name], self.counts[name]))
                 seen.add(self.counts[name])
         return out
+
+
+def unwrap_frame(raw: np.ndarray | CodedFrame) -> tuple[np.ndarray, str | None]:
+    """(pixels, picture type or None when unknown) of a frame handed to the detector."""
+    return (raw.frame, raw.picture_type) if isinstance(raw, CodedFrame) else (raw, None)
 
 
 def _size_changed(index: int, frame: np.ndarray, size: tuple[int, int]) -> WatermarkError:
@@ -224,8 +242,8 @@ class SpreadSpectrumV1(WatermarkScheme):
         for index, raw in enumerate(frames):
             if max_frames is not None and used >= max_frames:
                 break
-            kind = raw.picture_type if isinstance(raw, CodedFrame) else None
-            frame = _validate_frame(raw.frame if isinstance(raw, CodedFrame) else raw, index, embedding=False)
+            pixels, kind = unwrap_frame(raw)
+            frame = _validate_frame(pixels, index, embedding=False)
             if size is None:
                 size = frame.shape[:2]
                 sums = PictureSums(working_size(*size))

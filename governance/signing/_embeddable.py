@@ -62,7 +62,7 @@ class Layout:
     boxes: tuple[Box, ...]
     size: int
     tables: dict[int, bytes]
-    identity: tuple[int, int, int, int] = (0, 0, 0, 0)
+    identity: tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -344,8 +344,10 @@ class _VirtualOutput:
                 self._pos += count
                 done += count
             return done
-        except BaseException as exc:  # nothing may cross into Rust; Ctrl-C is re-raised after
-            self.interrupted = exc if not isinstance(exc, Exception) else self.interrupted
+        except Exception:  # nothing may cross into Rust: c2pa-rs sees a failed read
+            return -1
+        except BaseException as exc:  # Ctrl-C and the like: re-raised once c2pa-rs returns
+            self.interrupted = exc
             return -1
 
     def _seek(self, _ctx: Any, offset: int, whence: int) -> int:

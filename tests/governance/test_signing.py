@@ -3,6 +3,7 @@ the embeddable (fast) path, its fallbacks to Builder.sign and its offset patchin
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import struct
@@ -479,7 +480,7 @@ def test_stco_that_would_overflow_falls_back(home, tmp_path, monkeypatch):
         at = bytes(table).find(b"stco") + 12
         struct.pack_into(">I", table, at, 0xFFFFFF00)
         try:
-            return real_prepare(builder, fmt, _embeddable.Layout(layout.boxes, layout.size, {moov.offset: bytes(table)}))
+            return real_prepare(builder, fmt, dataclasses.replace(layout, tables={moov.offset: bytes(table)}))
         except _embeddable.Unsupported as exc:
             seen.append(str(exc))
             raise
