@@ -4,7 +4,8 @@ Normalising the pilot correlation by its spread over shifts (as the search does)
 mark's own correlation with shifted copies of itself as noise, which caps the z-score near 16
 however strong the mark. Once a peak is chosen, the mark is estimated (pilot known, data chips
 from their signs, a 3x3 kernel fitted for the blur the channel applied) and subtracted, and the
-spread of the correlation is measured on what is left: the content and channel noise alone.
+spread of the correlation is measured on what is left: the content and channel noise alone,
+over the shifts of the peak's cell phase (see ``search.phase_spread``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from detectors.watermark.ecc import CODE_BITS
 from detectors.watermark.layout import CELL_PX, Layout, layout_for_key
-from detectors.watermark.search import Peak, correlate, fold, warp
+from detectors.watermark.search import Peak, correlate, fold, phase_spread, warp
 
 __all__ = ["Templates", "templates_for_key", "Readout", "read_peak"]
 
@@ -70,7 +71,7 @@ def read_peak(total: np.ndarray, templates: Templates, peak: Peak) -> Readout:
     )
     kernel, *_ = np.linalg.lstsq(shifted, aligned.ravel(), rcond=None)
     cleaned = aligned - (shifted @ kernel).reshape(aligned.shape)
-    noise = float(correlate(cleaned, templates.pilot_fft).std()) or 1e-12
+    noise = phase_spread(correlate(cleaned, templates.pilot_fft))  # the peak sits at shift (0, 0) here
     signal = float(np.sum(aligned * templates.pilot))
     pilot_energy = float(np.sum(templates.pilot**2))
     bit_z = soft / (noise * templates.bit_norm / math.sqrt(pilot_energy))
