@@ -190,7 +190,10 @@ def build_sets(quick: bool, lexical: PolicyEngine) -> dict[str, list[tuple[str, 
                 obfuscated.append((evade_prompt(template.format(name), name, ev, seed=i), True))
         sets[f"Six-CD {kind} names, obfuscated (8 evasions)"] = obfuscated
     sets["Name-free descriptions (dev, used for tuning)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_heldout.csv")]
-    sets["Name-free descriptions (held-out test)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_test.csv")]
+    sets["Name-free descriptions (held-out test, seen in earlier runs)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_test.csv")]
+    # Written 2026-12-02 by someone who had not seen the packs or the other sets; first scored with
+    # the packs as committed that day, never used to change them.
+    sets["Name-free descriptions (fresh held-out test 2)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_test2.csv")]
     sets["Six-CD benign (500)"] = [(r["prompt"], False) for r in sample(rows(SIXCD / "benign.csv"), 150 if quick else None)]
     for kind in ("Harm", "Nudity"):
         dual = SIXCD / "Dual-Version" / kind

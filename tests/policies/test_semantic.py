@@ -47,3 +47,15 @@ def test_semantic_is_skipped_once_a_deny_is_certain(semantic, monkeypatch):
 
     monkeypatch.setattr(semantic.semantic, "match", fail)
     assert semantic.check("Darth Vader eating a burger").action is Action.DENY
+
+
+def test_an_exemplar_vector_does_not_depend_on_the_rest_of_the_pack(semantic):
+    """Adding a description must not move the others (it did in batches: up to 0.015 cosine)."""
+    from policies.semantic import ExemplarIndex
+
+    embedder = semantic.semantic.embedder
+    texts = ["a plumber in red overalls", "a blue hedgehog running fast", "a very long and winding " * 6 + "road"]
+    small = ExemplarIndex(embedder, [("rule", None, t) for t in texts[:2]], {"rule": 0.6}, [])
+    large = ExemplarIndex(embedder, [("rule", None, t) for t in texts], {"rule": 0.6}, ["a cat"])
+    assert (small.matrix == large.matrix[:2]).all()
+    assert (large.matrix[0] == semantic.semantic.embed(texts[0])).all()  # as a prompt is embedded
