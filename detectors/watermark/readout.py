@@ -71,7 +71,11 @@ def read_peak(total: np.ndarray, templates: Templates, peak: Peak) -> Readout:
     )
     kernel, *_ = np.linalg.lstsq(shifted, aligned.ravel(), rcond=None)
     cleaned = aligned - (shifted @ kernel).reshape(aligned.shape)
-    noise = phase_spread(correlate(cleaned, templates.pilot_fft))  # the peak sits at shift (0, 0) here
+    # The peak sits at shift (0, 0) here. Its cell phase spreads wider where a foreign mark sits
+    # in the picture; cleaning (chips chosen from the data) narrows it a little. Take the larger
+    # of that phase's spread and the pooled one, so neither inflates z.
+    cleaned_corr = correlate(cleaned, templates.pilot_fft)
+    noise = max(phase_spread(cleaned_corr), float(cleaned_corr.std())) or 1e-12
     signal = float(np.sum(aligned * templates.pilot))
     pilot_energy = float(np.sum(templates.pilot**2))
     bit_z = soft / (noise * templates.bit_norm / math.sqrt(pilot_energy))

@@ -7,10 +7,10 @@ frame. The mask follows local texture, so flat sky carries less than foliage, ba
 near-black areas, and is normalised so that ``strength`` is the RMS change in 8-bit luma levels
 (1.4 is about 45 dB PSNR).
 
-Detection turns each frame into a whitened residual on the working grid (high-pass luma divided
-by a power of the local activity: a matched filter, see ``WHITEN_POWER``), sums the residuals over
-frames (also over the intra pictures and over temporal innovations when the codec's picture
-types are known), and looks for the pilot (see ``search``):
+Detection turns each frame into a whitened residual on the working grid (high-pass luma weighted
+as a matched filter, see ``_residual``), sums the residuals over frames (also over the intra
+pictures and over temporal innovations when the codec's picture types are known), and looks for
+the pilot (see ``search``):
 first at the embedded geometry, then over crops, scales, small rotations and a mirror. The mark
 is declared present when the union-bound p-value is at most ``false_positive_rate``; only then is
 the payload read from the data cells and decoded by the BCH code.

@@ -197,6 +197,12 @@ def test_innovation_sum_cancels_panning_content_and_restarts_at_intra_pictures()
     assert innovations.count == 4 + 4  # frames 2-5 and 8-11: each chain restarts after an I picture
     rms = lambda a: float(np.sqrt(np.mean(a * a)))  # noqa: E731
     assert rms(innovations.total) < 0.5 * rms(plain)  # the content moved 3 px a frame and cancelled
+    unrelated = InnovationSum((180, 180))  # a cut to noise: no motion to undo, no innovation
+    rng = np.random.default_rng(2)
+    for frame in (clip[0], rng.integers(0, 256, clip[0].shape, dtype=np.uint8), clip[5]):
+        luma = _working_luma(frame)
+        unrelated.add(luma, _residual(luma), "P")
+    assert unrelated.count == 0 and not unrelated.total.any()
     untyped = InnovationSum((180, 180))
     untyped.add(_working_luma(clip[0]), _residual(_working_luma(clip[0])), None)
     assert untyped.count == 0 and not untyped.total.any()
