@@ -76,7 +76,7 @@ def standardise(corr: np.ndarray) -> np.ndarray:
     for dy in range(CELL_PX):
         for dx in range(CELL_PX):
             block = corr[dy::CELL_PX, dx::CELL_PX]
-            z[dy::CELL_PX, dx::CELL_PX] = (block - block.mean()) / (float(block.std()) or 1e-12)
+            z[dy::CELL_PX, dx::CELL_PX] = (block - block.mean()) / phase_spread(corr, (dy, dx))
     return z
 
 
