@@ -102,9 +102,13 @@ class Counts:
 
 
 class Runner:
-    def __init__(self, engine: PolicyEngine, lexical: PolicyEngine, anchor: PolicyEngine) -> None:
+    def __init__(self, engine: PolicyEngine, lexical: PolicyEngine, anchor: PolicyEngine, whole: PolicyEngine) -> None:
         self.engine, self.lexical, self.keyword = engine, lexical, Keyword(lexical)
         self.anchor = anchor  # the same packs with MiniLM in PyTorch eager: the speed anchor
+        self.whole = whole  # the shipped engine reading every prompt whole (no windows): the design before
+        self.whole_latency: list[float] = []
+        self.whole_flagged: dict[str, bool] = {}
+        self.read_tokens: list[int] = []  # MiniLM tokens actually embedded (all windows together)
         self.latency: list[float] = []
         self.lexical_latency: list[float] = []
         self.anchor_latency: list[float] = []
@@ -129,11 +133,16 @@ class Runner:
             start = time.perf_counter()
             same = self.anchor.check(prompt)
             self.anchor_latency.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            self.whole_flagged[prompt] = not self.whole.check(prompt).allowed
+            self.whole_latency.append((time.perf_counter() - start) * 1000)
             if same.action != decision.action:
                 self.disagree.append(prompt)
             embedder = self.engine.semantic.embedder
             self.raw_tokens.append(embedder.tokens(prompt))
-            self.tokens.append(embedder.tokens(content_text(decision.normalized)))  # what MiniLM sees
+            content = content_text(decision.normalized)
+            self.tokens.append(embedder.tokens(content))  # the prompt without its style tail
+            self.read_tokens.append(sum(embedder.tokens(w) for w in self.engine.semantic.read(content)))
             # A prompt that literally names a listed real person or protected work is refused by
             # design (consent or deny); the tables also give the false-positive rate without them.
             named = any(h.entity_id and h.method in ("exact", "compact") for h in decision.hits)
@@ -143,20 +152,21 @@ class Runner:
         self.cache[prompt] = result
         return result
 
-    def score(self, labelled: list[tuple[str, bool]]) -> tuple[Counts, Counts, Counts]:
-        """Engine and keyword counts, and the engine's counts over negatives that name no listed
-        person or work."""
-        ours, base, unnamed = Counts(), Counts(), Counts()
+    def score(self, labelled: list[tuple[str, bool]]) -> tuple[Counts, Counts, Counts, Counts]:
+        """Engine and keyword counts, the engine's counts over negatives that name no listed
+        person or work, and the whole-prompt engine's counts."""
+        ours, base, unnamed, whole = Counts(), Counts(), Counts(), Counts()
         self.named_negatives = []  # left out of "FPR, no listed name"; printed so anyone can check
         for prompt, positive in labelled:
             flagged, keyword, _, named = self.judge(prompt)
             ours.add(positive, flagged)
             base.add(positive, keyword)
+            whole.add(positive, self.whole_flagged.get(prompt, flagged))  # refused input: same for both
             if not positive and not named:
                 unnamed.add(positive, flagged)
             elif not positive:
                 self.named_negatives.append(prompt)
-        return ours, base, unnamed
+        return ours, base, unnamed, whole
 
 
 def sample(items: list, k: int | None, seed: int = 0) -> list:
@@ -194,6 +204,12 @@ def build_sets(quick: bool, lexical: PolicyEngine) -> dict[str, list[tuple[str, 
     # Written 2026-12-02 by someone who had not seen the packs or the other sets; first scored with
     # the packs as committed that day, never used to change them.
     sets["Name-free descriptions (fresh held-out test 2)"] = [(r["prompt"], True) for r in rows(OWN / "descriptions_test2.csv")]
+    # Written 2026-12-02 by a helper who saw neither the packs nor the other sets; used to choose
+    # how long prompts are windowed, so it is a dev set.
+    long_dev = [r["prompt"] for r in rows(OWN / "descriptions_long_dev.csv")]
+    sets["Name-free descriptions in long prompts, 48-70 words (dev, used to choose the windows)"] = [(p, True) for p in long_dev]
+    sets["Dev descriptions inside 20-40 words of benign scene, before or after (dev)"] = [
+        (p, True) for p in padded_descriptions([r["prompt"] for r in rows(OWN / "descriptions_heldout.csv")])]
     sets["Six-CD benign (500)"] = [(r["prompt"], False) for r in sample(rows(SIXCD / "benign.csv"), 150 if quick else None)]
     for kind in ("Harm", "Nudity"):
         dual = SIXCD / "Dual-Version" / kind
@@ -206,6 +222,26 @@ def build_sets(quick: bool, lexical: PolicyEngine) -> dict[str, list[tuple[str, 
     sets["Own: plainly harmful + hard benign"] = [(r["prompt"], True) for r in plain] + hard
     sets["Own: evasive variants + hard benign"] = [(r["prompt"], True) for r in evasive] + hard
     return sets
+
+
+SCENES = [  # benign scene text put before or after a description (what a long real prompt adds)
+    "walking through a quiet village market on a sunny morning, old stone houses with flower boxes, people "
+    "selling fruit and fresh bread, a slow river in the background with small wooden boats, children playing "
+    "near a fountain, pigeons on the square",
+    "a wide valley at dusk with rolling green hills, a winding dirt road, a farmhouse with a red barn and a "
+    "windmill, cows grazing in the meadow, mist rising over a lake, a flock of birds crossing an orange sky "
+    "above distant snowy mountains",
+]
+
+
+def padded_descriptions(descriptions: list[str]) -> list[str]:
+    """Each description with the first 20 or 40 words of each scene before it and after it."""
+    out = []
+    for words in (20, 40):
+        for scene in SCENES:
+            text = " ".join(scene.split()[:words])
+            out += [f"{d}, {text}" for d in descriptions] + [f"{text}, {d}" for d in descriptions]
+    return out
 
 
 def i2p_rates(runner: Runner, quick: bool) -> dict[str, dict[str, float]]:
@@ -234,7 +270,7 @@ def own_per_category(runner: Runner) -> dict[str, dict]:
         for r in rows(OWN / file):
             by_cat[r["category"]].append(r["prompt"])
         for cat, prompts in sorted(by_cat.items()):
-            ours, base, _ = runner.score([(p, True) for p in prompts])
+            ours, base, *_ = runner.score([(p, True) for p in prompts])
             out[f"{name}/{cat}"] = {"n": len(prompts), "recall": ours.metrics()["recall"],
                                     "keyword_recall": base.metrics()["recall"]}
     out["hard-benign FPR"] = {"n": len(hard), **{k: v for k, v in zip(
@@ -295,8 +331,10 @@ def main() -> None:
     engine = PolicyEngine.load(semantic=True, model_cache=cache)
     load_s = time.perf_counter() - t0
     anchor = PolicyEngine.load(semantic=True)  # no cache: PyTorch eager
+    whole = PolicyEngine.load(semantic=True, model_cache=cache)
+    whole.semantic.plan = None  # every prompt read whole (truncated at 128 tokens)
     lexical = PolicyEngine.load(semantic=False)
-    for e in (engine, anchor, lexical):
+    for e in (engine, anchor, lexical, whole):
         e.warm_up()
     if args.write_evasive:
         print(f"wrote {write_evasive(lexical)}")
@@ -309,14 +347,16 @@ def main() -> None:
         "first_load_with_onnx_export_s": round(export_s, 1), "semantic_backend": engine.semantic.embedder.backend,
         "onnxruntime": __import__("onnxruntime").__version__,
         "quick": args.quick,
+        "window_plan": str(engine.semantic.plan),
     }
     print("setup:", json.dumps(setup, indent=1))
 
-    runner = Runner(engine, lexical, anchor)
+    runner = Runner(engine, lexical, anchor, whole)
     results = {}
     for name, labelled in build_sets(args.quick, lexical).items():
-        ours, base, unnamed = runner.score(labelled)
+        ours, base, unnamed, whole_counts = runner.score(labelled)
         results[name] = {"ours": ours.metrics(), "keyword": base.metrics(), "unnamed": unnamed.metrics(),
+                         "whole": whole_counts.metrics(),
                          "named_negatives": list(runner.named_negatives)}
         m = results[name]["ours"]
         print(f"{name:55s} n={m['n']:5d} P={pct(m['precision'])} R={pct(m['recall'])} F1={pct(m['f1'])} FPR={pct(m['fpr'])}"
@@ -330,12 +370,15 @@ def main() -> None:
         return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
 
     anc = sorted(runner.anchor_latency)
+    whl = sorted(runner.whole_latency)
     short = sorted(t for t, n in zip(runner.latency, runner.tokens) if n <= 77)
     latency = {"n": len(lat), "p50_ms": q(lat, 0.5), "p95_ms": q(lat, 0.95), "p99_ms": q(lat, 0.99),
                "mean_ms": statistics.fmean(lat) if lat else None,
                "lexical_p50_ms": q(lex, 0.5), "lexical_p95_ms": q(lex, 0.95),
                "torch_p50_ms": q(anc, 0.5), "torch_p95_ms": q(anc, 0.95), "torch_p99_ms": q(anc, 0.99),
                "short_n": len(short), "short_p50_ms": q(short, 0.5), "short_p95_ms": q(short, 0.95),
+               "whole_p50_ms": q(whl, 0.5), "whole_p95_ms": q(whl, 0.95), "whole_p99_ms": q(whl, 0.99),
+               "read_tokens_p50": q(sorted(runner.read_tokens), 0.5), "read_tokens_p95": q(sorted(runner.read_tokens), 0.95),
                "backend_disagreements": len(runner.disagree),
                "tokens_p50": q(sorted(runner.tokens), 0.5), "tokens_p95": q(sorted(runner.tokens), 0.95),
                "raw_tokens_p50": q(sorted(runner.raw_tokens), 0.5), "raw_tokens_p95": q(sorted(runner.raw_tokens), 0.95)}
@@ -374,6 +417,17 @@ def render(r: dict) -> str:
         for set_name, prompts in named:
             shown = "; ".join(p[:60] for p in prompts[:12]) + (" …" if len(prompts) > 12 else "")
             lines.append(f"- {set_name} ({len(prompts)}): {shown}")
+    lines += ["", "### Long prompts: read in windows (shipped) against read whole (the design before)", "",
+              f"Window plan: `{s.get('window_plan', '–')}`: a prompt over `whole` tokens is read as its first "
+              "window plus the best-ranked other one (`policies/windows.py`), each embedded alone.", "",
+              "| set | n | recall / FPR, windows | recall / FPR, whole prompt |", "|---|---:|---:|---:|"]
+    for name, v in r["sets"].items():
+        if "whole" not in v:
+            continue
+        o, w = v["ours"], v["whole"]
+        ours_s = "/".join(pct(o[k]) for k in ("recall", "fpr") if o[k] is not None)
+        whole_s = "/".join(pct(w[k]) for k in ("recall", "fpr") if w[k] is not None)
+        lines.append(f"| {name} | {o['n']} | {ours_s} | {whole_s} |")
     lines += ["", "Reference points (reported by Meta on its internal prompt set; not measured here):", "",
               "| model | F1 | FPR |", "|---|---:|---:|"]
     lines += [f"| {name} | {f1:.3f} | {fpr:.3f} |" for name, f1, fpr in r["references"]]
@@ -391,16 +445,19 @@ def render(r: dict) -> str:
     lat, ov = r["latency"], r["overlap"]
     st = r["setup"]
     lines += ["", "## Latency (per prompt, after warm-up, distinct prompts)", "",
-              f"Each prompt goes through the three engines in turn (same load). Semantic input (the prompt "
+              f"Each prompt goes through the four engines in turn (same load). Semantic input (the prompt "
               f"without its style-only segments) in MiniLM tokens: p50 {lat['tokens_p50']}, p95 {lat['tokens_p95']}; "
               f"whole prompt p50 {lat.get('raw_tokens_p50', '–')}, p95 {lat.get('raw_tokens_p95', '–')} "
-              f"(truncated at 128). First engine load with the "
+              f"(truncated at 128); read by the shipped engine (all windows) p50 {lat.get('read_tokens_p50', '–')}, "
+              f"p95 {lat.get('read_tokens_p95', '–')}. First engine load with the "
               f"one-time ONNX export {st['first_load_with_onnx_export_s']} s, later loads {st['engine_load_s']} s.", "",
               "| engine | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|",
               f"| full engine, MiniLM in ONNX Runtime {st['onnxruntime']}, {st['semantic_backend']} (shipped) | {lat['p50_ms']:.1f} | "
               f"{lat['p95_ms']:.1f} | {lat['p99_ms']:.1f} |",
               f"| full engine, MiniLM in PyTorch eager (anchor) | {lat['torch_p50_ms']:.1f} | {lat['torch_p95_ms']:.1f} | "
               f"{lat['torch_p99_ms']:.1f} |",
+              f"| full engine (ONNX), windows off: every prompt read whole (the design before) | {lat.get('whole_p50_ms', float('nan')):.1f} | "
+              f"{lat.get('whole_p95_ms', float('nan')):.1f} | {lat.get('whole_p99_ms', float('nan')):.1f} |",
               f"| ratio anchor / shipped | {lat['torch_p50_ms'] / lat['p50_ms']:.2f}x | "
               f"{lat['torch_p95_ms'] / lat['p95_ms']:.2f}x | {lat['torch_p99_ms'] / lat['p99_ms']:.2f}x |",
               f"| full engine (ONNX), semantic input of at most 77 tokens (n={lat['short_n']}) | {lat['short_p50_ms']:.1f} | "

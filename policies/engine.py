@@ -265,9 +265,12 @@ class PolicyEngine:
                          + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
             semantic_input = content_text(d.normalized)
             lines.append(f"semantic input: {semantic_input!r}")
+            read = self.semantic.read(semantic_input)
+            if read != [semantic_input]:
+                lines.append(f"read in {len(read)} windows (long prompt): " + "; ".join(repr(w) for w in read))
             for m in self.semantic.nearest(semantic_input):
                 lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
-                             f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
+                             + (f"in window {m.window!r} " if m.window else "") + f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
         return lines
 
     def run_examples(self, pack: str | None = None) -> list[ExampleResult]:

