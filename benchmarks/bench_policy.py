@@ -427,10 +427,8 @@ def render(r: dict) -> str:
     for name, v in r["sets"].items():
         if "whole" not in v:
             continue
-        o, w = v["ours"], v["whole"]
-        ours_s = "/".join(pct(o[k]) for k in ("recall", "fpr") if o[k] is not None)
-        whole_s = "/".join(pct(w[k]) for k in ("recall", "fpr") if w[k] is not None)
-        lines.append(f"| {name} | {o['n']} | {ours_s} | {whole_s} |")
+        rates = lambda m: "/".join(pct(m[k]) for k in ("recall", "fpr") if m[k] is not None)  # noqa: E731
+        lines.append(f"| {name} | {v['ours']['n']} | {rates(v['ours'])} | {rates(v['whole'])} |")
     lines += ["", "Reference points (reported by Meta on its internal prompt set; not measured here):", "",
               "| model | F1 | FPR |", "|---|---:|---:|"]
     lines += [f"| {name} | {f1:.3f} | {fpr:.3f} |" for name, f1, fpr in r["references"]]

@@ -80,7 +80,7 @@ class Embedder:
         self._model_dir = Path(model_dir)
         self._session = None
         self._pool: ThreadPoolExecutor | None = None  # for ``each``: texts side by side
-        self._pool_pid = 0  # a forked child gets its own pool (the parent's worker is not there)
+        self._pool_pid = 0  # whose pool it is: a forked child builds its own (the worker stays behind)
         self._pool_free = threading.Semaphore(1)  # busy with another caller's text: run here instead
         # The fast tokenizer keeps its truncation and padding settings on itself and changes them
         # per call; two threads with different settings would tokenise with each other's.
@@ -214,9 +214,9 @@ class Embedder:
             return np.concatenate([self([text]) for text in texts]) if texts else np.zeros((0, 384), np.float32)
         feeds = [self._feeds([text]) for text in texts]
         if not self._pool_free.acquire(blocking=False):
-            return np.concatenate([self._forward(f, self._single_session or self._session) for f in feeds])
+            return np.concatenate([self._forward(f, self._single_session) for f in feeds])
         try:
-            if self._pool is None or self._pool_pid != os.getpid():
+            if self._pool_pid != os.getpid():  # none yet (pid 0), or inherited through a fork
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-embed")
                 self._pool_pid = os.getpid()
             # ORT releases the GIL inside run() and a session may serve several calls at once.
@@ -381,8 +381,7 @@ class ExemplarIndex:
             return []
         best: dict[int, SemanticMatch] = {}  # by exemplar: its best window
         for window, query in self._queries(text):
-            sims = self.matrix @ query
-            anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
+            sims, anchor = self._similarities(query)
             for i in np.argsort(-sims)[:k]:
                 if int(i) not in best or sims[i] > best[int(i)].score:
                     best[int(i)] = SemanticMatch(self.owners[i], self.entities[i], self.texts[i], float(sims[i]),
@@ -398,9 +397,12 @@ class ExemplarIndex:
         windowed = parts != [text]
         return list(zip(parts if windowed else [None], self._embed.each(parts)))
 
+    def _similarities(self, query: np.ndarray) -> tuple[np.ndarray, float]:
+        """Cosine to every exemplar, and to the nearest benign anchor (-1 without anchors)."""
+        return self.matrix @ query, float((self.anchors @ query).max()) if len(self.anchors) else -1.0
+
     def _matches(self, query: np.ndarray, window: str | None) -> list[SemanticMatch]:
-        sims = self.matrix @ query
-        anchor = float((self.anchors @ query).max()) if len(self.anchors) else -1.0
+        sims, anchor = self._similarities(query)
         best: dict[str, int] = {}
         for index in np.argsort(-sims)[:32]:  # only the nearest exemplars can clear a threshold
             owner = self.owners[index]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policies.errors import PolicyError
-from policies.normalize import normalize
+from policies.normalize import has_cjk, normalize
 
 __all__ = ["Window", "WindowPlan", "Vocabulary"]
 
@@ -34,7 +34,6 @@ __all__ = ["Window", "WindowPlan", "Vocabulary"]
 # them); a full stop only before a space or the end ("3.5", "e.g" stay whole).
 _SPLIT = re.compile(r"[,;|()\[\]{}、。；，！？،؛؟।]+|[.!?]+(?:\s+|$)")
 _WORD = re.compile(r"[^\W\d_]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOPWORDS = frozenset("""
 a an the and or but nor of in on at to into onto from by for with without within over under
 above below between among through across behind beside near off up down out as is are was were be
@@ -62,8 +61,8 @@ def _words(text: str) -> set[str]:
     model's tokenizer reads them that way too)."""
     out: set[str] = set()
     for word in _WORD.findall(text):
-        if _CJK.search(word):
-            out.update(ch for ch in word if _CJK.match(ch))
+        if has_cjk(word):
+            out.update(ch for ch in word if has_cjk(ch))
         elif len(word) > 1 and word not in _STOPWORDS:
             out.add(word)
     return out

@@ -75,7 +75,7 @@ def read_peak(total: np.ndarray, templates: Templates, peak: Peak) -> Readout:
     # in the picture; cleaning (chips chosen from the data) narrows it a little. Take the larger
     # of that phase's spread and the pooled one, so neither inflates z.
     cleaned_corr = correlate(cleaned, templates.pilot_fft)
-    noise = max(phase_spread(cleaned_corr), float(cleaned_corr.std())) or 1e-12
+    noise = max(phase_spread(cleaned_corr), float(cleaned_corr.std()))  # phase_spread is >= 1e-12
     signal = float(np.sum(aligned * templates.pilot))
     pilot_energy = float(np.sum(templates.pilot**2))
     bit_z = soft / (noise * templates.bit_norm / math.sqrt(pilot_energy))
