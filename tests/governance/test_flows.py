@@ -134,6 +134,26 @@ def test_denied_prompt_never_reaches_the_model(home, tmp_path):
     assert [row.kind for row in rows] == ["policy.decision"]
 
 
+def test_a_policy_pack_that_does_not_load_stops_generation(home, tmp_path):
+    """Fail closed: a broken pack is an error before the model, the output or the audit log."""
+    from policies import PolicyError
+
+    from governance.audit.models import AuditEntry
+    from governance.storage.db import session_scope
+
+    broken = tmp_path / "studio.yaml"
+    broken.write_text("pack: studio\nversion: '1'\nrules:\n  - id: studio.hero\n    action: obliterate\n",
+                      encoding="utf-8")
+    ctx = make_context(home, policy_packs=[broken])
+    out = tmp_path / "never.mp4"
+    with pytest.raises(PolicyError, match="studio.yaml"):
+        generate(ctx, GenerateRequest(prompt=SAFE_PROMPT, output=out, **GEN_KW))
+    assert not out.exists()
+    assert ctx._generators == {}  # the model was never loaded
+    with session_scope(ctx.engine) as session:
+        assert list(session.exec(select(AuditEntry))) == []
+
+
 def test_existing_output_is_refused_without_force(home, tmp_path):
     out = tmp_path / "exists.mp4"
     out.write_bytes(b"keep me")
