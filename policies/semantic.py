@@ -8,11 +8,11 @@ two passes over its chosen windows, side by side (``policies.windows``; the lexi
 still see all of it).
 
 Given a cache folder, the forward pass runs in ONNX Runtime: the same weights exported once from
-the local model (``torch.onnx`` dynamo exporter), checked against PyTorch before first use and
-cached under a key of the weights' digest and the torch version; by default its MatMul weights are
+the local model (``torch.onnx``, with BERT's attention and layer norms fused by ONNX Runtime's
+transformer optimizer where it can), checked against PyTorch before first use and cached under a
+key of the weights' digest and the torch version; by default its MatMul and attention weights are
 then quantised to int8 per channel (embeddings within cosine 0.99 of float32). PyTorch eager spends
-most of a short prompt dispatching ~100 small ops; the fused ORT graph is ~2x faster, int8 ~2x
-more.
+most of a short prompt dispatching ~100 small ops; the ORT graph is ~2x faster, int8 ~2x more.
 
 A hit also needs the prompt to sit closer to the exemplar than to any benign anchor ("a cat on a
 sofa"), which keeps generic prompts from drifting into a class.
@@ -43,13 +43,14 @@ __all__ = ["Embedder", "ExemplarIndex", "SemanticMatch", "Backend"]
 
 _MAX_TOKENS = 128
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_ONNX_FORMAT = 1  # bump when the exported graph's inputs or outputs change
+_ONNX_FORMAT = 2  # bump when the exported graph changes (2: BERT ops fused)
 _ONNX_TOLERANCE = 1e-4  # max |difference| of normalised embeddings, ORT vs PyTorch
 _INT8_MIN_COSINE = 0.98  # int8 vs PyTorch; measured 0.991-0.997 on 150 evaluation prompts
 _PROBES = ("a cat on a sofa", "a yellow electric mouse creature with red cheeks in a forest at dawn",
            "史努比在屋顶上睡觉")
 
 Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
+_log = logging.getLogger(__name__)
 
 
 class Embedder:
@@ -154,33 +155,55 @@ class Embedder:
         return session, None
 
     def _export(self, path: Path) -> None:
-        import onnx  # noqa: F401  (the exporter needs both; fail here with a clear ImportError)
+        """The float32 graph: with BERT's ops fused by ONNX Runtime's transformer optimizer when
+        that works (46 nodes instead of ~250; dispatching those was most of a short prompt's time:
+        32 tokens 3.1 ms against 3.6 ms int8), else the dynamo exporter's graph as it comes."""
+        import onnx  # noqa: F401  (the exporters need both; fail here with a clear ImportError)
         import onnxscript  # noqa: F401
 
-        torch = self._torch
-        model = self._model
-
-        class _Hidden(torch.nn.Module):  # positional inputs, one output: the graph ORT runs
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-
         example = self._tokenizer(list(_PROBES[:2]), padding=True, return_tensors="pt")
-        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
-        # The exporter narrates every pass on stdout and logs skipped torchvision ops; keep quiet.
+        # The exporters narrate every pass on stdout and log skipped torchvision ops; keep quiet.
         with _atomic(path, "torch.onnx") as tmp, contextlib.redirect_stdout(io.StringIO()), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(
-                _Hidden().eval(), tuple(example[k] for k in _INPUTS), dynamo=True,
-                input_names=list(_INPUTS), output_names=["last_hidden_state"],
-                dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
-            )
-            program.save(tmp, external_data=False)
+            try:
+                self._export_fused(tmp, example)
+            except Exception as exc:  # no optimizer, no TorchScript exporter, or patterns unmatched
+                _log.info("semantic model: unfused ONNX graph (%s: %s)", type(exc).__name__, exc)
+                self._export_dynamo(tmp, example)
+
+    def _export_fused(self, tmp: str, example) -> None:
+        """TorchScript export of the model with eager attention (the pattern ORT's BERT fusions
+        know), then fused: embedding layer norm, one Attention op per layer, skip layer norms."""
+        from onnxruntime.transformers import optimizer
+        from transformers import AutoModel
+
+        torch = self._torch
+        eager = AutoModel.from_pretrained(str(self._model_dir), local_files_only=True,
+                                          attn_implementation="eager").eval()
+        config = eager.config
+        with tempfile.TemporaryDirectory(dir=Path(tmp).parent) as work:
+            raw = str(Path(work) / "unfused.onnx")
+            torch.onnx.export(_hidden(torch, eager), tuple(example[k] for k in _INPUTS), raw, dynamo=False,
+                              opset_version=17, input_names=list(_INPUTS), output_names=["last_hidden_state"],
+                              dynamic_axes={k: {0: "batch", 1: "seq"} for k in _INPUTS})
+            fused = optimizer.optimize_model(raw, model_type="bert", num_heads=config.num_attention_heads,
+                                             hidden_size=config.hidden_size)
+        counts = fused.get_fused_operator_statistics()
+        if counts.get("Attention", 0) != config.num_hidden_layers or not counts.get("EmbedLayerNormalization"):
+            raise ValueError(f"fusion incomplete: {counts.get('Attention', 0)} of {config.num_hidden_layers} "
+                             "attention layers fused")
+        fused.save_model_to_file(tmp)
+
+    def _export_dynamo(self, tmp: str, example) -> None:
+        torch = self._torch
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+        program = torch.onnx.export(
+            _hidden(torch, self._model), tuple(example[k] for k in _INPUTS), dynamo=True,
+            input_names=list(_INPUTS), output_names=["last_hidden_state"],
+            dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
+        )
+        program.save(tmp, external_data=False)
 
     def _agrees(self, session, *, int8: bool) -> bool:
         want = self._encode(list(_PROBES), 8, session=None)
@@ -266,6 +289,21 @@ class Embedder:
         return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+def _hidden(torch, model):
+    """``model`` with positional inputs and one output: the graph ORT runs."""
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    return Hidden().eval()
+
+
 def _options(ort, threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -300,12 +338,14 @@ def _atomic(path: Path, quiet_logger: str):
 
 
 def _quantize(source: Path, path: Path) -> None:
-    """Dynamic int8 weights for the MatMuls, per output channel (ORT's quantiser)."""
+    """Dynamic int8 weights for the MatMuls and fused Attention ops, per output channel (ORT's
+    quantiser). The fused graph's contrib ops defeat ONNX shape inference, hence the default type."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with _atomic(path, "") as tmp:  # "": the quantiser logs advice on the root logger
         quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+                         op_types_to_quantize=["MatMul", "Attention"],
+                         extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,3 +77,31 @@ def test_one_prompt_uses_two_threads_and_gets_the_same_embedding(semantic):
         embed._single_session.run = real
     one = embed._encode([long], 8, session=embed._session)
     assert calls == [1] and float(np.abs(two - one).max()) < 1e-5
+
+
+def _op_counts(path) -> dict[str, int]:
+    import onnx
+
+    counts: dict[str, int] = {}
+    for node in onnx.load(str(path), load_external_data=False).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts
+
+
+def test_the_exported_graph_has_bert_fused(semantic):
+    int8 = semantic.semantic.embedder.onnx_path
+    fp32 = int8.with_name(int8.name.replace("-int8", ""))
+    ops = _op_counts(fp32)
+    assert ops.get("Attention") == 6 and ops.get("EmbedLayerNormalization") == 1
+    assert sum(ops.values()) < 60  # ~250 ops unfused
+    assert _op_counts(int8).get("QAttention") == 6  # the attention projections are int8 too
+
+
+def test_when_fusion_fails_the_plain_graph_runs_and_still_equals_torch(tmp_path, monkeypatch, torch_embedder):
+    def unavailable(self, tmp, example):
+        raise ValueError("fusion incomplete: 0 of 6 attention layers fused")
+
+    monkeypatch.setattr(Embedder, "_export_fused", unavailable)
+    embed = Embedder(cache_dir=tmp_path, backend="onnx")
+    assert embed.backend == "onnx" and "Attention" not in _op_counts(embed.onnx_path)
+    assert float(np.abs(embed(PROMPTS[:5]) - torch_embedder(PROMPTS[:5])).max()) < 1e-4
