@@ -160,18 +160,23 @@ class Runner:
                 self.named_negatives.append(prompt)
         return ours, base, unnamed, whole
 
-    def time_alone(self, engine: PolicyEngine, prompts: list[str]) -> list[float]:
-        """Milliseconds per prompt with ``engine`` running on its own, prompt after prompt (as a
-        service or ``policy check --file`` runs it), sorted."""
-        out = []
-        for prompt in prompts:
-            start = time.perf_counter()
-            try:
-                engine.check(prompt)
-            except PromptError:
-                pass  # refused input is timed too: the caller waits for the refusal
-            out.append((time.perf_counter() - start) * 1000)
-        return sorted(out)
+    def time_alone(self, engines: dict[str, PolicyEngine], prompts: list[str], block: int = 200) -> dict[str, list[float]]:
+        """Milliseconds per prompt for each engine running on its own, prompt after prompt (as a
+        service or ``policy check --file`` runs it), in ``prompts`` order. The engines take turns
+        by blocks of ``block`` prompts, so drift in the machine's speed reaches all of them alike
+        and the ratios compare like with like."""
+        out: dict[str, list[float]] = {name: [] for name in engines}
+        for i in range(0, len(prompts), block):
+            for name, engine in engines.items():
+                times = out[name]
+                for prompt in prompts[i : i + block]:
+                    start = time.perf_counter()
+                    try:
+                        engine.check(prompt)
+                    except PromptError:
+                        pass  # refused input is timed too: the caller waits for the refusal
+                    times.append((time.perf_counter() - start) * 1000)
+        return out
 
 
 def sample(items: list, k: int | None, seed: int = 0) -> list:
@@ -385,16 +390,15 @@ def main() -> None:
               f" FPR(no listed name)={pct(results[name]['unnamed']['fpr'])} | keyword R={pct(results[name]['keyword']['recall'])} FPR={pct(results[name]['keyword']['fpr'])}")
     per_cat = own_per_category(runner)
     i2p = i2p_rates(runner, args.quick)
-    # Timed passes: each engine alone over every distinct prompt of the run, in one shuffled order.
+    # Timed pass: each engine alone over every distinct prompt of the run, in one shuffled order,
+    # the engines taking turns by blocks of 200 prompts.
     prompts = list(runner.cache)
     random.Random(0).shuffle(prompts)
-    print(f"timing {len(prompts)} prompts per engine, each engine on its own ...", flush=True)
-    lat = runner.time_alone(engine, prompts)
-    whl = runner.time_alone(whole, prompts)
-    anc = runner.time_alone(anchor, prompts)
-    lex = runner.time_alone(lexical, prompts)
-    short_prompts = [p for p in prompts if runner.tokens.get(p, 0) <= 77]
-    short = runner.time_alone(engine, short_prompts)
+    print(f"timing {len(prompts)} prompts per engine, each engine on its own, in turns of 200 ...", flush=True)
+    timed = runner.time_alone({"shipped": engine, "whole": whole, "anchor": anchor, "lexical": lexical}, prompts)
+    lat, whl, anc, lex = (sorted(timed[k]) for k in ("shipped", "whole", "anchor", "lexical"))
+    # Prompts whose semantic input is at most 77 tokens (refused prompts have none), same pass.
+    short = sorted(t for p, t in zip(prompts, timed["shipped"]) if p in runner.tokens and runner.tokens[p] <= 77)
     inter = sorted(runner.interleaved)
 
     def q(values: list[float], p: float) -> float:
@@ -476,7 +480,8 @@ def render(r: dict) -> str:
     lines += ["", "## Latency (per prompt, after warm-up, distinct prompts)", "",
               f"Each engine runs on its own over all {lat['n']} distinct prompts of the run (one shuffled order, "
               f"the same for every engine), one prompt after another, as a service or `policy check --file` "
-              f"runs it. Semantic input (the prompt "
+              f"runs it; the engines take turns by blocks of 200 prompts, so drift in the machine's speed "
+              f"reaches all of them alike. Semantic input (the prompt "
               f"without its style-only segments) in MiniLM tokens: p50 {lat['tokens_p50']}, p95 {lat['tokens_p95']}; "
               f"whole prompt p50 {lat.get('raw_tokens_p50', '–')}, p95 {lat.get('raw_tokens_p95', '–')} "
               f"(truncated at 128); read by the shipped engine (all windows) p50 {lat.get('read_tokens_p50', '–')}, "

@@ -50,7 +50,8 @@ _PROBES = ("a cat on a sofa", "a yellow electric mouse creature with red cheeks 
            "史努比在屋顶上睡觉")
 
 Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
-_log = logging.getLogger(__name__)
+# ORT's transformer optimizer logs every fusion on these top-level loggers.
+_OPTIMIZER_LOGGERS = ("onnx_model", "onnx_model_bert", "fusion_base", "onnxruntime.transformers.optimizer")
 
 
 class Embedder:
@@ -162,15 +163,28 @@ class Embedder:
         import onnxscript  # noqa: F401
 
         example = self._tokenizer(list(_PROBES[:2]), padding=True, return_tensors="pt")
-        # The exporters narrate every pass on stdout and log skipped torchvision ops; keep quiet.
-        with _atomic(path, "torch.onnx") as tmp, contextlib.redirect_stdout(io.StringIO()), \
-                warnings.catch_warnings():
+        # The exporters narrate every pass on stdout, log skipped torchvision ops and fusion counts,
+        # and loading the eager copy draws a progress bar on stderr; keep quiet.
+        with _atomic(path, "torch.onnx", *_OPTIMIZER_LOGGERS) as tmp, contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 self._export_fused(tmp, example)
-            except Exception as exc:  # no optimizer, no TorchScript exporter, or patterns unmatched
-                _log.info("semantic model: unfused ONNX graph (%s: %s)", type(exc).__name__, exc)
+                self._check_file(tmp)  # a fused graph that runs but disagrees must not win over the plain one
+                problem = None
+            except Exception as exc:  # no optimizer, no TorchScript exporter, patterns unmatched, or wrong
+                problem = f"{type(exc).__name__}: {exc}"
                 self._export_dynamo(tmp, example)
+        if problem is not None:  # said here: stderr was redirected above
+            warnings.warn(f"semantic model: no fused ONNX graph ({problem}); the plain one runs, ~20% slower "
+                          f"(delete {path} to retry)", RuntimeWarning, stacklevel=4)
+
+    def _check_file(self, tmp: str) -> None:
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(tmp, _options(ort, 1), providers=["CPUExecutionProvider"])
+        if not self._agrees(session, int8=False):
+            raise ValueError("its embeddings differ from PyTorch's")
 
     def _export_fused(self, tmp: str, example) -> None:
         """TorchScript export of the model with eager attention (the pattern ORT's BERT fusions
@@ -182,7 +196,7 @@ class Embedder:
         eager = AutoModel.from_pretrained(str(self._model_dir), local_files_only=True,
                                           attn_implementation="eager").eval()
         config = eager.config
-        with tempfile.TemporaryDirectory(dir=Path(tmp).parent) as work:
+        with tempfile.TemporaryDirectory(dir=Path(tmp).parent, prefix=Path(tmp).name + ".") as work:
             raw = str(Path(work) / "unfused.onnx")
             torch.onnx.export(_hidden(torch, eager), tuple(example[k] for k in _INPUTS), raw, dynamo=False,
                               opset_version=17, input_names=list(_INPUTS), output_names=["last_hidden_state"],
@@ -318,21 +332,23 @@ def _options(ort, threads: int):
 
 
 @contextlib.contextmanager
-def _atomic(path: Path, quiet_logger: str):
+def _atomic(path: Path, *quiet_loggers: str):
     """A temporary file beside ``path`` that replaces it only when the block succeeds (a crash
-    leaves no half-written graph under the real name); ``quiet_logger`` is silenced meanwhile."""
+    leaves no half-written graph under the real name); ``quiet_loggers`` are silenced meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
-    logger = logging.getLogger(quiet_logger)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in quiet_loggers]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         yield tmp
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
         if os.path.exists(tmp):
             os.unlink(tmp)
 

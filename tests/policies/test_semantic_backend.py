@@ -97,11 +97,36 @@ def test_the_exported_graph_has_bert_fused(semantic):
     assert _op_counts(int8).get("QAttention") == 6  # the attention projections are int8 too
 
 
-def test_when_fusion_fails_the_plain_graph_runs_and_still_equals_torch(tmp_path, monkeypatch, torch_embedder):
-    def unavailable(self, tmp, example):
-        raise ValueError("fusion incomplete: 0 of 6 attention layers fused")
-
-    monkeypatch.setattr(Embedder, "_export_fused", unavailable)
-    embed = Embedder(cache_dir=tmp_path, backend="onnx")
+def _plain_graph_runs(tmp_path, torch_embedder) -> None:
+    with pytest.warns(RuntimeWarning, match="no fused ONNX graph"):
+        embed = Embedder(cache_dir=tmp_path, backend="onnx")
     assert embed.backend == "onnx" and "Attention" not in _op_counts(embed.onnx_path)
     assert float(np.abs(embed(PROMPTS[:5]) - torch_embedder(PROMPTS[:5])).max()) < 1e-4
+    assert [p.name for p in tmp_path.iterdir()] == [embed.onnx_path.name]  # no temporary file or folder left
+
+
+def test_when_fusion_fails_the_plain_graph_runs_and_still_equals_torch(tmp_path, monkeypatch, torch_embedder):
+    from onnxruntime.transformers import optimizer
+
+    def unfused(path, **kwargs):
+        raise RuntimeError("no pattern matched")
+
+    monkeypatch.setattr(optimizer, "optimize_model", unfused)
+    _plain_graph_runs(tmp_path, torch_embedder)
+
+
+def test_a_fused_graph_that_runs_but_disagrees_is_replaced_by_the_plain_one(tmp_path, monkeypatch, torch_embedder):
+    import onnx
+    from onnx import numpy_helper
+
+    real = Embedder._export_fused
+
+    def skewed(self, tmp, example):  # a graph that loads and runs, with one weight off by 50 %
+        real(self, tmp, example)
+        model = onnx.load(tmp)
+        weight = max(model.graph.initializer, key=lambda t: numpy_helper.to_array(t).size)
+        weight.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(weight) * 1.5, weight.name))
+        onnx.save(model, tmp)
+
+    monkeypatch.setattr(Embedder, "_export_fused", skewed)
+    _plain_graph_runs(tmp_path, torch_embedder)
