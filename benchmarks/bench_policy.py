@@ -34,6 +34,8 @@ from policies import PolicyEngine, PromptError, normalize  # noqa: E402
 from policies.boilerplate import content_text  # noqa: E402
 from policies.evasion import EVASIONS, evade_prompt  # noqa: E402
 
+from machine import cpu_model, int8_instructions  # noqa: E402  (benchmarks/machine.py)
+
 DATASETS = Path(os.environ.get("REELGUARD_DATASETS", ROOT.parent / "shared" / "datasets"))
 SIXCD = DATASETS / "six-cd"
 OWN = ROOT / "tests" / "policies" / "data"
@@ -103,7 +105,7 @@ class Counts:
 
 class Runner:
     def __init__(self, engine: PolicyEngine, lexical: PolicyEngine, anchor: PolicyEngine, whole: PolicyEngine) -> None:
-        self.engine, self.lexical, self.keyword = engine, lexical, Keyword(lexical)
+        self.engine, self.keyword = engine, Keyword(lexical)
         self.anchor = anchor  # the same packs with MiniLM in PyTorch eager: the speed anchor
         self.whole = whole  # the shipped engine reading every prompt whole (no windows): the design before
         self.whole_flagged: dict[str, bool] = {}
@@ -323,20 +325,6 @@ def write_evasive(lexical: PolicyEngine) -> Path:
     return out
 
 
-def cpu_name() -> str:
-    """The CPU model and whether it has int8 dot-product instructions (VNNI), which the int8
-    graph's MatMuls use when present: latency moves with both."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
-    isa = "AVX-512 VNNI" if "avx512_vnni" in flags else ("AVX-VNNI" if "avx_vnni" in flags else
-                                                       ("AVX2, no VNNI" if "avx2" in flags else "no AVX2"))
-    return f"{model} ({isa})"
-
-
 def pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
@@ -366,7 +354,7 @@ def main() -> None:
     if args.write_evasive:
         print(f"wrote {write_evasive(lexical)}")
     setup = {
-        "python": platform.python_version(), "torch": torch.__version__, "cpu": cpu_name(),
+        "python": platform.python_version(), "torch": torch.__version__, "cpu": f"{cpu_model()} ({int8_instructions()})",
         "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "packs": {p.spec.pack: p.spec.version for p in engine.packs}, "pack_digest": engine.pack_digest,

@@ -37,6 +37,7 @@ from detectors.watermark.layout import TILE_PX, working_size  # noqa: E402
 from detectors.watermark.readout import templates_for_key  # noqa: E402
 from detectors.watermark.search import Hypothesis, correlate, fold, standardise, warp  # noqa: E402
 from detectors.watermark.spread_spectrum import NULL_Z_SCALE, PictureSums, unwrap_frame, whitened_residual  # noqa: E402
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
 
 CLIPS = ROOT.parent / "shared" / "clips"
 DOCS = ROOT / "docs"
@@ -669,8 +670,7 @@ def main(argv: list[str] | None = None) -> int:
         anchors_version = f"invisible-watermark {getattr(imwatermark, '__version__', '0.2.0')}, onnxruntime {onnxruntime.__version__}"
     except ImportError as exc:
         anchors_version = f"unavailable ({exc})"
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     scheme = get_scheme(DEFAULT_SCHEME)
     setup = {
         "quick": args.quick, "cpu": f"{cpu}, {os.cpu_count()} logical CPUs (shared with other jobs: wall times are noisy, CPU times reported)",
