@@ -17,9 +17,10 @@ help:
 	@echo "make test   - the test suite (PostgreSQL tests run when REELGUARD_TEST_PG_URL is set)"
 	@echo "make bench  - benchmarks; tables and plots land under docs/"
 
-# System packages: pango for WeasyPrint's PDF reports, Chromium for the browser test,
+# System packages: pango for WeasyPrint's PDF reports, Chromium for the browser test, libfaketime
+# for the time-travel test of signed clips,
 # installed only when missing (needs root or sudo).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium chromium-driver
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium chromium-driver faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:

@@ -93,10 +93,10 @@ def load_test(clips: list[Path], *, clients: int, duration: float, server_worker
     import httpx
     from sqlalchemy import func, select
 
-    from governance.api.auth import create_api_key
-    from governance.api.models import ApiKeyCreate
-    from governance.audit.models import AuditEntry
-    from governance.storage.db import get_engine, session_scope
+    from governance.service.api.auth import create_api_key
+    from governance.records.apikeys import ApiKeyCreate
+    from governance.records.audit.models import AuditEntry
+    from governance.records.storage.db import get_engine, session_scope
 
     db = fresh_pg_db("load")
     port = 18000 + os.getpid() % 1000
@@ -105,7 +105,7 @@ def load_test(clips: list[Path], *, clients: int, duration: float, server_worker
     with session_scope(engine) as session:
         _key, token = create_api_key(session=session, key_in=ApiKeyCreate(name="bench", role="verifier"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "governance.api.app:create_app", "--factory", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "governance.service.api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(server_workers), "--log-level", "warning"],
         env=env, start_new_session=True,
     )
@@ -184,10 +184,10 @@ def load_test(clips: list[Path], *, clients: int, duration: float, server_worker
 def batch_test(clips: list[Path], *, home: Path) -> dict:
     from sqlalchemy import func, select
 
-    from governance.audit.models import AuditEntry
-    from governance.jobs.batch import verify_many
-    from governance.settings import get_settings
-    from governance.storage.db import get_engine, session_scope
+    from governance.records.audit.models import AuditEntry
+    from governance.service.jobs.batch import verify_many
+    from governance.core.settings import get_settings
+    from governance.records.storage.db import get_engine, session_scope
 
     # "1" is what `verify DIR --workers 1` runs: in process, where OpenCV's and the decoder's
     # thread pools use both cores; "1c" is one Celery worker process pinned to one numeric thread,

@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "governance"))
 
-from governance.audit import AuditLog  # noqa: E402
-from governance.audit.events import ConsentEvent, GenerationEvent  # noqa: E402
-from governance.storage.db import get_engine, session_scope  # noqa: E402
+from governance.records.audit import AuditLog  # noqa: E402
+from governance.records.audit.events import ConsentEvent, GenerationEvent  # noqa: E402
+from governance.records.storage.db import get_engine, session_scope  # noqa: E402
 
 
 def _gen(i: int) -> GenerationEvent:

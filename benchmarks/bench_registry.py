@@ -260,7 +260,7 @@ def baselines():
 def flat_references(engine, ids: dict[str, str]) -> dict[str, list]:
     """work name -> prepared layout thumbnails of its flat reference keyframes, as the registry
     loads them from the database."""
-    from governance.registry.index_store import LayoutStore
+    from governance.records.registry.index_store import LayoutStore
 
     store = LayoutStore(Path(tempfile.gettempdir()))
     store.sync(engine)
@@ -273,7 +273,7 @@ def flat_references(engine, ids: dict[str, str]) -> dict[str, list]:
 def layout_scores(qpath: Path, flat: dict[str, list]) -> dict[str, float]:
     """Best layout similarity of the query's keyframes to each flat work (threshold 0): the margin."""
     from detectors.fingerprints.layout import LayoutFingerprint, compare, prepare_query
-    from governance.registry.service import fingerprint_file, query_config
+    from governance.records.registry.service import fingerprint_file, query_config
 
     if not flat:
         return {}
@@ -287,9 +287,9 @@ def layout_scores(qpath: Path, flat: dict[str, list]) -> dict[str, float]:
 
 
 def run_suite(tmp: Path, names: list[str], windows: int, transforms: list[str]) -> dict:
-    from governance.registry import MatchConfig, ProtectedRegistry
-    from governance.settings import get_settings
-    from governance.storage.db import get_engine
+    from governance.records.registry import MatchConfig, ProtectedRegistry
+    from governance.core.settings import get_settings
+    from governance.records.storage.db import get_engine
 
     decide = MatchConfig()
     settings = get_settings(home=tmp / "home")
@@ -518,7 +518,7 @@ def write_report(out: Path, table: dict, suite: dict, scale: list[dict], e2e: di
 
 def scale_only(args) -> int:
     """Fingerprint a real 60 s query (the shared clips, looped) and time its PDQ search."""
-    from governance.registry.service import fingerprint_file, query_config
+    from governance.records.registry.service import fingerprint_file, query_config
 
     with tempfile.TemporaryDirectory(prefix="bench_registry_") as tmp_s:
         tmp = Path(tmp_s)
@@ -545,9 +545,9 @@ def layout_scale(args) -> int:
     keyframes (random smooth fields), through the registry's own ``layout_evidence``."""
     from detectors.fingerprints.extract import QUERY, extract
     from detectors.fingerprints.layout import LayoutFingerprint, Thumbnail, prepare_reference
-    from governance.registry import MatchConfig
-    from governance.registry.index_store import LayoutStore, SetInfo
-    from governance.registry.matching import layout_evidence
+    from governance.records.registry import MatchConfig
+    from governance.records.registry.index_store import LayoutStore, SetInfo
+    from governance.records.registry.matching import layout_evidence
 
     rng = np.random.default_rng(3)
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32) / W
@@ -607,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{t:22s} " + "  ".join(f"{m}={res[m]['recall']:.2f}/{res[m]['false_matches']}" for m in res))
         registry = suite["registry"]
         q60 = sixty_second_query(tmp, sorted(tmp.glob("ref_*.mp4")))
-        from governance.registry.service import fingerprint_file, query_config
+        from governance.records.registry.service import fingerprint_file, query_config
 
         t0 = time.perf_counter()
         clip, _ = fingerprint_file(q60, query_config(60.0), max_pixels=W * H * 4)

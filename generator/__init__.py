@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from generator.loading import ModelInfo, default_model_path, describe_model, list_models, weights_digest
 
 # torch and diffusers take seconds to import; importing ``generator.errors`` (as every CLI
-# start does through governance.errors) must not pay for them, so the rest loads on first use.
+# start does through governance.core.errors) must not pay for them, so the rest loads on first use.
 _LAZY = {
     "GenerationRequest": "generator.base",
     "GenerationResult": "generator.base",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from governance.errors import (
+from governance.core.errors import (
     AuditError,
     AuditIntegrityError,
     ConfigError,
@@ -36,7 +36,7 @@ from governance.flows import (
 )
 from governance.flows import generate as _generate_flow
 from governance.flows import verify as _verify_flow
-from governance.settings import Settings, get_settings
+from governance.core.settings import Settings, get_settings
 
 __all__ = [
     "generate",

@@ -119,7 +119,7 @@ class PolicyDecision:
 
 @runtime_checkable
 class ConsentLookup(Protocol):
-    """Anything that can say whether a person licensed their likeness (``governance.consent``)."""
+    """Anything that can say whether a person licensed their likeness (``governance.records.consent``)."""
 
     def find_license(self, person_id: str, *, scope: str, at: datetime) -> str | None:
         """The id of a licence valid for ``scope`` at ``at``, or ``None``."""

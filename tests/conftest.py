@@ -20,6 +20,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CLIPS = SHARED / "clips"
 DATASETS = SHARED / "datasets"
+C2PA_SAMPLES = SHARED / "c2pa" / "samples"
+
+
+def require_shared(path: Path) -> Path:
+    """``path`` under ../shared: skip without it on a developer machine, fail in CI (which has it)."""
+    if not path.exists():
+        message = f"{path} is missing (../shared is laid beside the repository in CI)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture
@@ -78,7 +89,7 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        from governance.storage.db import get_engine
+        from governance.records.storage.db import get_engine
 
         for engine_url in [url]:
             try:

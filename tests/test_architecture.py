@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LEAF_PACKAGES = ("detectors", "policies", "generator")
 PUBLIC_MODULES = (
     "governance",
-    "governance.errors",
+    "governance.core.errors",
     "governance.flows",
     "policies",
     "generator",
@@ -46,14 +46,40 @@ def test_leaf_packages_never_import_governance(package):
     assert offenders == []
 
 
-def test_only_flows_import_across_leaf_packages():
-    """Outside governance/flows (and the thin CLI/API/jobs over them) governance modules use at
-    most one leaf package each: orchestration stays in one layer."""
-    allowed_dirs = {"flows", "cli", "api", "jobs"}
+# governance's layers, lowest first: a module imports only its own layer and those below it.
+# provenance and records are siblings: neither imports the other.
+LAYERS = {"core": 0, "provenance": 1, "records": 1, "flows": 2, "service": 3}
+
+
+def test_governance_is_only_layers():
+    loose = sorted(p.name for p in (ROOT / "governance").iterdir() if p.suffix == ".py" and p.name != "__init__.py")
+    folders = sorted(p.name for p in (ROOT / "governance").iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert loose == [] and folders == sorted(LAYERS)
+
+
+def test_governance_layers_import_only_downwards():
     offenders = []
     for path in sorted((ROOT / "governance").rglob("*.py")):
         parts = path.relative_to(ROOT / "governance").parts
-        if parts[0] in allowed_dirs or parts in {("__init__.py",), ("errors.py",)}:
+        if len(parts) == 1:
+            continue  # governance/__init__.py: the public facade over flows
+        layer = parts[0]
+        for name in _imports(path):
+            bits = name.split(".")
+            if bits[0] != "governance" or len(bits) < 2 or bits[1] == layer:
+                continue
+            if bits[1] not in LAYERS or LAYERS[bits[1]] >= LAYERS[layer]:
+                offenders.append(f"{path.relative_to(ROOT)} ({layer}) imports {name}")
+    assert offenders == []
+
+
+def test_only_flows_import_across_leaf_packages():
+    """Outside governance/flows (and the service layer over it) governance modules use at most
+    one leaf package each: orchestration stays in one layer."""
+    offenders = []
+    for path in sorted((ROOT / "governance").rglob("*.py")):
+        parts = path.relative_to(ROOT / "governance").parts
+        if parts[0] in {"flows", "service"} or parts in {("__init__.py",), ("core", "errors.py")}:
             continue
         leaves = {name.split(".")[0] for name in _imports(path)} & set(LEAF_PACKAGES)
         if len(leaves) > 1:
@@ -83,7 +109,7 @@ def test_no_assert_for_validation_in_library_code():
 def test_every_error_has_an_exit_code_and_one_root():
     from detectors.errors import DetectorError
     from generator.errors import GeneratorError
-    from governance.errors import ANY_ERROR, ReelGuardError
+    from governance.core.errors import ANY_ERROR, ReelGuardError
     from policies.errors import PolicyError
 
     for root in (DetectorError, GeneratorError, PolicyError):

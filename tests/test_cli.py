@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from governance.cli.main import app
+from governance.service.cli.main import app
 
 runner = CliRunner()
 GEN_ARGS = ["--frames", "16", "--size", "256x256"]
@@ -52,7 +52,7 @@ def test_contract_commands_exist():
 
 def test_console_script_runs(home):
     result = subprocess.run(
-        [sys.executable, "-m", "governance.cli", "--help"], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "governance.service.cli", "--help"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert "generate" in result.stdout

@@ -9,7 +9,7 @@ from governance.flows.generate import (
     check_prompt,
     generate,
 )
-from governance.flows.verify import VERDICTS, VerifyReport, decide_verdict, verify
+from governance.flows.verify import VERDICTS, VerifyOptions, VerifyReport, decide_verdict, verify
 
 __all__ = [
     "FlowContext",
@@ -19,6 +19,7 @@ __all__ = [
     "check_prompt",
     "generate",
     "VERDICTS",
+    "VerifyOptions",
     "VerifyReport",
     "decide_verdict",
     "verify",

@@ -4,18 +4,21 @@ policy engine, generator, signing identity, watermark scheme and key, registry."
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from governance.settings import Settings, get_settings
+from governance.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
+    from detectors.provenance import TrustConfig
     from sqlalchemy.engine import Engine
 
     from detectors.watermark import WatermarkScheme
     from generator import VideoGenerator
-    from governance.audit import AuditLog
-    from governance.keys import SigningIdentity
-    from governance.registry import ProtectedRegistry
+    from governance.records.audit import AuditLog
+    from governance.provenance.keys import SigningIdentity
+    from governance.records.registry import ProtectedRegistry
     from policies import PolicyEngine
 
 __all__ = ["FlowContext"]
@@ -33,16 +36,24 @@ class FlowContext:
         self.settings.ensure_dirs()
         self._semantic_policy = self.settings.policy_semantic if semantic_policy is None else semantic_policy
         self._generators: dict[str, "VideoGenerator"] = {}
+        self._tsa: Any = None  # the loopback TSA, once signing needs it
+
+    def close(self) -> None:
+        """Stop the loopback TSA if this context started one (its thread is a daemon anyway)."""
+        if self._tsa is not None:
+            self._tsa.stop()
+            self._tsa = None
+            self.__dict__.pop("signing_identity", None)
 
     @cached_property
     def engine(self) -> "Engine":
-        from governance.storage.db import get_engine
+        from governance.records.storage.db import get_engine
 
         return get_engine(self.settings.resolved_database_url)
 
     @cached_property
     def audit(self) -> "AuditLog":
-        from governance.audit import AuditLog
+        from governance.records.audit import AuditLog
 
         return AuditLog(self.engine)
 
@@ -59,22 +70,57 @@ class FlowContext:
 
     @cached_property
     def consent(self):
-        from governance.consent import ConsentRegistry
+        from governance.records.consent import ConsentRegistry
 
         return ConsentRegistry(self.engine)
 
     @cached_property
     def identity(self) -> "SigningIdentity":
-        from governance.keys import load_or_create_identity
+        from governance.provenance.keys import load_or_create_identity
 
         return load_or_create_identity(self.settings)
 
     @cached_property
+    def signing_identity(self) -> "SigningIdentity":
+        """The identity generation signs with, time-stamped: by the configured TSA, or else by
+        the install's own TSA on loopback (started once per process), so every manifest proves
+        when it was signed and keeps verifying after the signer certificate expires."""
+        identity = self.identity
+        if self.settings.tsa_url:
+            return identity.with_tsa(self.settings.tsa_url)
+        if not self.settings.timestamp:
+            return identity
+        from governance.provenance.timestamp import LoopbackTSA
+
+        self._tsa = LoopbackTSA.from_settings(self.settings).start()
+        return identity.with_tsa(self._tsa.url)
+
+    @cached_property
     def trust_anchors_pem(self) -> str:
-        from governance.keys import trust_bundle_pem
+        """The install's own anchors only (its CA and TSA): what ``keys export-trust`` gives others."""
+        from governance.provenance.keys import trust_bundle_pem
 
         self.identity  # a fresh home creates its CA first, so its own output verifies as trusted
         return trust_bundle_pem(self.settings)
+
+    @cached_property
+    def trust(self) -> "TrustConfig":
+        """What the verifier trusts: the bundled lists, the operator's additions, the own CA."""
+        from governance.provenance.trust import TrustStore
+
+        if self.settings.trust_own_ca:
+            self.identity  # a fresh home creates its CA first, so its own output verifies as trusted
+        return TrustStore(self.settings).config()
+
+    @cached_property
+    def remote_fetch(self) -> "Callable[[str], bytes] | None":
+        """Fetches remote manifests under the operator's policy; None while fetching is off."""
+        if not self.settings.remote_manifests:
+            return None
+        from governance.provenance.remote import RemotePolicy, fetch_remote_manifest
+
+        policy = RemotePolicy.from_settings(self.settings)
+        return lambda url: fetch_remote_manifest(url, policy)
 
     @cached_property
     def watermark(self) -> "WatermarkScheme":
@@ -84,13 +130,13 @@ class FlowContext:
 
     @cached_property
     def watermark_key(self) -> bytes:
-        from governance.secrets import watermark_key
+        from governance.core.secrets import watermark_key
 
         return watermark_key(self.settings)
 
     @cached_property
     def registry(self) -> "ProtectedRegistry":
-        from governance.registry import ProtectedRegistry
+        from governance.records.registry import ProtectedRegistry
 
         return ProtectedRegistry(self.engine, self.settings)
 

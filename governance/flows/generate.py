@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from governance.errors import OutputError, OutputExistsError, PolicyDenied, ReelGuardError
+from governance.core.errors import OutputError, OutputExistsError, PolicyDenied, ReelGuardError
 from governance.flows.context import FlowContext
 from governance.flows.labels import apply_visible_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from generator import ModelRecord
-    from governance.registry import WorkMatch
+    from governance.records.registry import WorkMatch
     from policies import PolicyDecision
 
 __all__ = ["GenerateRequest", "GenerationOutcome", "ProtectedMaterialBlocked", "generate", "check_prompt"]
@@ -120,7 +120,7 @@ def check_prompt(ctx: FlowContext, prompt: str, *, jurisdiction: str | None = No
 
 
 def _policy_event(decision: "PolicyDecision"):
-    from governance.audit.events import PolicyDecisionEvent
+    from governance.records.audit.events import PolicyDecisionEvent
 
     return PolicyDecisionEvent(
         prompt_sha256=decision.prompt_sha256,
@@ -137,7 +137,7 @@ def _policy_event(decision: "PolicyDecision"):
 
 
 def _record_refusal(ctx: FlowContext, decision: "PolicyDecision", actor: str) -> None:
-    from governance.storage.db import session_scope
+    from governance.records.storage.db import session_scope
 
     with session_scope(ctx.engine) as session:
         ctx.audit.append(session, _policy_event(decision), actor=actor)
@@ -145,8 +145,8 @@ def _record_refusal(ctx: FlowContext, decision: "PolicyDecision", actor: str) ->
 
 def _new_payload(ctx: FlowContext) -> bytes:
     """A random 64-bit payload not used by any earlier record (collisions are ~2^-32 at 4B clips)."""
-    from governance.storage.db import session_scope
-    from governance.storage.records import get_record_by_payload
+    from governance.records.storage.db import session_scope
+    from governance.records.storage.records import get_record_by_payload
 
     with session_scope(ctx.engine) as session:
         while True:
@@ -164,17 +164,17 @@ def generate(
 ) -> GenerationOutcome:
     """Run the whole gated pipeline for one prompt; raises PolicyDenied on refusal."""
     from generator import GenerationRequest
-    from governance.audit.events import (
+    from governance.records.audit.events import (
         GenerationEvent,
         GenerationRecordedEvent,
         ManifestSignedEvent,
         OutputRegistryCheckEvent,
         WatermarkEmbeddedEvent,
     )
-    from governance.manifest_store import ManifestStore
-    from governance.signing import ManifestSpec, sign_video
-    from governance.storage.db import session_scope
-    from governance.storage.records import GenerationRecordCreate, create_record
+    from governance.provenance.manifest_store import ManifestStore
+    from governance.provenance.signing import ManifestSpec, sign_video
+    from governance.records.storage.db import session_scope
+    from governance.records.storage.records import GenerationRecordCreate, create_record
     from detectors.video_io import VideoWriter
 
     stage = on_stage or (lambda _name: None)
@@ -191,7 +191,7 @@ def generate(
         raise PolicyDenied(decision)
 
     # Load what signing needs before the expensive step, so a broken key fails fast.
-    identity = ctx.identity
+    identity = ctx.signing_identity
     key = ctx.watermark_key
 
     # 2. Diffusion core.

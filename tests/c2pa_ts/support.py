@@ -39,7 +39,7 @@ def remux(src: Path, dst: Path, **options: str) -> Path:
 
 
 def make_spec(**overrides: Any):
-    from governance.signing import ManifestSpec
+    from governance.provenance.signing import ManifestSpec
 
     values: dict[str, Any] = dict(
         title="clip.mp4",
@@ -59,7 +59,7 @@ def make_spec(**overrides: Any):
 
 
 def new_settings(tmp_path: Path, **overrides: Any):
-    from governance.settings import get_settings
+    from governance.core.settings import get_settings
 
     return get_settings(home=tmp_path / "home", organisation="ACME Studios", **overrides)
 

@@ -9,8 +9,8 @@ import struct
 import pytest
 
 from detectors.provenance import read_provenance
-from governance.keys import create_identity, trust_bundle_pem
-from governance.signing import sign_video
+from governance.provenance.keys import create_identity, trust_bundle_pem
+from governance.provenance.signing import sign_video
 from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 pytestmark = pytest.mark.skipif(not C2PA_TS_READY, reason=C2PA_TS_SKIP)

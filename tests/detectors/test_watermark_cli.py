@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from detectors.video_io import probe, write_video
-from governance.cli.watermark import app
+from governance.service.cli.watermark import app
 from tests.detectors.test_watermark_support import panning_clip
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from generator import describe_model
-from governance.cli.models import app
+from governance.service.cli.models import app
 
 
 def test_list_shows_the_embedded_model(home):

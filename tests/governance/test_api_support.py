@@ -44,12 +44,12 @@ class Api:
 def make_api(home: Path, **overrides) -> Api:
     from fastapi.testclient import TestClient
 
-    from governance.api import create_app
-    from governance.api.auth import create_api_key
-    from governance.api.models import ApiKeyCreate
+    from governance.service.api import create_app
+    from governance.service.api.auth import create_api_key
+    from governance.records.apikeys import ApiKeyCreate
     from governance.flows import FlowContext
-    from governance.settings import get_settings
-    from governance.storage.db import session_scope
+    from governance.core.settings import get_settings
+    from governance.records.storage.db import session_scope
 
     settings = get_settings(home=home, **overrides)
     ctx = FlowContext(settings, semantic_policy=False)

@@ -7,7 +7,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.audit.canonical import canonical_bytes
+from governance.records.audit.canonical import canonical_bytes
 
 scalars = (st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=True, allow_infinity=True)
            | st.text() | st.sampled_from([0.0001, 1e-7, 1e16, 1e21, 123456789.125, -0.0, 2**53 + 0.0]))

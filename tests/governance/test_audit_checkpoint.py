@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from governance.audit.checkpoint import (
+from governance.records.audit.checkpoint import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
@@ -17,8 +17,8 @@ from governance.audit.checkpoint import (
     load_verifier,
     parse_note,
 )
-from governance.errors import AuditError, KeyMaterialError, PassphraseError
-from governance.settings import get_settings
+from governance.core.errors import AuditError, KeyMaterialError, PassphraseError
+from governance.core.settings import get_settings
 
 # golang.org/x/mod/sumdb/note's documented example (Ed25519 is deterministic, so the
 # signature must come out byte for byte).

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from governance.audit.models import AuditEntry
-from governance.audit.synthetic import write_synthetic_month
-from governance.cli.audit import app
-from governance.settings import get_settings
-from governance.storage.db import get_engine
+from governance.records.audit.models import AuditEntry
+from governance.records.audit.synthetic import write_synthetic_month
+from governance.service.cli.audit import app
+from governance.core.settings import get_settings
+from governance.records.storage.db import get_engine
 
 runner = CliRunner()
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from governance.audit import AuditLog
-from governance.audit.events import ConsentEvent
-from governance.audit.models import AuditEntry
-from governance.storage.db import get_engine, session_scope
+from governance.records.audit import AuditLog
+from governance.records.audit.events import ConsentEvent
+from governance.records.audit.models import AuditEntry
+from governance.records.storage.db import get_engine, session_scope
 
 WRITERS = 8
 BATCH = 25

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from governance.audit import AuditLog, merkle
-from governance.audit.log import typed_event
-from governance.audit.events import ConsentEvent, OutputRegistryCheckEvent, PolicyDecisionEvent
-from governance.errors import AuditError, StorageError
-from governance.storage.db import get_engine, session_scope
+from governance.records.audit import AuditLog, merkle
+from governance.records.audit.log import typed_event
+from governance.records.audit.events import ConsentEvent, OutputRegistryCheckEvent, PolicyDecisionEvent
+from governance.core.errors import AuditError, StorageError
+from governance.records.storage.db import get_engine, session_scope
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_read_only_database_is_a_storage_error(tmp_path: Path) -> None:
 
 
 def test_public_exports() -> None:
-    import governance.audit as audit
+    import governance.records.audit as audit
 
     assert sorted(audit.__all__) == sorted(n for n in audit.__all__ if hasattr(audit, n))
     assert {"AuditLog", "VerifyResult", "InclusionProof", "Checkpoint"} <= set(audit.__all__)

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from governance.audit import AuditLog, NoteSigner
-from governance.audit.events import GenerationEvent, ManifestSignedEvent, RetentionEvent
-from governance.audit.report import build_report, render_csv, render_html, render_json, write_report
-from governance.audit.retention import prune
-from governance.audit.synthetic import synthetic_events, write_synthetic_month
-from governance.errors import AuditError, OutputError
-from governance.storage.db import get_engine, session_scope
+from governance.records.audit import AuditLog, NoteSigner
+from governance.records.audit.events import GenerationEvent, ManifestSignedEvent, RetentionEvent
+from governance.records.audit.report import build_report, render_csv, render_html, render_json, write_report
+from governance.records.audit.retention import prune
+from governance.records.audit.synthetic import synthetic_events, write_synthetic_month
+from governance.core.errors import AuditError, OutputError
+from governance.records.storage.db import get_engine, session_scope
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
 SIGNER = NoteSigner("reelguard.audit/test", Ed25519PrivateKey.generate())
@@ -106,7 +106,7 @@ def test_retention_prunes_payloads_and_keeps_verification(tmp_path: Path) -> Non
     with session_scope(log.engine) as s:
         for day in range(10):
             log.append(s, _gen(f"c{day}", "eu", []), at=START + timedelta(days=day))
-    from governance.audit import sign_checkpoint
+    from governance.records.audit import sign_checkpoint
 
     before = sign_checkpoint(log, SIGNER)
     with session_scope(log.engine) as s:

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from governance.audit import AuditLog, merkle, sign_checkpoint
-from governance.audit.checkpoint import NoteSigner, NoteVerifier
-from governance.audit.events import ConsentEvent
-from governance.audit.models import AuditEntry, AuditHead
-from governance.storage.db import get_engine, session_scope
+from governance.records.audit import AuditLog, merkle, sign_checkpoint
+from governance.records.audit.checkpoint import NoteSigner, NoteVerifier
+from governance.records.audit.events import ConsentEvent
+from governance.records.audit.models import AuditEntry, AuditHead
+from governance.records.storage.db import get_engine, session_scope
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 E = AuditEntry.__table__

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from governance.audit.models import AuditEntry
-from governance.consent import ConsentError, ConsentRegistry, scope_covers
-from governance.storage.db import get_engine
+from governance.records.audit.models import AuditEntry
+from governance.records.consent import ConsentError, ConsentRegistry, scope_covers
+from governance.records.storage.db import get_engine
 from policies import Action, ConsentLookup, PolicyEngine
 
 
@@ -100,7 +100,7 @@ def test_registered_private_person_needs_consent(registry):
 
 
 def test_cli_grant_list_revoke(home):
-    from governance.cli.consent import app
+    from governance.service.cli.consent import app
 
     runner = CliRunner()
     granted = runner.invoke(app, ["grant", "taylor-swift", "--by", "agent", "--expires", "2099-01-01", "--json"])

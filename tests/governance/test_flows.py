@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from detectors.errors import MediaError
 from detectors.video_io import probe, read_clip, remux, write_video
-from governance.errors import OutputExistsError, PolicyDenied
+from governance.core.errors import OutputExistsError, PolicyDenied
 from governance.flows import FlowContext, GenerateRequest, generate, verify
-from governance.settings import get_settings
+from governance.core.settings import get_settings
 
 SAFE_PROMPT = "a red circle moving right on a blue background"
 DENIED_PROMPT = "Mickey Mouse dancing in a castle"
@@ -33,9 +33,9 @@ def generated(tmp_path_factory):
 
 
 def test_generation_is_signed_watermarked_recorded_and_logged(generated):
-    from governance.audit.models import AuditEntry
-    from governance.storage.db import session_scope
-    from governance.storage.records import GenerationRecord
+    from governance.records.audit.models import AuditEntry
+    from governance.records.storage.db import session_scope
+    from governance.records.storage.records import GenerationRecord
 
     ctx, outcome, _root = generated
     assert outcome.output.is_file()
@@ -71,7 +71,10 @@ def test_own_output_verifies_authentic(generated):
     assert report.watermark.payload.hex() == outcome.payload_hex
     assert report.record is not None and report.record.content_id == outcome.content_id
     assert report.verdict == "authentic", report.reasons
-    assert report.flags == ()
+    assert report.flags == ("ai-generated",)
+    assert report.provenance.time_stamped and report.provenance.timestamp_trusted  # time-stamped by default
+    assert report.provenance.disclosure.ai_generated is True
+    assert report.provenance.disclosure.label.startswith("Made with AI: ")
 
 
 def test_stripped_manifest_is_recovered_by_watermark(generated):
@@ -119,8 +122,8 @@ def test_other_homes_signer_is_untrusted(generated, tmp_path):
 
 
 def test_denied_prompt_never_reaches_the_model(home, tmp_path):
-    from governance.audit.models import AuditEntry
-    from governance.storage.db import session_scope
+    from governance.records.audit.models import AuditEntry
+    from governance.records.storage.db import session_scope
 
     ctx = make_context(home)
     out = tmp_path / "denied.mp4"
@@ -138,8 +141,8 @@ def test_a_policy_pack_that_does_not_load_stops_generation(home, tmp_path):
     """Fail closed: a broken pack is an error before the model, the output or the audit log."""
     from policies import PolicyError
 
-    from governance.audit.models import AuditEntry
-    from governance.storage.db import session_scope
+    from governance.records.audit.models import AuditEntry
+    from governance.records.storage.db import session_scope
 
     broken = tmp_path / "studio.yaml"
     broken.write_text("pack: studio\nversion: '1'\nrules:\n  - id: studio.hero\n    action: obliterate\n",

@@ -24,24 +24,24 @@ class _Crash(BaseException):
 
 
 def _kinds(ctx, actor: str) -> list[str]:
-    from governance.audit.models import AuditEntry
-    from governance.storage.db import session_scope
+    from governance.records.audit.models import AuditEntry
+    from governance.records.storage.db import session_scope
 
     with session_scope(ctx.engine) as session:
         return [e.kind for e in session.exec(select(AuditEntry).where(AuditEntry.actor == actor).order_by(AuditEntry.leaf_index))]
 
 
 def _new_job(ctx, request: dict, **kw) -> str:
-    from governance.jobs.store import create_job
-    from governance.storage.db import session_scope
+    from governance.service.jobs.store import create_job
+    from governance.records.storage.db import session_scope
 
     with session_scope(ctx.engine) as session:
         return create_job(session=session, kind="generate", actor="test", request=request, **kw).job_id
 
 
 def _job(ctx, job_id: str):
-    from governance.jobs.store import get_job
-    from governance.storage.db import session_scope
+    from governance.service.jobs.store import get_job
+    from governance.records.storage.db import session_scope
 
     with session_scope(ctx.engine) as session:
         job = get_job(session=session, job_id=job_id)
@@ -53,10 +53,10 @@ def test_a_job_that_died_after_commit_is_finished_not_rerun(home, monkeypatch):
     """Redelivery after a crash between the flow's commit and the rename: no second run,
     no duplicate audit events, and the output appears (atomically) only now."""
     import governance.flows as flows
-    from governance.audit.events import GenerationRecordedEvent, PolicyDecisionEvent
-    from governance.jobs.store import job_actor
-    from governance.jobs.tasks import outputs_dir, run_generate_job
-    from governance.storage.db import session_scope
+    from governance.records.audit.events import GenerationRecordedEvent, PolicyDecisionEvent
+    from governance.service.jobs.store import job_actor
+    from governance.service.jobs.tasks import outputs_dir, run_generate_job
+    from governance.records.storage.db import session_scope
 
     api = make_api(home)
     ctx = api.ctx
@@ -90,8 +90,8 @@ def test_a_job_that_died_after_commit_is_finished_not_rerun(home, monkeypatch):
 
 
 def test_refused_prompt_is_logged_and_not_queued(home):
-    from governance.jobs.models import Job
-    from governance.storage.db import session_scope
+    from governance.records.jobs import Job
+    from governance.records.storage.db import session_scope
 
     api = make_api(home)
     r = api.client.post("/api/generate", json={"prompt": DENIED}, headers=api.h("generator"))
@@ -105,8 +105,8 @@ def test_refused_prompt_is_logged_and_not_queued(home):
 
 
 def test_queue_outage_is_a_clear_503_and_the_job_is_on_record(home, monkeypatch):
-    from governance.jobs.models import Job
-    from governance.storage.db import session_scope
+    from governance.records.jobs import Job
+    from governance.records.storage.db import session_scope
 
     monkeypatch.setenv("REELGUARD_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     api = make_api(home)
@@ -122,15 +122,15 @@ def test_queue_outage_is_a_clear_503_and_the_job_is_on_record(home, monkeypatch)
 def test_expired_jobs(home):
     from datetime import timedelta
 
-    from governance.jobs.tasks import run_generate_job
+    from governance.service.jobs.tasks import run_generate_job
 
     api = make_api(home)
     job_id = _new_job(api.ctx, {"prompt": SAFE}, ttl=timedelta(seconds=-1))
     assert run_generate_job(api.ctx, job_id) == "failed"
     assert "expired" in _job(api.ctx, job_id).error
     # A finished job past its expiry answers 410 Gone (admin sees every job).
-    from governance.jobs.store import finish_job, get_job
-    from governance.storage.db import session_scope
+    from governance.service.jobs.store import finish_job, get_job
+    from governance.records.storage.db import session_scope
 
     with session_scope(api.ctx.engine) as session:
         finish_job(session=session, job=get_job(session=session, job_id=job_id), status="done", result={})
@@ -141,9 +141,9 @@ def test_expired_jobs(home):
 
 
 def test_batch_verification_on_two_celery_workers(home, tmp_path):
-    from governance.audit.models import AuditEntry
-    from governance.jobs.batch import verify_many
-    from governance.storage.db import session_scope
+    from governance.records.audit.models import AuditEntry
+    from governance.service.jobs.batch import verify_many
+    from governance.records.storage.db import session_scope
 
     redis_or_skip()
     api = make_api(home)
@@ -177,10 +177,10 @@ def test_generation_job_survives_sigkill_of_its_worker(home, tmp_path, monkeypat
     completes it; one set of audit events; no half-written file ever has the output's name."""
     import signal
 
-    from governance.jobs.batch import start_local_worker, stop_local_worker
-    from governance.jobs.queue import broker_url
-    from governance.jobs.store import job_actor
-    from governance.jobs.tasks import outputs_dir
+    from governance.service.jobs.batch import start_local_worker, stop_local_worker
+    from governance.service.jobs.queue import broker_url
+    from governance.service.jobs.store import job_actor
+    from governance.service.jobs.tasks import outputs_dir
 
     redis_or_skip()
     queue = f"reelguard.test.{uuid.uuid4().hex[:8]}"

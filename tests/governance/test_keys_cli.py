@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from governance.cli.keys import app
-from governance.keys import certs
+from governance.service.cli.keys import app
+from governance.provenance.keys import certs
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.audit import merkle
+from governance.records.audit import merkle
 
 # The certificate-transparency reference corpus (RFC 6962 test vectors).
 LEAVES = [bytes.fromhex(h) for h in

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from governance.storage.db import get_engine
-from governance.storage.migrate import current_revision, head_revision
+from governance.records.storage.db import get_engine
+from governance.records.storage.migrate import current_revision, head_revision
 
 
 def _assert_schema_matches_models(url: str) -> None:
@@ -31,7 +31,7 @@ def test_concurrent_first_opens_migrate_once(tmp_path):
 
     def open_db() -> None:
         try:
-            from governance.storage.db import init_db
+            from governance.records.storage.db import init_db
             from sqlmodel import create_engine
 
             init_db(create_engine(url))

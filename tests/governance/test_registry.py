@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from detectors.errors import MediaError
 from detectors.fingerprints.examples import still
 from detectors.video_io import write_video
-from governance.registry import ProtectedRegistry, WorkMatch, WorkNotFound
-from governance.settings import get_settings
-from governance.storage.db import get_engine
+from governance.records.registry import ProtectedRegistry, WorkMatch, WorkNotFound
+from governance.core.settings import get_settings
+from governance.records.storage.db import get_engine
 
 FPS = 10.0
 SIZE = (320, 180)
@@ -153,7 +153,7 @@ def test_folder_with_junk_registers_what_it_can(tmp_path, media):
 
 
 def test_remove_is_audited_and_index_follows(tmp_path, media):
-    from governance.audit.models import AuditEntry
+    from governance.records.audit.models import AuditEntry
 
     reg = make_registry(tmp_path)
     work = reg.add_path(media["rocket"], owner="O", title="Rocket")

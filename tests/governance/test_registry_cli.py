@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from governance.cli.registry import app
+from governance.service.cli.registry import app
 from tests.governance.test_registry import FPS, letterbox, pan_clip
 
 runner = CliRunner()

@@ -33,7 +33,7 @@ def pg_url():
             raise
         pytest.skip(f"PostgreSQL at {make_url(url).render_as_string(hide_password=True)} unreachable: {exc}")
     yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    from governance.storage.db import get_engine
+    from governance.records.storage.db import get_engine
 
     get_engine.cache_clear()
     with admin.connect() as conn:

@@ -7,10 +7,10 @@ import stat
 
 import pytest
 
-from governance.errors import ConfigError, KeyMaterialError, StorageError
-from governance.secrets import watermark_key
-from governance.settings import get_settings
-from governance.storage.db import get_engine, masked_url
+from governance.core.errors import ConfigError, KeyMaterialError, StorageError
+from governance.core.secrets import watermark_key
+from governance.core.settings import get_settings
+from governance.records.storage.db import get_engine, masked_url
 
 
 def test_home_holds_database_and_keys(home):

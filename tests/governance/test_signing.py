@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
 from detectors.provenance import read_provenance
-from governance.errors import OutputError, OutputExistsError, SigningError
-from governance.keys import create_identity, load_or_create_identity, trust_bundle_pem
-from governance.signing import (
+from governance.core.errors import OutputError, OutputExistsError, SigningError
+from governance.provenance.keys import create_identity, load_or_create_identity, trust_bundle_pem
+from governance.provenance.signing import (
     AIGC_LABEL,
     GENERATION_LABEL,
     SB942_LABEL,
@@ -25,8 +25,8 @@ from governance.signing import (
     sign_sidecar,
     sign_video,
 )
-from governance.signing import _embeddable
-from governance.signing.sign import SignedAsset, _HashingWriter, sha256_file
+from governance.provenance.signing import _embeddable
+from governance.provenance.signing.sign import SignedAsset, _HashingWriter, sha256_file
 from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 
@@ -53,7 +53,7 @@ def test_manifest_carries_every_reelguard_statement(home):
     assert (report.soft_binding.alg, report.soft_binding.payload_hex) == ("reelguard.ss.v1", "00112233aabbccdd")
     assert report.content_id == "0123456789abcdef" and report.signer == identity.signer
     actions = [a["action"] for a in _assertions(report)["c2pa.actions.v2"]["actions"]]
-    assert actions == ["c2pa.created", "c2pa.watermarked"]
+    assert actions == ["c2pa.created", "c2pa.watermarked.bound"]  # C2PA 2.4: bound to the soft binding
     generation = _assertions(report)[GENERATION_LABEL]
     assert generation["policy"]["digest"] == policy_digest(spec.policy_decision)
     assert generation["policy"]["pack_digest"] == "ab" * 32 and generation["policy"]["action"] == "allow"
@@ -163,7 +163,7 @@ def test_edit_of_a_signed_clip_carries_the_parent_and_its_validation(home, tmp_p
     report = read_provenance(child.path, trust_anchors_pem=trust_bundle_pem(settings))
     assert report.state == "trusted" and report.ok
     actions = [a["action"] for a in _assertions(report)["c2pa.actions.v2"]["actions"]]
-    assert actions == ["c2pa.opened", "c2pa.edited", "c2pa.watermarked"] and report.claims_ai_generated
+    assert actions == ["c2pa.opened", "c2pa.edited", "c2pa.watermarked.bound"] and report.claims_ai_generated
     by_title = {i.title: i for i in report.ingredients}
     assert by_title["parent.mp4"].relationship == "parentOf"
     assert by_title["parent.mp4"].manifest_label == parent.manifest_label and by_title["parent.mp4"].state == "valid"
@@ -554,7 +554,7 @@ def test_a_source_that_changes_after_the_scan_is_refused(home, tmp_path):
     src.write_bytes(clip.read_bytes())
     layout = _embeddable.scan(src)
     src.write_bytes(clip.read_bytes() + _box(b"free", bytes(8)))  # a new size and mtime
-    from governance.signing.sign import _sign_embeddable
+    from governance.provenance.signing.sign import _sign_embeddable
 
     with open(tmp_path / "out.mp4", "w+b") as out, pytest.raises(SigningError, match="changed after it was scanned"):
         _sign_embeddable(make_spec(), identity, src, "video/mp4", layout, out.fileno(), options=SignOptions())

@@ -11,12 +11,12 @@ import pytest
 from asn1crypto import tsp
 
 from detectors.provenance import read_provenance
-from governance.keys import FileSigningBackend, identity_from_chain, load_or_create_identity, trust_bundle_pem
-from governance.keys import certs
-from governance.keys.backend import load_private_key
-from governance.keys.identity import c2pa_dir
-from governance.signing import sign_video
-from governance.timestamp import (
+from governance.provenance.keys import FileSigningBackend, identity_from_chain, load_or_create_identity, trust_bundle_pem
+from governance.provenance.keys import certs
+from governance.provenance.keys.backend import load_private_key
+from governance.provenance.keys.identity import c2pa_dir, install_id
+from governance.provenance.signing import sign_video
+from governance.provenance.timestamp import (
     LoopbackTSA,
     TimestampError,
     issue_response,
@@ -41,7 +41,7 @@ def test_round_trip_returns_a_verified_token(tsa_home):
     before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     token = request_timestamp(tsa.url, b"frame bytes")
     assert before - dt.timedelta(seconds=2) <= token.gen_time <= dt.datetime.now(dt.timezone.utc)
-    assert certs.common_name(token.tsa_certificate) == "ACME Studios Time-Stamp Authority"
+    assert certs.common_name(token.tsa_certificate) == f"ACME Studios Time-Stamp Authority {install_id(c2pa_dir(settings))}"
     assert token.hash_algorithm == "sha256" and len(token.message_imprint) == 32
     anchors = trust_bundle_pem(settings)
     assert certs.cert_pem(token.tsa_certificate) in anchors  # verifiers get the TSA certificate too

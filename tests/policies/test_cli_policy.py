@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from governance.cli.policy import app
+from governance.service.cli.policy import app
 
 runner = CliRunner()
 FAST = ["--no-semantic"]

@@ -1,0 +1,2 @@
+"""Helpers of ``benchmarks/bench_verify.py``: the files (``data``), the timing (``measure``) and
+the report (``report``)."""

@@ -1,3 +1,0 @@
-from governance.cli.main import main
-
-main()

@@ -1,0 +1,151 @@
+"""One settings object for every command and flow.
+
+Sources, strongest first: keyword arguments, ``REELGUARD_*`` environment variables,
+``$REELGUARD_HOME/config.toml``, defaults. ``REELGUARD_HOME`` (default: the per-user data
+directory) holds the database, keys and caches, so two homes never mix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from governance.core.errors import ConfigError
+
+__all__ = ["Settings", "get_settings", "default_home"]
+
+Jurisdiction = Literal["eu", "cn", "us-ca", "none"]
+
+
+def default_home() -> Path:
+    env = os.environ.get("REELGUARD_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("reelguard", appauthor=False))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads ``$REELGUARD_HOME/config.toml`` when it exists."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = default_home() / "config.toml"
+        if not path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
+        return data.get("reelguard", data)
+
+
+class Settings(BaseSettings):
+    """ReelGuard configuration (environment prefix ``REELGUARD_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="REELGUARD_", extra="forbid")
+
+    home: Path = Field(default_factory=default_home)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///$REELGUARD_HOME/reelguard.db"
+    )
+    key_dir: Path | None = Field(default=None, description="default $REELGUARD_HOME/keys")
+    policy_packs: list[Path] = Field(
+        default_factory=list, description="extra policy pack files or folders (bundled packs always load)"
+    )
+    model: str | None = Field(default=None, description="model folder or hub id; default: embedded model")
+    jurisdiction: Jurisdiction = "eu"
+    policy_semantic: bool = Field(
+        default=True, description="semantic matching of prompts against exemplars (MiniLM); lexical rules always run"
+    )
+    device: str = "cpu"
+    organisation: str = "ReelGuard Local Development"
+    key_passphrase: str | None = Field(default=None, repr=False, description="encrypts private keys at rest")
+    tsa_url: str | None = Field(
+        default=None, description="RFC 3161 time-stamp authority; default: the install's own TSA on loopback"
+    )
+    timestamp: bool = Field(default=True, description="time-stamp every manifest (off only for tests of the untimestamped path)")
+    trust_lists: list[str] = Field(
+        default_factory=lambda: ["c2pa", "c2pa-tsa", "cai-anchors", "cai-allowed"],
+        description="bundled trust lists the verifier uses (see `reelguard trust list`)",
+    )
+    trust_own_ca: bool = Field(default=True, description="trust this install's own CA when verifying")
+    trust_ekus: list[str] = Field(default_factory=list, description="extra accepted signer EKUs (OIDs)")
+    remote_manifests: bool = Field(default=False, description="fetch remote C2PA manifests a file points to")
+    remote_manifest_hosts: list[str] = Field(default_factory=list, description="hosts remote manifests may come from")
+    remote_manifest_max_bytes: int = 16 * 1024 * 1024
+    remote_manifest_timeout_s: float = 10.0
+    remote_manifest_allow_loopback: bool = Field(default=False, description="tests and local development only")
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker for jobs")
+    max_upload_bytes: int = 512 * 1024 * 1024
+    max_pixels: int = 3840 * 2160
+    max_frames: int = 60 * 60 * 60
+    retention_days: int = 365 * 3
+    protected_match_action: Literal["block", "review"] = Field(
+        default="block", description="what happens to a generated clip that matches protected material"
+    )
+    environment: Literal["local", "production"] = "local"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    @field_validator("home", "key_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'reelguard.db'}"
+
+    @cached_property
+    def keys_path(self) -> Path:
+        return self.key_dir or self.home / "keys"
+
+    @cached_property
+    def cache_path(self) -> Path:
+        return self.home / "cache"
+
+    @cached_property
+    def manifests_path(self) -> Path:
+        return self.home / "manifests"
+
+    @cached_property
+    def uploads_path(self) -> Path:
+        return self.home / "uploads"
+
+    def ensure_dirs(self) -> None:
+        """Create the home layout (keys 0700)."""
+        try:
+            for path in (self.home, self.cache_path, self.manifests_path, self.uploads_path):
+                path.mkdir(parents=True, exist_ok=True)
+            self.keys_path.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.keys_path, 0o700)
+        except OSError as exc:
+            raise ConfigError(f"cannot create ReelGuard home {self.home}: {exc.strerror}") from exc
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Load settings from the environment, the config file and ``overrides``."""
+    try:
+        return Settings(**overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:  # pydantic ValidationError: report it as a config problem
+        raise ConfigError(f"invalid ReelGuard settings: {exc}") from exc

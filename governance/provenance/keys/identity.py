@@ -1,0 +1,417 @@
+"""The signing identity on disk: dev CA, intermediate and signer under ``settings.keys_path/c2pa``.
+
+Layout (private keys 0600, PKCS#8, encrypted when ``settings.key_passphrase`` is set)::
+
+    c2pa/root.cert.pem  root.key.pem            project CA (absent for imported chains)
+    c2pa/intermediate.cert.pem  intermediate.key.pem
+    c2pa/signer.chain.pem  signer.key.pem       signer first, then its issuers (no root)
+    c2pa/anchors.pem                            trust anchors verifiers should use
+    c2pa/tsa.cert.pem  tsa.key.pem              loopback TSA (governance.provenance.timestamp)
+    c2pa/retired/<fingerprint>.chain.pem        signers replaced by ``rotate_signer``
+    c2pa/identity.json                          algorithm, fingerprints, rotation history
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import c2pa
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from governance.core.errors import KeyMaterialError, PassphraseError, SigningError
+from governance.provenance.keys import certs
+from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, load_private_key, save_private_key
+from governance.core.secrets import write_secret_file
+from governance.core.settings import Settings
+
+__all__ = [
+    "SigningIdentity",
+    "KeyRotation",
+    "IdentityInfo",
+    "c2pa_dir",
+    "load_or_create_identity",
+    "load_identity",
+    "create_identity",
+    "rotate_signer",
+    "import_identity",
+    "trust_bundle_pem",
+    "identity_info",
+    "identity_from_chain",
+    "install_id",
+]
+
+SIGNER_DAYS = 365
+CA_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """A certificate chain plus the backend that signs for its first certificate."""
+
+    algorithm: str
+    chain_pem: str = field(repr=False)  # signer first, then intermediates; never the root
+    backend: SigningBackend = field(repr=False)
+    signer: str  # subject common name
+    fingerprint: str  # sha256 of the signer certificate (DER)
+    not_before: dt.datetime
+    not_after: dt.datetime
+    tsa_url: str | None = None
+
+    def with_tsa(self, tsa_url: str | None) -> "SigningIdentity":
+        return replace(self, tsa_url=tsa_url)
+
+    def check_valid(self, at: dt.datetime | None = None) -> None:
+        """SigningError when the signer certificate is not valid at ``at`` (default now)."""
+        now = at or dt.datetime.now(dt.timezone.utc)
+        if now >= self.not_after:
+            raise SigningError(
+                f"signer certificate {self.signer!r} expired on {self.not_after:%Y-%m-%d %H:%M:%S}Z; "
+                "run `reelguard keys rotate`"
+            )
+        if now < self.not_before:
+            raise SigningError(f"signer certificate {self.signer!r} is not valid before {self.not_before.isoformat()}")
+
+    def c2pa_signer(self) -> c2pa.Signer:
+        """A c2pa Signer that calls back into ``backend`` (the key never enters c2pa-rs)."""
+        try:
+            return c2pa.Signer.from_callback(self.backend.sign, certs.c2pa_alg(self.algorithm), self.chain_pem, self.tsa_url)
+        except c2pa.C2paError as exc:
+            raise SigningError(f"c2pa refused the signer {self.signer!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    old_fingerprint: str | None
+    new_fingerprint: str
+    algorithm: str
+
+
+@dataclass(frozen=True)
+class IdentityInfo:
+    """What ``reelguard keys show`` prints: public facts only."""
+
+    path: str
+    algorithm: str
+    signer: str
+    fingerprint: str
+    not_before: str
+    not_after: str
+    chain: tuple[str, ...]
+    anchors: tuple[str, ...]
+    encrypted: bool
+    imported: bool
+    history: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+
+def c2pa_dir(settings: Settings) -> Path:
+    return settings.keys_path / "c2pa"
+
+
+@contextmanager
+def _locked(settings: Settings) -> Iterator[Path]:
+    """Serialise identity changes across processes (first use races, rotation)."""
+    settings.ensure_dirs()
+    folder = c2pa_dir(settings)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with open(folder / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_public(path: Path, text: str) -> None:
+    write_secret_file(path, text.encode("ascii"))  # atomic; 0600 is fine for public files too
+    path.chmod(0o644)
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / "identity.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise KeyMaterialError(f"{folder / 'identity.json'}: unreadable ({exc.__class__.__name__})") from None
+
+
+def _save_meta(folder: Path, meta: dict[str, Any]) -> None:
+    _write_public(folder / "identity.json", json.dumps(meta, indent=2, sort_keys=True))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def install_id(folder: Path) -> str:
+    """Eight hex characters that tell installs apart (from the project CA's public key), so two
+    installs with the same organisation name never show the same signer name."""
+    path = folder / "root.cert.pem"
+    if not path.is_file():
+        path = folder / "intermediate.cert.pem"
+    return _key_id(certs.load_cert_chain(path.read_bytes(), source=str(path))[0].public_key())
+
+
+def _key_id(public_key: Any) -> str:
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()[:8]
+
+
+def _issue_signer(folder: Path, settings: Settings, algorithm: str, *, days: int = SIGNER_DAYS) -> x509.Certificate:
+    """New signer key + certificate from the intermediate on disk."""
+    inter_cert = certs.load_cert_chain((folder / "intermediate.cert.pem").read_bytes(), source="intermediate.cert.pem")[0]
+    inter_key = load_private_key(folder / "intermediate.key.pem", settings.key_passphrase)
+    key = certs.generate_key(algorithm)
+    cert = certs.issue_certificate(
+        key,
+        common_name=f"{settings.organisation} C2PA Signer {install_id(folder)} {_now():%Y-%m-%d}",
+        organisation=settings.organisation,
+        profile="signer",
+        issuer=(inter_cert, inter_key),
+        days=days,
+    )
+    _stage_signer(folder, key, certs.cert_pem(cert, inter_cert), settings.key_passphrase)
+    return cert
+
+
+def _stage_signer(folder: Path, key: certs.PrivateKey, chain_pem: str, passphrase: str | None) -> None:
+    """Install a new signer key + chain so a crash never leaves a key beside the wrong chain:
+    both go to ``pending/`` first (key, then chain), then are renamed into place."""
+    pending = folder / "pending"
+    pending.mkdir(mode=0o700, exist_ok=True)
+    save_private_key(pending / "signer.key.pem", key, passphrase)
+    _write_public(pending / "signer.chain.pem", chain_pem)
+    _commit_pending(folder)
+
+
+def _commit_pending(folder: Path) -> None:
+    """Finish (or discard) an interrupted signer change; idempotent."""
+    pending = folder / "pending"
+    if not pending.is_dir():
+        return
+    if (pending / "signer.chain.pem").exists():  # the key was complete before the chain was written
+        if (pending / "signer.key.pem").exists():
+            os.replace(pending / "signer.key.pem", folder / "signer.key.pem")
+        os.replace(pending / "signer.chain.pem", folder / "signer.chain.pem")
+    else:
+        (pending / "signer.key.pem").unlink(missing_ok=True)  # interrupted before the chain: roll back
+
+
+def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool = False) -> SigningIdentity:
+    """Create a dev CA, intermediate and signer (refuses to overwrite unless ``force``)."""
+    if algorithm not in certs.ALGORITHMS:
+        raise KeyMaterialError(f"unsupported algorithm {algorithm!r}; choose one of {', '.join(certs.ALGORITHMS)}")
+    with _locked(settings) as folder:
+        if (folder / "signer.chain.pem").exists() and not force:
+            raise KeyMaterialError(f"a signing identity already exists in {folder}; use --force to replace it")
+        org = settings.organisation
+        root_key = certs.generate_key(algorithm)
+        ident = _key_id(root_key.public_key())
+        root = certs.issue_certificate(root_key, common_name=f"{org} Root CA {ident}", organisation=org, profile="root", days=CA_DAYS)
+        inter_key = certs.generate_key(algorithm)
+        inter = certs.issue_certificate(
+            inter_key, common_name=f"{org} Intermediate CA {ident}", organisation=org, profile="intermediate",
+            issuer=(root, root_key), days=CA_DAYS,
+        )
+        save_private_key(folder / "root.key.pem", root_key, settings.key_passphrase)
+        save_private_key(folder / "intermediate.key.pem", inter_key, settings.key_passphrase)
+        _write_public(folder / "root.cert.pem", certs.cert_pem(root))
+        _write_public(folder / "intermediate.cert.pem", certs.cert_pem(inter))
+        _write_public(folder / "anchors.pem", certs.cert_pem(root))
+        for stale in ("tsa.cert.pem", "tsa.key.pem"):  # a TSA cert from an old CA would not chain
+            (folder / stale).unlink(missing_ok=True)
+        signer = _issue_signer(folder, settings, algorithm)
+        _save_meta(folder, {
+            "algorithm": algorithm,
+            "imported": False,
+            "encrypted": bool(settings.key_passphrase),
+            "created_at": _now().isoformat(),
+            "history": [{"at": _now().isoformat(), "event": "created", "fingerprint": certs.fingerprint(signer)}],
+        })
+    return load_identity(settings)
+
+
+def identity_from_chain(chain: list[x509.Certificate], backend: SigningBackend, *, tsa_url: str | None = None) -> SigningIdentity:
+    """A SigningIdentity over a parsed chain and any backend (HSM / KMS plug-in point)."""
+    leaf = chain[0]
+    if certs.algorithm_of(leaf.public_key()) != backend.algorithm:
+        raise KeyMaterialError(f"backend signs {backend.algorithm} but the certificate holds a {certs.algorithm_of(leaf.public_key())} key")
+    return SigningIdentity(
+        algorithm=backend.algorithm,
+        chain_pem=certs.cert_pem(*chain),
+        backend=backend,
+        signer=certs.common_name(leaf),
+        fingerprint=certs.fingerprint(leaf),
+        not_before=leaf.not_valid_before_utc,
+        not_after=leaf.not_valid_after_utc,
+        tsa_url=tsa_url,
+    )
+
+
+def load_identity(settings: Settings) -> SigningIdentity:
+    """Load the identity on disk; KeyMaterialError when missing, malformed or mismatched."""
+    folder = c2pa_dir(settings)
+    if (folder / "pending").is_dir() and any((folder / "pending").iterdir()):
+        with _locked(settings):
+            _commit_pending(folder)
+    chain_path = folder / "signer.chain.pem"
+    try:
+        data = chain_path.read_bytes()
+    except FileNotFoundError:
+        raise KeyMaterialError(f"no signing identity in {folder}; run `reelguard keys init`") from None
+    except OSError as exc:
+        raise KeyMaterialError(f"cannot read {chain_path}: {exc.strerror}") from None
+    chain = certs.load_cert_chain(data, source=str(chain_path))
+    backend = FileSigningBackend(folder / "signer.key.pem", passphrase=settings.key_passphrase)
+    certs.check_key_matches(backend, chain[0], source=str(folder / "signer.key.pem"))
+    return identity_from_chain(chain, backend, tsa_url=settings.tsa_url)
+
+
+def load_or_create_identity(settings: Settings, *, algorithm: str = "es256") -> SigningIdentity:
+    """The home's identity, created (dev CA + intermediate + signer) on first use."""
+    if not (c2pa_dir(settings) / "signer.chain.pem").exists():
+        try:
+            return create_identity(settings, algorithm=algorithm)
+        except KeyMaterialError:
+            if not (c2pa_dir(settings) / "signer.chain.pem").exists():
+                raise  # a real failure, not a lost race
+    return load_identity(settings)
+
+
+def rotate_signer(settings: Settings, *, algorithm: str | None = None, days: int = SIGNER_DAYS) -> KeyRotation:
+    """Replace the signer key and certificate; the old chain is kept under ``retired/``.
+
+    Manifests signed before keep verifying: their chain is embedded and the anchor is unchanged.
+    """
+    with _locked(settings) as folder:
+        if not (folder / "intermediate.key.pem").exists():
+            raise KeyMaterialError(
+                f"{folder} holds no intermediate CA key (imported identity?): rotate by importing a new key and chain"
+            )
+        meta = _meta(folder)
+        old = load_identity(settings)
+        alg = algorithm or meta.get("algorithm") or old.algorithm
+        if alg not in certs.ALGORITHMS:
+            raise KeyMaterialError(f"unsupported algorithm {alg!r}; choose one of {', '.join(certs.ALGORITHMS)}")
+        retired = folder / "retired"
+        retired.mkdir(mode=0o700, exist_ok=True)
+        _write_public(retired / f"{old.fingerprint[:16]}.chain.pem", old.chain_pem)
+        cert = _issue_signer(folder, settings, alg, days=days)
+        rotation = KeyRotation(old_fingerprint=old.fingerprint, new_fingerprint=certs.fingerprint(cert), algorithm=alg)
+        meta.setdefault("history", []).append(
+            {"at": _now().isoformat(), "event": "rotated", "fingerprint": rotation.new_fingerprint, "replaced": old.fingerprint}
+        )
+        meta["algorithm"] = alg
+        _save_meta(folder, meta)
+    return rotation
+
+
+def import_identity(
+    settings: Settings,
+    *,
+    chain_pem: bytes,
+    key_pem: bytes,
+    key_passphrase: str | None = None,
+    anchors_pem: bytes | None = None,
+) -> KeyRotation:
+    """Adopt an organisation's own signer key and chain (signer first, then intermediates).
+
+    The key is re-encrypted with ``settings.key_passphrase``; ``anchors_pem`` (the root) is what
+    verifiers should trust; when omitted, a self-signed last certificate in the chain is used.
+    """
+    chain = certs.load_cert_chain(chain_pem, source="imported chain")
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=key_passphrase.encode() if key_passphrase else None)
+    except TypeError:
+        raise PassphraseError("imported key: passphrase missing or given for an unencrypted key") from None
+    except ValueError:
+        if key_passphrase:
+            raise PassphraseError("imported key: wrong passphrase or malformed key") from None
+        raise KeyMaterialError("imported key: not a valid PEM private key") from None
+    certs.check_key_matches(key, chain[0], source="imported key")  # type: ignore[arg-type]
+    alg = certs.algorithm_of(key)
+    leaf = chain[0]
+    if _now() >= leaf.not_valid_after_utc:
+        raise KeyMaterialError(f"imported certificate {certs.common_name(leaf)!r} expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+    anchors = certs.load_cert_chain(anchors_pem, source="imported anchors") if anchors_pem else []
+    roots = [c for c in chain if c.issuer == c.subject]
+    chain = [c for c in chain if c.issuer != c.subject]  # roots are anchors, never part of the signed chain
+    if not anchors:
+        anchors = roots
+    if not chain:
+        raise KeyMaterialError("imported chain holds only a self-signed certificate; C2PA needs a CA-issued signer")
+    with _locked(settings) as folder:
+        old = _meta(folder)
+        old_fp = None
+        if (folder / "signer.chain.pem").exists():
+            old_chain = certs.load_cert_chain((folder / "signer.chain.pem").read_bytes(), source="signer.chain.pem")
+            old_fp = certs.fingerprint(old_chain[0])
+            retired = folder / "retired"
+            retired.mkdir(mode=0o700, exist_ok=True)
+            _write_public(retired / f"{old_fp[:16]}.chain.pem", certs.cert_pem(*old_chain))
+        _stage_signer(folder, key, certs.cert_pem(*chain), settings.key_passphrase)  # type: ignore[arg-type]
+        if anchors:
+            existing = (folder / "anchors.pem").read_text() if (folder / "anchors.pem").exists() else ""
+            _write_public(folder / "anchors.pem", existing + certs.cert_pem(*anchors))
+        for private in ("intermediate.key.pem",):  # the dev CA can no longer issue for this identity
+            (folder / private).unlink(missing_ok=True)
+        history = old.get("history", [])
+        history.append({"at": _now().isoformat(), "event": "imported", "fingerprint": certs.fingerprint(leaf), "replaced": old_fp})
+        _save_meta(folder, {**old, "algorithm": alg, "imported": True, "encrypted": bool(settings.key_passphrase), "history": history})
+    return KeyRotation(old_fingerprint=old_fp, new_fingerprint=certs.fingerprint(leaf), algorithm=alg)
+
+
+def trust_bundle_pem(settings: Settings) -> str:
+    """PEM of the anchors verifiers should trust: the project CA (which also issued the TSA
+    certificate), imported roots, and the TSA certificate itself. Empty when no identity exists."""
+    folder = c2pa_dir(settings)
+    seen: dict[str, x509.Certificate] = {}
+    for name in ("anchors.pem", "root.cert.pem", "tsa.cert.pem"):
+        path = folder / name
+        if path.is_file():
+            for cert in certs.load_cert_chain(path.read_bytes(), source=str(path)):
+                seen.setdefault(certs.fingerprint(cert), cert)
+    return certs.cert_pem(*seen.values())
+
+
+def identity_info(settings: Settings) -> IdentityInfo:
+    """Public facts about the identity; reads certificates only (no passphrase needed)."""
+    folder = c2pa_dir(settings)
+    chain_path = folder / "signer.chain.pem"
+    if not chain_path.is_file():
+        raise KeyMaterialError(f"no signing identity in {folder}; run `reelguard keys init`")
+    chain = certs.load_cert_chain(chain_path.read_bytes(), source=str(chain_path))
+    leaf = chain[0]
+    meta = _meta(folder)
+    anchors_pem = trust_bundle_pem(settings)
+    anchors = certs.load_cert_chain(anchors_pem.encode(), source="anchors") if anchors_pem else []
+    try:
+        encrypted = b"ENCRYPTED" in (folder / "signer.key.pem").read_bytes()[:64]
+    except OSError:
+        encrypted = False
+    return IdentityInfo(
+        path=str(folder),
+        algorithm=certs.algorithm_of(leaf.public_key()),
+        signer=certs.common_name(leaf),
+        fingerprint=certs.fingerprint(leaf),
+        not_before=leaf.not_valid_before_utc.isoformat(),
+        not_after=leaf.not_valid_after_utc.isoformat(),
+        chain=tuple(c.subject.rfc4514_string() for c in chain),
+        anchors=tuple(f"{c.subject.rfc4514_string()} sha256:{certs.fingerprint(c)[:16]}" for c in anchors),
+        encrypted=encrypted,
+        imported=bool(meta.get("imported")),
+        history=tuple(meta.get("history", [])),
+    )

@@ -1,0 +1,167 @@
+"""The registry's search indexes: built from the database, persisted, updated incrementally.
+
+One Hamming index per fingerprint kind, saved as ``<cache>/registry/<kind>.npz`` with the
+fingerprint-row ids it holds. ``sync`` compares those ids with the database and adds or drops
+only the difference, so adding a work costs its own rows, not a rebuild. A missing, truncated or
+checksum-failing file is rebuilt from the database: the file is a cache, never the truth, and a
+stale file can at worst cost time, not a wrong answer. Row ids in an index are
+``fingerprint_id << 24 | row``. Layout thumbnails (``LayoutStore``) are compared by correlation,
+not searched by Hamming distance; they exist only for flat reference keyframes, so they are
+simply held in memory and reloaded from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from detectors.errors import FingerprintError
+from detectors.fingerprints.index import FlatIndex, HammingIndex, MultiIndexHashing, load_index
+from detectors.fingerprints.layout import THUMB_BYTES, Reference, Thumbnail, prepare_reference
+from governance.records.registry.models import Asset, Fingerprint
+
+__all__ = ["KindIndex", "LayoutStore", "SetInfo", "ROW_BITS"]
+
+log = logging.getLogger(__name__)
+ROW_BITS = 24
+_MIH_ABOVE = 2_000_000  # rows; below this exact flat search is fast enough and builds instantly
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """What a fingerprint row set needs at query time (everything but the codes)."""
+
+    fingerprint_id: int
+    asset_id: int
+    work_id: str
+    asset_kind: str
+    frames: np.ndarray  # (count,) keyframe of each code row
+    times: np.ndarray  # (keyframes, 2)
+    points: np.ndarray | None
+
+
+class KindIndex:
+    """The index for one fingerprint kind plus the per-set metadata to interpret hits."""
+
+    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False) -> None:
+        self.kind = kind
+        self.allow_mih = allow_mih  # MIH is exact only up to radius 31: PDQ yes, ORB no
+        self.path = cache_dir / "registry" / f"{kind}.npz"
+        self.index: HammingIndex = FlatIndex(256)
+        self.sets: dict[int, SetInfo] = {}
+        self.loaded = False
+        self.lock = threading.RLock()
+
+    # -- loading / syncing ---------------------------------------------------------------------
+    def _load_file(self) -> None:
+        try:
+            index, meta = load_index(self.path)
+            self.index = _as_mih(index) if self.allow_mih and len(index) >= _MIH_ABOVE else index
+            self._file_sets = set(int(s) for s in meta.get("sets", []))
+        except FileNotFoundError:
+            self.index, self._file_sets = FlatIndex(256), set()
+        except FingerprintError as exc:
+            log.warning("registry index %s unusable (%s); rebuilding from the database", self.path, exc)
+            self.index, self._file_sets = FlatIndex(256), set()
+        # Drop rows of sets the header does not vouch for (defence against partial writes).
+        present = set(np.unique(self.index.ids >> ROW_BITS).tolist()) if len(self.index) else set()
+        stray = present - self._file_sets
+        if stray:
+            self.index.remove(_row_ids_of(self.index, stray))
+
+    def sync(self, engine: Engine) -> bool:
+        """Bring the index in line with the database; True when it changed."""
+        with self.lock:
+            first = not self.loaded
+            if first:
+                self._load_file()
+                self.loaded = True
+            with Session(engine) as session:
+                rows = session.exec(
+                    select(Fingerprint.id, Fingerprint.asset_id, Fingerprint.frames, Fingerprint.times,
+                           Fingerprint.points, Asset.work_id, Asset.kind)
+                    .join(Asset, Asset.id == Fingerprint.asset_id)
+                    .where(Fingerprint.kind == self.kind)
+                ).all()
+                db_ids = {r[0] for r in rows}
+                indexed = self._file_sets if first else set(self.sets)
+                gone = indexed - db_ids
+                missing = db_ids - indexed
+                # Metadata first: adding codes may need it (layout thumbnails read their aspect).
+                self.sets = {
+                    r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
+                                  np.frombuffer(r[3], np.float32).reshape(-1, 2),
+                                  None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2))
+                    for r in rows
+                }
+                if gone:
+                    self._drop(gone)
+                if missing:
+                    for fid, codes in session.exec(
+                        select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
+                    ).all():
+                        self._add(fid, codes)
+            changed = bool(gone or missing)
+            self._synced(changed, first)
+            return changed
+
+    def _drop(self, set_ids: set[int]) -> None:
+        self.index.remove(_row_ids_of(self.index, set_ids))
+
+    def _add(self, fid: int, codes: bytes) -> None:
+        block = np.frombuffer(codes, np.uint8).reshape(-1, 32)
+        self.index.add(block, (np.int64(fid) << ROW_BITS) + np.arange(len(block), dtype=np.int64))
+
+    def _synced(self, changed: bool, first: bool) -> None:
+        big = self.allow_mih and len(self.index) >= _MIH_ABOVE
+        if changed and big and not isinstance(self.index, MultiIndexHashing):
+            self.index = _as_mih(self.index)
+        self.index.build()  # pay for derived structures here, not inside the first search
+        if changed or (first and not self.path.exists() and self.sets):
+            self.save()
+
+    def save(self) -> None:
+        try:
+            self.index.save(self.path, meta={"kind": self.kind, "sets": sorted(self.sets)})
+        except OSError as exc:  # a read-only cache costs a rebuild next time, not a failure now
+            log.warning("cannot write registry index %s: %s", self.path, exc)
+
+
+def _as_mih(index: HammingIndex) -> MultiIndexHashing:
+    mih = MultiIndexHashing(index.bits)
+    mih.add(index.codes, index.ids)
+    return mih
+
+
+def _row_ids_of(index: HammingIndex, set_ids: set[int]) -> np.ndarray:
+    owners = index.ids >> ROW_BITS
+    return index.ids[np.isin(owners, np.fromiter(set_ids, np.int64))]
+
+
+class LayoutStore(KindIndex):
+    """Layout thumbnails of flat reference keyframes, per fingerprint set, in memory only."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        super().__init__("layout", cache_dir)
+        self.references: dict[int, list[Reference]] = {}
+
+    def _load_file(self) -> None:
+        self._file_sets = set()
+
+    def _drop(self, set_ids: set[int]) -> None:
+        for fid in set_ids:
+            self.references.pop(fid, None)
+
+    def _add(self, fid: int, codes: bytes) -> None:
+        aspects = self.sets[fid].points[:, 0]  # layout rows keep (aspect, 0) in ``points``
+        self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(a)))
+                                for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects)]
+
+    def _synced(self, changed: bool, first: bool) -> None:
+        """Nothing derived to build and nothing persisted: the thumbnails are the index."""

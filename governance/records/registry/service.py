@@ -1,0 +1,372 @@
+"""ProtectedRegistry: register protected works, match clips against them.
+
+Registration fingerprints each file outside any transaction (slow), then writes the work, its
+assets, their fingerprints and the audit event in ONE transaction, then updates the search
+indexes incrementally. Matching syncs the indexes with the database first (cheap: a list of
+fingerprint row ids), so a work added by another process is found by the next match, and a
+registry with no fingerprints answers ``[]`` without decoding a frame.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from detectors.errors import MediaError
+from detectors.fingerprints.extract import QUERY, REFERENCE, ClipFingerprints, ExtractConfig, extract
+from detectors.video_io import is_image_path, probe, read_frames, read_image
+from governance.core.errors import ReelGuardError
+from governance.records.registry.index_store import KindIndex, LayoutStore
+from governance.records.registry.matching import MatchConfig, WorkMatch, layout_evidence, orb_evidence, pdq_evidence
+from governance.records.registry.models import Asset, Fingerprint, Work, WorkPublic
+from governance.core.settings import Settings
+from governance.records.storage.db import session_scope
+
+if TYPE_CHECKING:  # pragma: no cover
+    from governance.records.registry.transfer import ImportResult
+
+__all__ = ["ProtectedRegistry", "RegistryError", "WorkNotFound", "RegisteredWork", "Skipped", "media_files"]
+
+log = logging.getLogger(__name__)
+FINGERPRINT_KINDS = ("pdq", "orb", "layout")
+Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
+
+
+class RegistryError(ReelGuardError):
+    exit_code = 19
+
+
+class WorkNotFound(RegistryError):
+    exit_code = 19
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RegisteredWork:
+    """Result of ``add_path``: the work, what was registered, what was a duplicate or junk."""
+
+    work_id: str
+    title: str
+    owner: str
+    license: str | None
+    assets: int  # newly registered assets
+    frames: int  # reference keyframes fingerprinted (PDQ)
+    duplicate: bool  # nothing new: every file was already registered (work_id = existing work)
+    duplicates: tuple[Skipped, ...] = ()  # reason holds the existing work id
+    skipped: tuple[Skipped, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def media_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
+    """Expand folders recursively (sorted, hidden files skipped); missing paths are skipped."""
+    files, skipped = [], []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.is_file():
+            files.append(path)
+        else:
+            skipped.append(Skipped(str(path), "no such file or folder"))
+    return files, skipped
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint_file(path: Path, config: ExtractConfig, *, max_pixels: int) -> tuple[ClipFingerprints, str]:
+    """Fingerprints of one media file and its kind ("image" | "video"); MediaError if unreadable."""
+    if is_image_path(path):
+        return extract([read_image(path, max_pixels=max_pixels)], fps=1.0, config=config), "image"
+    info = probe(path, max_pixels=max_pixels)
+    # Let the decoder skip RGB conversion of frames the sampler would drop anyway.
+    step = max(1, int(info.fps / config.sample_fps)) if info.fps > 0 else 1
+    clip = extract(read_frames(path, max_pixels=max_pixels, step=step), fps=info.fps / step, config=config)
+    # Some containers (AVI) report a nominal rate the decoder does not deliver; trust the duration.
+    if info.duration_s and clip.frames_seen > 1:
+        factor = info.duration_s / (clip.frames_seen / clip.fps)
+        if abs(factor - 1.0) > 0.1:
+            clip = clip.scaled_times(factor)
+    return clip, "video"
+
+
+class ProtectedRegistry:
+    """The protected-material registry over a database ``engine`` (see module docstring)."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, config: MatchConfig | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.config = config or MatchConfig()
+        cache = Path(settings.cache_path)
+        self._indexes: dict[str, KindIndex] = {"pdq": KindIndex("pdq", cache, allow_mih=True),
+                                               "orb": KindIndex("orb", cache), "layout": LayoutStore(cache)}
+
+    # -- matching ------------------------------------------------------------------------------
+    def is_empty(self) -> bool:
+        with Session(self.engine) as session:
+            return not session.exec(select(func.count()).select_from(Fingerprint)).one()
+
+    def sync(self) -> None:
+        """Bring the in-memory indexes in line with the database (done before every match)."""
+        for store in self._indexes.values():
+            store.sync(self.engine)
+
+    def match_frames(self, frames: Iterable[np.ndarray] | np.ndarray, *, fps: float = 25.0) -> list[WorkMatch]:
+        """Protected works in a clip given as frames (RGB uint8), best first; [] when none."""
+        if self.is_empty():
+            return []
+        config = QUERY
+        if isinstance(frames, np.ndarray) and frames.ndim == 4:
+            config = query_config(len(frames) / fps)
+        elif isinstance(frames, np.ndarray) and frames.ndim == 3:
+            frames = frames[None]
+        return self.match_fingerprints(extract(frames, fps=fps, config=config))
+
+    def match_path(self, path: str | os.PathLike[str]) -> list[WorkMatch]:
+        """Protected works in a video or image file, best first; [] when none."""
+        if self.is_empty():
+            return []
+        path = Path(path)
+        config = QUERY
+        if not is_image_path(path):
+            info = probe(path, max_pixels=self.settings.max_pixels)
+            config = query_config(info.duration_s or 0.0)
+        clip, _ = fingerprint_file(path, config, max_pixels=self.settings.max_pixels)
+        return self.match_fingerprints(clip)
+
+    def match_fingerprints(self, clip: ClipFingerprints) -> list[WorkMatch]:
+        self.sync()
+        evidence = []
+        for kind, finder in (("pdq", pdq_evidence), ("orb", orb_evidence), ("layout", layout_evidence)):
+            store = self._indexes[kind]
+            with store.lock:
+                evidence += finder(store, clip, self.config)
+        best: dict[str, Any] = {}
+        for ev in evidence:
+            score = ev.coverage * ev.alignment.similarity
+            if ev.work_id not in best or score > best[ev.work_id][0]:
+                best[ev.work_id] = (score, ev)
+        if not best:
+            return []
+        with Session(self.engine) as session:
+            works = {w.id: w for w in session.exec(select(Work).where(Work.id.in_(list(best)))).all()}
+        matches = []
+        for work_id, (score, ev) in best.items():
+            work = works.get(work_id)
+            if work is None:  # removed between the index sync and now
+                continue
+            al = ev.alignment
+            matches.append(WorkMatch(
+                work_id=work_id, title=work.title, owner=work.owner, score=round(score, 4),
+                query_start=round(ev.query_start, 3), query_end=round(ev.query_end, 3),
+                ref_start=round(al.ref_start, 3), ref_end=round(al.ref_end, 3),
+                query_coverage=round(ev.coverage, 4), fingerprint=ev.kind, asset_id=ev.asset_id,
+                speed=al.speed, frames=int(len(al.query_frames)),
+            ))
+        return sorted(matches, key=lambda m: -m.score)
+
+    # -- registration --------------------------------------------------------------------------
+    def add_path(self, path: str | os.PathLike[str], *, owner: str, title: str, license: str | None = None,
+                 progress: Progress | None = None) -> RegisteredWork:
+        """Register a file or folder (recursively) as one work; idempotent on duplicate content."""
+        return self.add_paths([path], owner=owner, title=title, license=license, progress=progress)
+
+    def add_paths(self, paths: Sequence[str | os.PathLike[str]], *, owner: str, title: str,
+                  license: str | None = None, progress: Progress | None = None) -> RegisteredWork:
+        if not owner.strip() or not title.strip():
+            raise RegistryError("a work needs a non-empty --owner and --title")
+        files, skipped = media_files(paths)
+        duplicates: list[Skipped] = []
+        prepared = []
+        for done, path in enumerate(files):
+            if progress:
+                progress(path.name, done, len(files))
+            try:
+                sha = _sha256(path)
+            except OSError as exc:
+                skipped.append(Skipped(str(path), f"unreadable: {exc.strerror}"))
+                continue
+            existing = self._asset_work(sha)
+            if existing or any(p[1] == sha for p in prepared):
+                duplicates.append(Skipped(str(path), existing or "same content as another file here"))
+                continue
+            try:
+                clip, kind = fingerprint_file(path, REFERENCE, max_pixels=self.settings.max_pixels)
+            except MediaError as exc:
+                skipped.append(Skipped(str(path), str(exc)))
+                continue
+            if not len(clip.pdq) and not len(clip.orb) and not len(clip.layout):
+                skipped.append(Skipped(str(path), "no usable frames (blank or featureless)"))
+                continue
+            prepared.append((path, sha, clip, kind))
+        if progress:
+            progress("", len(files), len(files))
+        if not prepared:
+            if duplicates:
+                first = duplicates[0].reason
+                work = self.get_work(first) if len(first) == 32 else None
+                return RegisteredWork(first, work.title if work else title, work.owner if work else owner,
+                                      work.license if work else license, 0, 0, True,
+                                      tuple(duplicates), tuple(skipped))
+            reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped[:3]) or "nothing given"
+            raise MediaError(f"no registrable media ({reasons})")
+        try:
+            work_id, frames = self._insert(prepared, owner=owner, title=title, license=license)
+        except IntegrityError:  # a concurrent add registered the same content first
+            return self.add_paths(paths, owner=owner, title=title, license=license)
+        self.sync()
+        return RegisteredWork(work_id, title, owner, license, len(prepared), frames, False,
+                              tuple(duplicates), tuple(skipped))
+
+    def _asset_work(self, sha: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.exec(select(Asset.work_id).where(Asset.sha256 == sha)).first()
+
+    def _insert(self, prepared, *, owner: str, title: str, license: str | None) -> tuple[str, int]:
+        frames = 0
+        audit_log = _audit_log(self.engine)
+        with session_scope(self.engine) as session:
+            work = Work(owner=owner, title=title, license=license)
+            session.add(work)
+            session.flush()
+            for path, sha, clip, kind in prepared:
+                asset = Asset(work_id=work.id, name=path.name, sha256=sha, kind=kind, fps=clip.fps,
+                              duration_s=0.0 if kind == "image" else clip.duration,
+                              width=clip.width, height=clip.height, frames=clip.frames_seen)
+                session.add(asset)
+                session.flush()
+                for name, codes, times in (("pdq", clip.pdq, clip.pdq_times), ("orb", clip.orb, clip.orb_times),
+                                           ("layout", clip.layout, clip.layout_times)):
+                    if not len(codes):
+                        continue
+                    session.add(Fingerprint(
+                        asset_id=asset.id, kind=name, count=len(codes), keyframes=len(times),
+                        codes=codes.codes.tobytes(), frames=codes.frame.astype(np.int32).tobytes(),
+                        times=times.astype(np.float32).tobytes(),
+                        points=codes.points.astype(np.float32).tobytes() if len(codes.points) else None,
+                    ))
+                frames += clip.pdq_frames
+            _audit(audit_log, session, "add", work, assets=len(prepared))
+            work_id = work.id
+        return work_id, frames
+
+    # -- listing, removal ----------------------------------------------------------------------
+    def list_works(self) -> list[WorkPublic]:
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Work, func.count(Asset.id), func.coalesce(func.sum(Asset.duration_s), 0.0))
+                .join(Asset, Asset.work_id == Work.id, isouter=True)
+                .group_by(Work.id).order_by(Work.created_at)
+            ).all()
+            return [WorkPublic(**w.model_dump(), assets=n, duration_s=float(d)) for w, n, d in rows]
+
+    def get_work(self, work_id: str) -> WorkPublic:
+        with Session(self.engine) as session:
+            work = session.get(Work, work_id)
+            if work is None:
+                raise WorkNotFound(f"no registered work with id {work_id!r}")
+            n = session.exec(select(func.count(Asset.id)).where(Asset.work_id == work_id)).one()
+            return WorkPublic(**work.model_dump(), assets=n)
+
+    def remove(self, work_id: str) -> WorkPublic:
+        """Delete a work with its assets and fingerprints (audited); the indexes follow."""
+        audit_log = _audit_log(self.engine)
+        with session_scope(self.engine) as session:
+            work = session.get(Work, work_id)
+            if work is None:
+                raise WorkNotFound(f"no registered work with id {work_id!r}")
+            public = WorkPublic(**work.model_dump())
+            asset_ids = session.exec(select(Asset.id).where(Asset.work_id == work_id)).all()
+            # Children first, as explicit statements: the ORM knows no relationships to order by.
+            session.execute(delete(Fingerprint).where(Fingerprint.asset_id.in_(asset_ids)))
+            session.execute(delete(Asset).where(Asset.work_id == work_id))
+            session.delete(work)
+            session.flush()
+            _audit(audit_log, session, "remove", work, assets=len(asset_ids))
+        self.sync()
+        return public.model_copy(update={"assets": len(asset_ids)})
+
+
+    # -- export / import -----------------------------------------------------------------------
+    def export(self, path: str | os.PathLike[str]) -> int:
+        """Write the whole registry (works, assets, fingerprints) as JSON; returns works written."""
+        from governance.records.registry.transfer import export_registry
+
+        return export_registry(self.engine, path)
+
+    def import_(self, path: str | os.PathLike[str]) -> "ImportResult":
+        """Merge an export: content already registered is skipped (idempotent), audited per work."""
+        from governance.records.registry.transfer import ImportResult, add_exported_work, load_export
+
+        items = load_export(path)
+        works = assets = skipped = 0
+        audit_log = _audit_log(self.engine)
+        with session_scope(self.engine) as session:
+            for item in items:
+                work, added, dup = add_exported_work(session, item)
+                assets, skipped = assets + added, skipped + dup
+                if work is not None:
+                    works += 1
+                    _audit(audit_log, session, "import", work, assets=added)
+        self.sync()
+        return ImportResult(works, assets, skipped)
+
+
+QUERY_PDQ_FRAMES = 120  # sampled query frames a long clip is thinned to (search cost is linear in it)
+
+
+def query_config(duration: float, config: ExtractConfig = QUERY) -> ExtractConfig:
+    """Sampling for a query of ``duration`` s: long clips are sampled more sparsely (down to
+    1 frame/s) and the capped ORB keyframes are spread over the whole clip."""
+    if duration <= 0:
+        return config
+    changes = {}
+    if duration * config.sample_fps > QUERY_PDQ_FRAMES:
+        changes["sample_fps"] = max(1.0, QUERY_PDQ_FRAMES / duration)
+    if config.orb_max_frames and duration > config.orb_max_frames * config.orb_interval:
+        changes["orb_interval"] = duration / config.orb_max_frames
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def _audit_log(engine: Engine):
+    """The AuditLog, built BEFORE a transaction opens: its constructor initialises the log on its
+    own connection, which would wait forever on SQLite's write lock held by our session."""
+    try:
+        from governance.records.audit import AuditLog
+    except ImportError:
+        from governance.records.audit.log import AuditLog  # the package may not re-export it yet
+    return AuditLog(engine)
+
+
+def _audit(audit_log, session: Session, action: str, work: Work, *, assets: int) -> None:
+    """RegistryChangeEvent in the caller's transaction."""
+    from governance.records.audit.events import RegistryChangeEvent
+
+    event = RegistryChangeEvent(action=action, work_id=work.id, owner=work.owner, title=work.title,
+                                assets=assets)
+    audit_log.append(session, event, actor="registry")

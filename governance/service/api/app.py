@@ -1,0 +1,75 @@
+"""The app factory: routes per noun under ``/api``, the C2PA Soft Binding Resolution API under
+``/sbr/v1``, the web page at ``/``, request ids on every log line, JSON errors everywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from governance.service.api.deps import Services
+from governance.service.api.errors import install_error_handlers
+from governance.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from governance.flows import FlowContext
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("reelguard.api")
+_RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+VERSION = "1"
+
+
+def create_app(settings: Settings | None = None, *, context: "FlowContext | None" = None) -> FastAPI:
+    """A new app over ``settings`` (``context`` lets tests share a prepared FlowContext)."""
+    from governance.service.api.routes import ROUTERS
+
+    settings = settings or get_settings()
+    settings.ensure_dirs()
+    app = FastAPI(
+        title="ReelGuard API",
+        version=VERSION,
+        description="Provenance, watermarking and content governance around AI video generation. "
+        "Authenticate with the `X-API-Key` header.",
+    )
+    app.state.services = Services(settings, context)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if _RID.match(incoming) else uuid.uuid4().hex[:16]
+        request.state.request_id = rid
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            # Path only (no query, no headers): keys and file names stay out of the log.
+            log.info(
+                "rid=%s %s %s -> %s %.1fms key=%s", rid, request.method, request.url.path, status,
+                (time.perf_counter() - started) * 1000, getattr(request.state, "key_id", "-"),
+            )
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    for router in ROUTERS:
+        app.include_router(router)
+
+    web = resources.files("governance.service.api") / "web"
+    app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        return HTMLResponse((web / "templates" / "index.html").read_text(encoding="utf-8"))
+
+    return app

@@ -1,0 +1,105 @@
+"""API keys: ``rg_<key_id>_<secret>`` tokens, stored as SHA-256 of the secret, one role each.
+
+The key id is a public prefix (shown in listings and logs); the secret never is. The secret
+has 256 bits of entropy, so a plain SHA-256 (no slow KDF) is enough, and the comparison is
+constant-time. ``admin`` passes every role check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, select
+
+from governance.records.apikeys import ApiKey, ApiKeyCreate, Role
+
+__all__ = [
+    "Principal",
+    "create_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+    "authenticate",
+    "hash_secret",
+    "TOKEN_PREFIX",
+]
+
+TOKEN_PREFIX = "rg"
+_TOKEN_RE = re.compile(r"^rg_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is advisory; don't write on every request
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller, as routes see it."""
+
+    key_id: str
+    role: Role
+    owner: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"apikey:{self.key_id}"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def create_api_key(*, session: Session, key_in: ApiKeyCreate) -> tuple[ApiKey, str]:
+    """A new key and its token (the token is returned once and never stored)."""
+    role = Role(key_in.role)
+    if role is Role.rights_holder and not (key_in.owner or "").strip():
+        raise ValueError("a rights-holder key needs --owner (the owner name its works are registered under)")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(
+        key_id=key_id,
+        name=key_in.name,
+        role=role,
+        owner=(key_in.owner or None),
+        secret_sha256=hash_secret(secret),
+    )
+    session.add(key)
+    session.flush()
+    return key, f"{TOKEN_PREFIX}_{key_id}_{secret}"
+
+
+def list_api_keys(*, session: Session, include_revoked: bool = True) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.created_at)
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    return list(session.exec(query))
+
+
+def revoke_api_key(*, session: Session, key_id: str) -> ApiKey | None:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(timezone.utc)
+        session.add(key)
+    return key
+
+
+def authenticate(*, session: Session, token: str | None) -> Principal | None:
+    """The principal for ``token``, or None (malformed, unknown, wrong secret or revoked)."""
+    match = _TOKEN_RE.match(token or "")
+    if match is None:
+        return None
+    key_id, secret = match.groups()
+    key = session.get(ApiKey, key_id)
+    # Hash anyway when the id is unknown, so timing does not tell ids apart.
+    expected = key.secret_sha256 if key is not None else "0" * 64
+    if not hmac.compare_digest(hash_secret(secret), expected) or key is None or key.revoked_at is not None:
+        return None
+    now = datetime.now(timezone.utc)
+    last = key.last_used_at
+    if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < now - _TOUCH_EVERY:
+        key.last_used_at = now
+        session.add(key)
+    return Principal(key_id=key.key_id, role=Role(key.role), owner=key.owner)

@@ -1,0 +1,3 @@
+from governance.service.cli.main import main
+
+main()

@@ -1,0 +1,218 @@
+"""``reelguard audit``: signed checkpoints, inclusion proofs, full verification, reports, listings."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="The tamper-evident audit log: checkpoints, proofs, verification, reports.",
+                  no_args_is_help=True)
+
+
+def _log(settings, *, verifier: bool = True):
+    from governance.records.audit import AuditLog, load_verifier
+    from governance.records.storage.db import get_engine
+
+    key = None
+    if verifier and (settings.keys_path / "audit-log.vkey").exists():
+        key = load_verifier(settings)
+    return AuditLog(get_engine(settings.resolved_database_url), verifier=key)
+
+
+def _date(value: str, option: str) -> date:
+    from governance.core.errors import AuditError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AuditError(f"{option} {value!r} is not a date like 2026-10-31") from None
+
+
+def _write_text(path: Path, text: str, *, force: bool) -> None:
+    from governance.core.errors import OutputError, OutputExistsError
+
+    if path.exists() and not force:
+        raise OutputExistsError(f"{path}: already exists (pass --force to overwrite)")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+
+
+@app.command("checkpoint")
+@handle_errors
+def checkpoint_cmd(
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the signed note to this file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checkpoint as JSON."),
+) -> None:
+    """Sign the log's current size and root with the organisation's key (C2SP signed note)."""
+    from governance.records.audit import load_or_create_signer, sign_checkpoint
+
+    settings = load_settings()
+    signer = load_or_create_signer(settings)
+    checkpoint = sign_checkpoint(_log(settings), signer)
+    if output is not None:
+        _write_text(output, checkpoint.note(), force=force)
+    if as_json:
+        emit_json({**checkpoint.to_dict(), "verifier_key": signer.verifier.vkey()})
+        return
+    sys.stdout.write(checkpoint.note())  # verbatim: rich would wrap the signature line
+    sys.stdout.flush()
+    err_console.print(f"verifier key: {signer.verifier.vkey()}", markup=False, soft_wrap=True)
+
+
+@app.command("prove")
+@handle_errors
+def prove_cmd(
+    event_id: str = typer.Argument(..., help="Event id (32 hex characters) or a leaf index."),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Prove against this signed checkpoint."),
+    size: Optional[int] = typer.Option(None, "--size", min=1, help="Prove in the tree of this size (default: now)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the proof as JSON."),
+) -> None:
+    """Print the RFC 9162 inclusion proof of one event and check it."""
+    from governance.records.audit import load_checkpoint
+    from governance.core.errors import AuditIntegrityError
+
+    settings = load_settings()
+    log = _log(settings)
+    root = None
+    if checkpoint is not None:
+        cp = load_checkpoint(checkpoint)
+        if log.verifier is None or not log.verifier.verify(cp):
+            raise AuditIntegrityError(f"{checkpoint}: checkpoint signature does not verify with the organisation's key")
+        size, root = cp.size, cp.root.hex()
+    key = int(event_id) if event_id.isdigit() and len(event_id) < 20 else event_id
+    proof = log.prove(key, size=size)
+    ok = proof.verify(root)
+    if as_json:
+        emit_json({**proof.to_dict(), "verified": ok, "checkpoint_root": root})
+    else:
+        console.print(f"event {proof.event_id} is leaf {proof.leaf_index} of {proof.tree_size}")
+        console.print(f"leaf hash {proof.leaf_hash}", markup=False)
+        for i, h in enumerate(proof.path, 1):
+            console.print(f"  {i:2d}  {h}", markup=False)
+        console.print(f"root      {proof.root}", markup=False)
+        console.print("[green]proof verifies[/]" if ok else "[red]proof does NOT verify[/]")
+    if not ok:
+        raise typer.Exit(18)
+
+
+@app.command("verify")
+@handle_errors
+def verify_cmd(
+    from_checkpoint: Optional[Path] = typer.Option(None, "--from-checkpoint", help="A checkpoint an auditor kept."),
+    key: Optional[Path] = typer.Option(None, "--key", help="Verifier key file (default: the organisation's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Recompute every leaf, subtree and root; name the first event that does not match."""
+    from governance.records.audit import load_verifier
+    from governance.core.errors import AuditIntegrityError
+
+    settings = load_settings()
+    log = _log(settings)
+    verifier = load_verifier(settings, key) if key is not None else log.verifier
+    result = log.verify(from_checkpoint, verifier=verifier)
+    if as_json:
+        emit_json(result)
+    elif result.ok:
+        extra = f", consistent with {from_checkpoint}" if from_checkpoint else ""
+        console.print(f"[green]audit log verified[/]: {result.size} events, root {result.root}, "
+                      f"{result.checkpoints_checked} checkpoints checked{extra}")
+    if not result.ok:
+        where = f" at leaf {result.first_bad_index}" if result.first_bad_index is not None else ""
+        named = f" (event {result.first_bad_event_id})" if result.first_bad_event_id else ""
+        raise AuditIntegrityError(f"audit log does NOT verify{where}{named}: {result.reason}")
+
+
+@app.command("report")
+@handle_errors
+def report_cmd(
+    start: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD, UTC)."),
+    end: str = typer.Option(..., "--to", help="Last day, inclusive (YYYY-MM-DD, UTC)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Report file."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="html | pdf | json | csv (default: from the suffix)."),
+    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="eu | cn | us-ca (default: all)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
+) -> None:
+    """Compliance report for a date range, built from a signed checkpoint."""
+    from governance.records.audit import load_or_create_signer
+    from governance.records.audit.report import FORMATS, build_report, write_report
+    from governance.core.errors import AuditError, OutputExistsError
+
+    fmt = (fmt or output.suffix.lstrip(".") or "html").lower()
+    if fmt not in FORMATS:
+        raise AuditError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if output.exists() and not force:
+        raise OutputExistsError(f"{output}: already exists (pass --force to overwrite)")
+    settings = load_settings()
+    report = build_report(
+        _log(settings), start=_date(start, "--from"), end=_date(end, "--to"), jurisdiction=jurisdiction,
+        organisation=settings.organisation, signer=load_or_create_signer(settings),
+    )
+    write_report(report, output, fmt)  # type: ignore[arg-type]
+    failing = [o for o in report.obligations if o.status == "not met"]
+    console.print(f"wrote {fmt} report to {output}: {report.events} events, "
+                  f"{report.generations.get('total', 0)} generations, {len(failing)} obligations not met")
+
+
+@app.command("events")
+@handle_errors
+def events_cmd(
+    start: Optional[str] = typer.Option(None, "--from", help="First day (YYYY-MM-DD, UTC)."),
+    end: Optional[str] = typer.Option(None, "--to", help="Last day, inclusive."),
+    kind: list[str] = typer.Option([], "--kind", help="Only these kinds (repeatable), e.g. policy.decision."),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many events."),
+    as_json: bool = typer.Option(False, "--json", help="Print the events as JSON."),
+) -> None:
+    """List recorded events in leaf order."""
+    from datetime import time, timedelta
+
+    lo = datetime.combine(_date(start, "--from"), time.min, timezone.utc) if start else None
+    hi = datetime.combine(_date(end, "--to") + timedelta(days=1), time.min, timezone.utc) if end else None
+    entries = list(_log(load_settings(), verifier=False).events(start=lo, end=hi, kinds=kind, limit=limit))
+    if as_json:
+        emit_json(entries)
+        return
+    table = Table("leaf", "time (UTC)", "kind", "actor", "event id", "summary")
+    for e in entries:
+        summary = "(pruned)" if e.event is None else ", ".join(
+            f"{k}={v}" for k, v in e.event.items() if k != "kind" and isinstance(v, (str, int, float)) and v != "")[:70]
+        table.add_row(str(e.leaf_index), e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor,
+                      e.event_id, summary)
+    console.print(table)
+
+
+@app.command("retention")
+@handle_errors
+def retention_cmd(
+    days: Optional[int] = typer.Option(None, "--days", min=1, help="Keep payloads this many days (default: settings)."),
+    yes: bool = typer.Option(False, "--yes", help="Do it (without this, only say what would be pruned)."),
+) -> None:
+    """Prune event payloads older than the retention period; leaf hashes stay, so verify still passes."""
+    from governance.records.audit.retention import prune
+    from governance.records.storage.db import session_scope
+
+    settings = load_settings()
+    log = _log(settings, verifier=False)
+    days = days or settings.retention_days
+    if not yes:
+        from datetime import timedelta
+
+        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        n = sum(1 for e in log.events(end=cutoff) if e.event is not None)
+        console.print(f"would prune {n} event payloads recorded before {cutoff:%Y-%m-%d} (pass --yes to do it)")
+        return
+    with session_scope(log.engine) as session:
+        result = prune(log, session, retention_days=days)
+    console.print(f"pruned {result.pruned} payloads recorded before {result.cutoff:%Y-%m-%d}; "
+                  f"recorded as leaf {result.leaf_index}")

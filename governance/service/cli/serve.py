@@ -1,0 +1,52 @@
+"""Top-level ``serve`` (uvicorn over governance.service.api) and ``worker`` (a Celery worker)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from governance.service.cli.common import err_console, handle_errors, load_settings
+
+__all__ = ["register"]
+
+
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (loopback by default)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Serve the HTTP API, its OpenAPI schema (/openapi.json) and the web page (/)."""
+    import uvicorn
+
+    load_settings()  # fail fast on a bad config, before binding the port
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    err_console.print(f"ReelGuard API on http://{host}:{port}/  (schema: /openapi.json)")
+    uvicorn.run("governance.service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, server_header=False)
+
+
+def worker_cmd(
+    concurrency: int = typer.Option(max(1, (os.cpu_count() or 2)), "--concurrency", "-c", min=1, max=256),
+    queues: str = typer.Option("", "--queues", "-Q", help="Comma-separated queue names (default REELGUARD_QUEUE or reelguard)."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Run a Celery worker for generation and batch jobs (Redis: REELGUARD_BROKER_URL)."""
+    from governance.service.jobs.queue import default_queue
+    from governance.service.jobs.worker import app as celery
+
+    load_settings()
+    queues = queues or default_queue()
+    celery.worker_main([
+        "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={log_level}",
+        "--pool=prefork", "--without-gossip", "--without-mingle",
+    ])
+    sys.exit(0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(handle_errors(serve_cmd))
+    app.command("worker")(handle_errors(worker_cmd))
