@@ -125,12 +125,17 @@ def _noise_jpeg(width: int, height: int, quality: int) -> bytes:
 
 
 def jpeg_of_size(target: int, quality: int = 90) -> bytes:
-    """A noise JPEG of about ``target`` bytes, 3:2 like a camera frame (noise: nothing to
-    compress away, so the size is all entropy-coded pixels)."""
-    probe = _noise_jpeg(300, 200, quality)
-    pixels = 300 * 200 * target / len(probe)
-    width = max(16, int((pixels * 1.5) ** 0.5) // 16 * 16)
-    return _noise_jpeg(width, max(16, int(width / 1.5) // 16 * 16), quality)
+    """A noise JPEG of about ``target`` bytes (within ~5%), 3:2 like a camera frame (noise:
+    nothing compresses away, so the size is all entropy-coded pixels)."""
+    pixels, data = 300 * 200, _noise_jpeg(300, 200, quality)
+    for _ in range(3):
+        pixels = pixels * target / len(data)
+        width = max(16, int((pixels * 1.5) ** 0.5) // 16 * 16)
+        height = max(16, int(width / 1.5) // 16 * 16)
+        pixels, data = width * height, _noise_jpeg(width, height, quality)
+        if abs(len(data) - target) <= 0.05 * target:
+            break
+    return data
 
 
 def signed_jpegs(ctx: Any, folder: Path, sizes_mb: list[int]) -> list[BenchFile]:

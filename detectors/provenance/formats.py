@@ -43,6 +43,7 @@ _JUMBF_STORE = bytes.fromhex("6332706100110010800000aa00389b71")  # the c2pa sto
 class MediaFormat:
     mime: str
     kind: MediaKind
+    sniffed: bool = True  # False: only the file name said so (the bytes matched no signature)
 
     @property
     def carries_c2pa(self) -> bool:
@@ -60,7 +61,7 @@ def sniff_format(path: str | os.PathLike[str]) -> MediaFormat | None:
     if found is not None:
         return found
     by_suffix = _BY_SUFFIX.get(p.suffix.lower())
-    return MediaFormat(*by_suffix) if by_suffix else None
+    return MediaFormat(*by_suffix, sniffed=False) if by_suffix else None
 
 
 def format_from_bytes(head: bytes) -> MediaFormat | None:

@@ -120,9 +120,13 @@ def read_provenance(
     context = _cached_context(_trust(trust, trust_anchors_pem))
     try:
         with open(p, "rb") as raw:
-            return _read(raw, fmt, explicit, beside, remote, context)
+            report = _read(raw, fmt, explicit, beside, remote, context)
     except OSError as exc:
         raise MediaError(f"{p}: cannot read ({exc.strerror})") from None
+    if not fmt.sniffed and report.manifest_label is None and report.error:
+        # only the name said what it is, and c2pa-rs could not parse it either: not media at all
+        raise MediaError(f"{p}: not a readable {fmt.mime} file (its bytes match no media format)")
+    return report
 
 
 def _read(raw: Any, fmt: MediaFormat, explicit: bytes | None, beside: bytes | None,

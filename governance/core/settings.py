@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     remote_manifest_max_bytes: int = 16 * 1024 * 1024
     remote_manifest_timeout_s: float = 10.0
     remote_manifest_allow_loopback: bool = Field(default=False, description="tests and local development only")
+    remote_manifest_https_only: bool = Field(default=True, description="refuse plain-http manifest URLs")
     broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker for jobs")
     max_upload_bytes: int = 512 * 1024 * 1024
     max_pixels: int = 3840 * 2160

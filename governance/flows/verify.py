@@ -20,7 +20,7 @@ from governance.flows.context import FlowContext
 from governance.flows.verdict import VERDICTS, decide_verdict
 
 if TYPE_CHECKING:  # pragma: no cover
-    from detectors.provenance import ProvenanceReport
+    from detectors.provenance import Disclosure, ProvenanceReport
     from detectors.watermark import Detection
     from governance.records.registry import WorkMatch
     from governance.records.storage.records import GenerationRecordPublic
@@ -55,6 +55,7 @@ class VerifyReport:
     reasons: tuple[str, ...]
     flags: tuple[str, ...]
     stages: tuple[str, ...] = ()
+    disclosure: "Disclosure | None" = None  # when the flow knows more than the credentials (recovered)
     recovered_manifest: dict[str, Any] | None = None
     audit_leaf_index: int | None = None
     frames_read: int = 0
@@ -71,7 +72,7 @@ class VerifyReport:
             "flags": list(self.flags),
             "stages": list(self.stages),
             "c2pa": self.provenance.to_dict(verbose=verbose),
-            "disclosure": self.provenance.disclosure.to_dict(),
+            "disclosure": (self.disclosure or self.provenance.disclosure).to_dict(),
             "watermark": self.watermark.to_dict() if self.watermark is not None else None,
             "registry": {
                 "record": record,
@@ -116,13 +117,14 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
     reasons += verdict_reasons
     if frames_skipped:
         reasons.append(frames_skipped)
-    recovered = None
+    recovered, disclosure = None, None
     if verdict == "recovered" and record is not None:
         from governance.provenance.manifest_store import ManifestStore
 
         recovered = ManifestStore(ctx.settings).load(record.content_id)
         if recovered is not None:
             reasons.append(f"original manifest {record.manifest_label} recovered from the manifest store")
+        disclosure = _recovered_disclosure(record)
     flags = _flags(provenance, matches, reasons)
     stages = tuple(sorted(options.stages)) if provenance.media_kind == "video" else ("c2pa",)
     leaf_index = _audit(ctx, actor=actor, file_sha256=file_sha256, verdict=verdict, reasons=reasons, flags=flags,
@@ -130,9 +132,18 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
     return VerifyReport(
         path=str(path), file_sha256=file_sha256, provenance=provenance, watermark=detection, record=record,
         matches=tuple(matches), verdict=verdict, reasons=tuple(reasons), flags=tuple(flags), stages=stages,
-        recovered_manifest=recovered, audit_leaf_index=leaf_index,
+        disclosure=disclosure, recovered_manifest=recovered, audit_leaf_index=leaf_index,
         frames_read=detection.frames_used if detection is not None else 0,
     )
+
+
+def _recovered_disclosure(record: "GenerationRecordPublic") -> "Disclosure":
+    """Our own record says it: a ReelGuard generation is AI-made, whatever was stripped."""
+    from detectors.provenance import Disclosure
+
+    return Disclosure(ai_generated=True, signals=("fullyGenAIMedia",), tool=record.model_id,
+                      label=f"Made with AI: {record.model_id}, generated {record.created_at:%Y-%m-%d} "
+                            "(credentials recovered from the watermark)")
 
 
 def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions) -> tuple[Any, tuple[Any, ...], str | None]:

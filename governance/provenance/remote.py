@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from detectors.errors import ProvenanceError
 from governance.core.errors import ConfigError
+from governance.core.settings import Settings
 
 __all__ = ["RemotePolicy", "RemoteManifestError", "fetch_remote_manifest", "remote_url_from_error"]
 
@@ -73,16 +74,11 @@ class RemotePolicy:
         object.__setattr__(self, "allowed_hosts", hosts)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> RemotePolicy:
-        """Read the ``remote_manifest*`` fields of ``Settings`` (defaults when a field is absent)."""
-        hosts = getattr(settings, "remote_manifest_hosts", None) or ()
-        if isinstance(hosts, str):  # tolerate "a.example, b.example" from an environment variable
-            hosts = [h for h in hosts.split(",") if h.strip()]
-        return cls(bool(getattr(settings, "remote_manifests", False)), tuple(hosts),
-                   int(getattr(settings, "remote_manifest_max_bytes", 16 * MIB)),
-                   float(getattr(settings, "remote_manifest_timeout_s", 10.0)),
-                   bool(getattr(settings, "remote_manifest_allow_loopback", False)),
-                   bool(getattr(settings, "remote_manifest_https_only", True)))
+    def from_settings(cls, settings: Settings) -> RemotePolicy:
+        """The operator's ``remote_manifest*`` settings."""
+        return cls(settings.remote_manifests, tuple(settings.remote_manifest_hosts), settings.remote_manifest_max_bytes,
+                   settings.remote_manifest_timeout_s, settings.remote_manifest_allow_loopback,
+                   settings.remote_manifest_https_only)
 
     def allows_host(self, host: str) -> bool:
         """Exact match, or a subdomain of a ``*.`` pattern (wildcards never match IP literals)."""

@@ -86,6 +86,8 @@ def test_stripped_manifest_is_recovered_by_watermark(generated):
     assert report.verdict == "recovered", report.reasons
     assert report.record.content_id == outcome.content_id
     assert report.recovered_manifest is not None
+    disclosure = report.to_dict()["disclosure"]  # the record speaks where the credentials were stripped
+    assert disclosure["ai_generated"] is True and "recovered from the watermark" in disclosure["label"]
 
 
 def test_reencoded_copy_is_recovered(generated):

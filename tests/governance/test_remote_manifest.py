@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -450,10 +449,12 @@ def test_remote_url_from_error_reads_c2pa_messages():
     assert remote_url_from_error("") is None
 
 
-def test_policy_from_settings():
-    assert RemotePolicy.from_settings(SimpleNamespace()) == RemotePolicy()
-    policy = RemotePolicy.from_settings(SimpleNamespace(
-        remote_manifests=True, remote_manifest_hosts=["cai-manifests.adobe.com", "*.example.com"],
+def test_policy_from_settings(tmp_path):
+    from governance.core.settings import get_settings
+
+    assert RemotePolicy.from_settings(get_settings(home=tmp_path)) == RemotePolicy()
+    policy = RemotePolicy.from_settings(get_settings(
+        home=tmp_path, remote_manifests=True, remote_manifest_hosts=["cai-manifests.adobe.com", "*.example.com"],
         remote_manifest_max_bytes=1024, remote_manifest_timeout_s=2.5, remote_manifest_allow_loopback=True))
     assert policy == RemotePolicy(True, ("cai-manifests.adobe.com", "*.example.com"), 1024, 2.5, True, True)
 

@@ -224,8 +224,8 @@ def verify_cmd(
     if workers > 1:
         from governance.service.jobs.batch import verify_many
 
-        if stages != VerifyOptions().stages or manifest is not None:
-            raise typer.BadParameter("--workers runs the full verification; drop --only / --manifest or use one worker")
+        if manifest is not None:
+            raise typer.BadParameter("--manifest applies to one file; it does not combine with --workers")
         with _progress() as progress:
             task = progress.add_task("verifying", total=len(paths))
             results = verify_many(
@@ -233,6 +233,7 @@ def verify_cmd(
                 workers=workers,
                 settings=ctx.settings,
                 on_progress=lambda done, _total: progress.update(task, completed=done),
+                stages=sorted(stages),
             )
     else:
         with _progress() as progress:

@@ -45,9 +45,11 @@ def verify_many(
     on_progress: Progress | None = None,
     timeout_s: float = 24 * 3600,
     queue: bool | None = None,
+    stages: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Verify ``paths``; one dict per clip, in order: ``VerifyReport.to_dict()`` or
-    ``{"path", "error", "exit_code"}`` for a clip that could not be verified.
+    ``{"path", "error", "exit_code"}`` for a clip that could not be verified. ``stages``:
+    what runs (``["c2pa"]``: credentials only), default everything.
 
     ``queue``: None runs in process for one worker or one clip and on the Celery queue otherwise;
     True always uses the queue (one worker process is then the unit that more workers scale)."""
@@ -55,18 +57,19 @@ def verify_many(
     batch_id = uuid.uuid4().hex
     progress = on_progress or (lambda _done, _total: None)
     if queue is False or (queue is None and (workers <= 1 or len(clips) <= 1)):
-        return _in_process(clips, batch_id, settings, progress)
-    return _on_celery(clips, batch_id, settings, workers, progress, timeout_s)
+        return _in_process(clips, batch_id, settings, progress, stages)
+    return _on_celery(clips, batch_id, settings, workers, progress, timeout_s, stages)
 
 
-def _in_process(clips: list[str], batch_id: str, settings: Settings, progress: Progress) -> list[dict[str, Any]]:
+def _in_process(clips: list[str], batch_id: str, settings: Settings, progress: Progress,
+                stages: Sequence[str] | None) -> list[dict[str, Any]]:
     from governance.flows import FlowContext
     from governance.service.jobs.tasks import run_verify_clip
 
     ctx = FlowContext(settings)
     results = []
     for index, clip in enumerate(clips):
-        results.append(run_verify_clip(ctx, batch_id, index, clip))
+        results.append(run_verify_clip(ctx, batch_id, index, clip, list(stages) if stages else None))
         progress(index + 1, len(clips))
     return results
 
@@ -114,7 +117,7 @@ def stop_local_worker(proc: subprocess.Popen, *, grace_s: float = 10.0) -> None:
 
 
 def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int, progress: Progress,
-               timeout_s: float) -> list[dict[str, Any]]:
+               timeout_s: float, stages: Sequence[str] | None) -> list[dict[str, Any]]:
     from governance.service.jobs.queue import broker_ok, broker_url, celery_app
 
     broker = broker_url(settings)
@@ -124,7 +127,8 @@ def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int
     app = celery_app(broker)
     proc = start_local_worker(settings, queue=queue, concurrency=workers, name=f"batch-{batch_id[:8]}", broker=broker)
     try:
-        pending = [app.send_task("reelguard.verify_clip", args=[batch_id, i, clip], queue=queue)
+        args = [list(stages)] if stages else []
+        pending = [app.send_task("reelguard.verify_clip", args=[batch_id, i, clip, *args], queue=queue)
                    for i, clip in enumerate(clips)]
         deadline = time.monotonic() + timeout_s
         done_before = -1

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from celery import shared_task
 from sqlalchemy import text
 
-from governance.core.errors import PolicyDenied, ReelGuardError, StorageError, exit_code_for
+from governance.core.errors import ANY_ERROR, PolicyDenied, ReelGuardError, StorageError, exit_code_for
 from governance.service.jobs.store import committed_events, finish_job, get_job, is_expired, is_terminal, job_actor
 from governance.records.jobs import utcnow
 
@@ -153,7 +153,7 @@ def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
             status, payload, error = "blocked", {"outcome": blocked.outcome, "matches": [m.to_dict() for m in blocked.matches]}, None
         except (StorageError, JobBusy):
             raise  # transient: the task retries
-        except ReelGuardError as exc:
+        except ANY_ERROR as exc:  # leaf errors are virtual subclasses: ``except ReelGuardError`` misses them
             status, payload, error = "failed", None, str(exc)
         with session_scope(ctx.engine) as session:
             job = get_job(session=session, job_id=job_id)
@@ -162,9 +162,11 @@ def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
         return status
 
 
-def run_verify_clip(ctx: "FlowContext", batch_id: str, index: int, path: str) -> dict[str, Any]:
-    """Verify one clip of a batch; a redelivered clip returns its committed verdict."""
-    from governance.flows import verify
+def run_verify_clip(ctx: "FlowContext", batch_id: str, index: int, path: str,
+                    stages: list[str] | None = None) -> dict[str, Any]:
+    """Verify one file of a batch (``stages``: what runs, default everything); a redelivered
+    file returns its committed verdict."""
+    from governance.flows import VerifyOptions, verify
     from governance.records.storage.db import session_scope
 
     actor = job_actor(batch_id, index)
@@ -175,11 +177,12 @@ def run_verify_clip(ctx: "FlowContext", batch_id: str, index: int, path: str) ->
         return {"path": path, "verdict": event.get("verdict"), "reasons": event.get("reasons", []),
                 "flags": event.get("flags", []), "file_sha256": event.get("file_sha256"),
                 "audit_leaf_index": done[-1]["leaf_index"], "replayed": True}
+    options = VerifyOptions(stages=frozenset(stages)) if stages else VerifyOptions()
     try:
-        return verify(ctx, path, actor=actor).to_dict()
+        return verify(ctx, path, actor=actor, options=options).to_dict()
     except StorageError:
         raise
-    except ReelGuardError as exc:
+    except ANY_ERROR as exc:  # the leaf packages' errors too (virtual subclasses escape ``except ReelGuardError``)
         return {"path": path, "error": str(exc), "exit_code": exit_code_for(exc)}
 
 
@@ -192,8 +195,8 @@ def generate_task(self, job_id: str) -> str:
 
 
 @shared_task(bind=True, name="reelguard.verify_clip", acks_late=True, reject_on_worker_lost=True, max_retries=10)
-def verify_clip_task(self, batch_id: str, index: int, path: str) -> dict[str, Any]:
+def verify_clip_task(self, batch_id: str, index: int, path: str, stages: list[str] | None = None) -> dict[str, Any]:
     try:
-        return run_verify_clip(worker_context(), batch_id, index, path)
+        return run_verify_clip(worker_context(), batch_id, index, path, stages)
     except StorageError as exc:
         raise self.retry(countdown=5, exc=exc)
