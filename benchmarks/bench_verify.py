@@ -87,6 +87,14 @@ def run(args: argparse.Namespace) -> dict:
                                 organisation="ReelGuard Bench")
         if settings.remote_manifests or settings.tsa_url:
             raise SystemExit("remote manifests / a TSA URL are configured; the benchmark stays offline")
+        # The generated files come from another install (an issuer whose CA the verifier adds to
+        # its trust, as a platform adds a partner's): trusted, and not this install's own release.
+        from governance.provenance.keys import load_or_create_identity, trust_bundle_pem
+        from governance.provenance.trust import TrustStore
+
+        issuer_settings = get_settings(home=work / "issuer", organisation="ReelGuard Bench Studio")
+        issuer = load_or_create_identity(issuer_settings)
+        TrustStore(settings).add(trust_bundle_pem(issuer_settings).encode(), kind="anchor", source="issuer")
         ctx = FlowContext(settings)
         files = data.samples(args.samples)
         sample_count = len(files)
@@ -98,13 +106,13 @@ def run(args: argparse.Namespace) -> dict:
 
         t = time.perf_counter()
         seed = data.seed_clip(ctx, work, watermarked=True)
-        videos = data.signed_videos(ctx, work, args.sizes, seed, watermarked=True)
-        jpegs = data.signed_jpegs(ctx, work, args.jpeg_sizes)
+        videos = data.signed_videos(issuer, work, args.sizes, seed, watermarked=True)
+        jpegs = data.signed_jpegs(issuer, work, args.jpeg_sizes)
         full_sizes = [s for s in args.sizes if s <= args.full_max_mb] if not args.no_full else []
         plain = []
         if full_sizes:
             plain_seed = data.seed_clip(ctx, work, watermarked=False)
-            plain = data.signed_videos(ctx, work, full_sizes, plain_seed, watermarked=False, tag="-plain")
+            plain = data.signed_videos(issuer, work, full_sizes, plain_seed, watermarked=False, tag="-plain")
             for f in plain:
                 f.label += " (no watermark in the pixels)"
             protected = data._import_support().make_clip(work / "protected.mp4", seed=3, frames=48, size=128)

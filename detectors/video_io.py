@@ -18,6 +18,7 @@ import av
 import numpy as np
 
 from detectors.errors import MediaError, MediaTooLargeError
+from detectors.media_limits import check_frames, check_image_bytes, check_pixels, decode_guard
 
 __all__ = [
     "CodedFrame",
@@ -32,6 +33,7 @@ __all__ = [
     "is_image_path",
     "set_decode_threads",
     "read_image",
+    "decode_image",
     "as_rgb_frame",
     "remux",
 ]
@@ -76,40 +78,57 @@ def _open(path: str | os.PathLike[str]) -> av.container.InputContainer:
         raise MediaError(f"{p}: is a folder, not a media file")
     if p.stat().st_size == 0:
         raise MediaError(f"{p}: empty file")
-    try:
+    with decode_guard(str(p), "not a readable video"):
         container = av.open(str(p), mode="r")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(f"{p}: not a readable video ({exc.__class__.__name__}: {exc})") from exc
-    if not container.streams.video:
+    try:
+        with decode_guard(str(p), "not a readable video"):
+            has_video = bool(container.streams.video)
+        if not has_video:
+            raise MediaError(f"{p}: contains no video stream")
+        if container.streams.video[0].codec_context is None:  # a codec tag FFmpeg has no decoder for
+            raise MediaError(f"{p}: the video stream's codec is unknown or unsupported")
+    except BaseException:
         container.close()
-        raise MediaError(f"{p}: contains no video stream")
+        raise
     return container
 
 
-def probe(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
-    """Describe a video without decoding it; refuses dimensions above ``max_pixels``."""
-    with _open(path) as container:
+def probe(
+    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS, frame_limit: int | None = None
+) -> VideoInfo:
+    """Describe a video from its container and stream metadata, without decoding a frame.
+
+    Refuses (MediaTooLargeError) a declared size above ``max_pixels`` and, when ``frame_limit``
+    is given, a declared frame count (or duration x rate) above it; MediaError for anything the
+    demuxer cannot make sense of.
+    """
+    with _open(path) as container, decode_guard(str(path), "unreadable video metadata"):
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if width <= 0 or height <= 0:
             raise MediaError(f"{path}: video stream has no valid size")
-        if width * height > max_pixels:
-            raise MediaTooLargeError(
-                f"{path}: {width}x{height} exceeds the limit of {max_pixels} pixels per frame"
-            )
+        check_pixels(width, height, max_pixels=max_pixels, what=str(path))
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         duration = None
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration = container.duration / av.time_base
+        fps = float(rate)
+        if not (fps > 0 and fps < 1e6):
+            raise MediaError(f"{path}: implausible frame rate {rate}")
+        frame_count = stream.frames or None
+        declared = frame_count
+        if declared is None and duration is not None and duration > 0:
+            declared = int(duration * fps)
+        check_frames(declared, frame_limit=frame_limit, what=str(path))
         return VideoInfo(
             path=str(path),
             codec=stream.codec_context.name,
             width=width,
             height=height,
-            fps=float(rate),
-            frame_count=stream.frames or None,
+            fps=fps,
+            frame_count=frame_count,
             duration_s=duration,
             container=container.format.name,
         )
@@ -121,14 +140,17 @@ def read_frames(
     max_frames: int | None = None,
     step: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    frame_limit: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield RGB frames one at a time (every ``step``-th, at most ``max_frames``).
 
     Raises MediaError when the file is not a video or the stream is corrupt before any frame
     decodes; a stream that breaks after some frames ends the iteration with what was decoded
-    (truncated uploads are common and still carry evidence).
+    (truncated uploads are common and still carry evidence). ``frame_limit`` refuses clips that
+    declare, or turn out to have, more frames (MediaTooLargeError).
     """
-    for coded in read_coded_frames(path, max_frames=max_frames, step=step, max_pixels=max_pixels):
+    for coded in read_coded_frames(path, max_frames=max_frames, step=step, max_pixels=max_pixels,
+                                   frame_limit=frame_limit):
         yield coded.frame
 
 
@@ -151,6 +173,7 @@ def read_coded_frames(
     max_frames: int | None = None,
     step: int = 1,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    frame_limit: int | None = None,
 ) -> Iterator[CodedFrame]:
     """``read_frames`` with each frame's picture type (a still image counts as intra)."""
     if step < 1:
@@ -158,25 +181,39 @@ def read_coded_frames(
     if is_image_path(path):
         yield CodedFrame(read_image(path, max_pixels=max_pixels), "I")
         return
-    probe(path, max_pixels=max_pixels)
+    probe(path, max_pixels=max_pixels, frame_limit=frame_limit)
     yielded = 0
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         if _DECODE_THREADS:
             stream.thread_count = _DECODE_THREADS
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                if index % step:
-                    continue
-                kind = _PICTURE_TYPES.get(int(frame.pict_type), "?")
-                yield CodedFrame(frame.to_ndarray(format="rgb24"), kind)
-                yielded += 1
-                if max_frames is not None and yielded >= max_frames:
-                    return
-        except (av.error.FFmpegError, ValueError) as exc:
-            if yielded == 0:
-                raise MediaError(f"{path}: corrupt video stream ({exc})") from exc
+        frames = container.decode(stream)
+        index = -1
+        while True:
+            try:
+                # The codec's own headers may disagree with the container's: check every frame.
+                with decode_guard(str(path), "corrupt video stream"):
+                    frame = next(frames, None)
+                    if frame is None:
+                        break
+                    index += 1
+                    check_frames(index + 1, frame_limit=frame_limit, what=str(path))
+                    if index % step:
+                        continue
+                    check_pixels(frame.width, frame.height, max_pixels=max_pixels, what=f"{path} (decoded frame)")
+                    kind = _PICTURE_TYPES.get(int(frame.pict_type), "?")
+                    rgb = frame.to_ndarray(format="rgb24")
+            except MediaTooLargeError:
+                raise
+            except MediaError:
+                if yielded == 0:
+                    raise
+                break  # a stream that breaks after some frames: keep what decoded
+            yield CodedFrame(rgb, kind)
+            yielded += 1
+            if max_frames is not None and yielded >= max_frames:
+                return
     if yielded == 0:
         raise MediaError(f"{path}: no decodable frames")
 
@@ -187,20 +224,32 @@ def read_clip(path: str | os.PathLike[str], *, max_frames: int | None = None) ->
 
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    import cv2
-
+    """Decode a still image to RGB; its header's declared size is checked before decoding."""
     p = Path(path)
     if not p.is_file():
         raise MediaError(f"{p}: no such file")
-    data = np.fromfile(str(p), dtype=np.uint8)
-    if data.size == 0:
+    with decode_guard(str(p), "cannot read"):
+        data = p.read_bytes()
+    if not data:
         raise MediaError(f"{p}: empty file")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise MediaError(f"{p}: not a readable image")
-    if image.shape[0] * image.shape[1] > max_pixels:
-        raise MediaTooLargeError(f"{p}: {image.shape[1]}x{image.shape[0]} exceeds {max_pixels} pixels")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return decode_image(data, max_pixels=max_pixels, what=str(p))
+
+
+def decode_image(data: bytes | np.ndarray, *, max_pixels: int = DEFAULT_MAX_PIXELS, what: str = "image") -> np.ndarray:
+    """Decode encoded image bytes to RGB: the one entry to OpenCV's image decoders. The header
+    is read first (MediaTooLargeError for a declared size over ``max_pixels``, MediaError for a
+    format ReelGuard does not read); decoder failures become MediaError."""
+    import cv2
+
+    raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else np.asarray(data, np.uint8).tobytes()
+    check_image_bytes(raw, max_pixels=max_pixels, what=what)
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    with decode_guard(what, "not a readable image"):
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+        if image is None:
+            raise MediaError(f"{what}: not a readable image")
+        check_pixels(image.shape[1], image.shape[0], max_pixels=max_pixels, what=what)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def as_rgb_frame(frame: np.ndarray) -> np.ndarray:

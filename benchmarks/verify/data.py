@@ -94,11 +94,11 @@ def seed_clip(ctx: Any, folder: Path, *, watermarked: bool) -> Path:
     return write_video(folder / name, frames, fps=SEED_FPS, crf=23, preset="veryfast")
 
 
-def signed_videos(ctx: Any, folder: Path, sizes_mb: list[int], seed: Path, *, watermarked: bool,
+def signed_videos(identity: Any, folder: Path, sizes_mb: list[int], seed: Path, *, watermarked: bool,
                   tag: str = "") -> list[BenchFile]:
     """``seed`` grown to each size (``bench_c2pa._grown_mp4``: random bytes appended to its
-    ``mdat``, so c2pa-rs hashes every byte) and signed by ``sign_video`` with the install's
-    identity and ``make_spec()``'s manifest."""
+    ``mdat``, so c2pa-rs hashes every byte) and signed by ``sign_video`` with ``identity`` (the
+    issuing install's) and ``make_spec()``'s manifest."""
     from bench_c2pa import _grown_mp4  # benchmarks/bench_c2pa.py: how the benchmarks make big MP4s
     from governance.provenance.signing import sign_video
 
@@ -107,7 +107,7 @@ def signed_videos(ctx: Any, folder: Path, sizes_mb: list[int], seed: Path, *, wa
     for size in sizes_mb:
         grown = _grown_mp4(seed, folder / f"grown-{size}{tag}.mp4", size * MB)
         dst = folder / f"signed-{size}mb{tag}.mp4"
-        sign_video(grown, dst, spec=spec, identity=ctx.identity)
+        sign_video(grown, dst, spec=spec, identity=identity)
         grown.unlink()
         label = f"MP4 {size} MB" + (" (watermarked)" if watermarked and tag else "")
         out.append(BenchFile(dst, "video", "MP4", _mime(dst), dst.stat().st_size, label, watermarked))
@@ -138,9 +138,9 @@ def jpeg_of_size(target: int, quality: int = 90) -> bytes:
     return data
 
 
-def signed_jpegs(ctx: Any, folder: Path, sizes_mb: list[int]) -> list[BenchFile]:
-    """Noise JPEGs of about each size, signed by c2pa-python's ``Builder`` with the install's
-    signer and the same ReelGuard manifest definition as the videos."""
+def signed_jpegs(identity: Any, folder: Path, sizes_mb: list[int]) -> list[BenchFile]:
+    """Noise JPEGs of about each size, signed by c2pa-python's ``Builder`` with ``identity``'s
+    signer (the issuing install's) and the same ReelGuard manifest definition as the videos."""
     import c2pa
 
     from governance.provenance.signing import build_definition
@@ -153,7 +153,7 @@ def signed_jpegs(ctx: Any, folder: Path, sizes_mb: list[int]) -> list[BenchFile]
         for size in sizes_mb:
             data = jpeg_of_size(size * MB)
             dst = folder / f"signed-{size}mb.jpg"
-            signer = ctx.identity.c2pa_signer()
+            signer = identity.c2pa_signer()
             try:
                 with c2pa.Builder(definition, context=offline) as builder, open(dst, "wb") as target:
                     builder.sign(signer, "image/jpeg", io.BytesIO(data), target)

@@ -130,9 +130,10 @@ def markdown(result: dict, report: Path, png: Path) -> str:
         "## Generated signed files, by size",
         "",
         "MP4: a 10 s, 640x360 H.264 clip carrying ReelGuard's watermark, its `mdat` grown with random bytes "
-        "(`bench_c2pa._grown_mp4`, so c2pa-rs hashes every byte) and signed by `sign_video` with the install's "
-        "identity into a temporary `REELGUARD_HOME` (the install's CA is in `ctx.trust`: the verdict is "
-        "`authentic`, state `trusted`). JPEG: noise pixels (nothing compresses away), signed by c2pa-python's "
+        "(`bench_c2pa._grown_mp4`, so c2pa-rs hashes every byte) and signed by `sign_video` with the identity "
+        "of a second, temporary install (the issuer; the verifying install adds the issuer's CA with "
+        "`TrustStore.add(kind=\"anchor\")`, as a platform adds a partner's: state `trusted`, verdict "
+        "`authentic`). JPEG: noise pixels (nothing compresses away), signed by c2pa-python's "
         "`Builder` with the same identity (`identity.c2pa_signer()`) and the same ReelGuard manifest, plus "
         "the thumbnail c2pa-rs adds by default (about 0.5 MB for a noise image, hence sizes above the nominal "
         "ones); no pixel is decoded on the way in.",

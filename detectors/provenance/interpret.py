@@ -194,12 +194,23 @@ def claim_generator_name(manifest: dict[str, Any]) -> str | None:
 
 
 def _cawg_identities(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """One line per CAWG identity assertion: who (verified identities or the X.509 signer) and how."""
     out = []
     for data in _assertions(manifest, _CAWG_IDENTITY):
         payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
-        sig_type = payload.get("sig_type") or data.get("sig_type") or "identity"
-        names = [v.get("name") or v.get("username") for v in (data.get("verifiedIdentities") or ()) if isinstance(v, dict)]
-        out.append(f"{sig_type}: {', '.join(n for n in names if isinstance(n, str))}".rstrip(": "))
+        sig_type = payload.get("sig_type") or ("cawg.identity_claims_aggregation" if data.get("verifiedIdentities") else "identity")
+        who = []
+        for v in data.get("verifiedIdentities") or ():
+            if isinstance(v, dict):
+                name = v.get("name") or v.get("username")
+                kind = str(v.get("type") or "").removeprefix("cawg.")
+                who.append(f"{name} ({kind})" if name and kind else str(name or kind))
+        sig = data.get("signature_info") if isinstance(data.get("signature_info"), dict) else {}
+        if not who and (sig.get("issuer") or sig.get("common_name")):
+            who.append(", ".join(str(x) for x in (sig.get("issuer"), sig.get("common_name")) if x))
+        issuer = data.get("issuer") if isinstance(data.get("issuer"), str) else None
+        line = f"{sig_type}: {'; '.join(w for w in who if w) or 'unnamed'}"
+        out.append(line + (f" (issued by {issuer})" if issuer else ""))
     return tuple(out)
 
 

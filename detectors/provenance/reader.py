@@ -24,6 +24,7 @@ from detectors.errors import MediaError, ProvenanceError
 from detectors.memory import HugePageReads
 from detectors.provenance.disclosure import Disclosure
 from detectors.provenance.formats import MediaFormat, sniff_format
+from detectors.provenance.guard import precheck  # hostile-input pre-check, see _report
 from detectors.provenance.interpret import (
     AI_SOURCE_TYPES,
     GENERATION_LABEL,
@@ -196,6 +197,13 @@ class _RemoteManifest(Exception):
 def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Context, **fields: Any) -> ProvenanceReport | None:
     """The interpreted report, None when there is no manifest, an ``invalid`` report carrying
     c2pa-rs's error when the manifest is there but cannot be parsed."""
+    # --- hostile-input guard (detectors/provenance/guard.py): bounded structure before c2pa-rs,
+    # whose allocation failures abort the process and whose box parsers can take hours ---
+    problem = precheck(fmt, stream, manifest_data, max_manifest_bytes=MAX_MANIFEST_BOX_BYTES)
+    if problem is not None:
+        return _unreadable(error=problem, source=fields.get("source", "embedded"), media_kind=fields.get("media_kind", "other"),
+                           format=fields.get("format"), remote_url=fields.get("remote_url"))
+    # --- end of the hostile-input guard ---
     try:
         reader = c2pa.Reader.try_create(fmt, stream, manifest_data, context)
     except c2pa.C2paError.NotSupported:

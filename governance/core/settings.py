@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     protected_match_action: Literal["block", "review"] = Field(
         default="block", description="what happens to a generated clip that matches protected material"
     )
+    audit_checkpoint_every_events: int = Field(
+        default=100, ge=0, description="sign and publish an audit checkpoint after this many events (0: never)"
+    )
+    audit_checkpoint_every_minutes: float = Field(
+        default=10.0, ge=0, description="and when this long has passed since the last one, checked on append (0: never)"
+    )
+    audit_witness: str | None = Field(
+        default=None, description="where checkpoints are published: a folder or an http(s) URL; default $REELGUARD_HOME/witness"
+    )
+    audit_witness_timeout_s: float = Field(default=5.0, gt=0, description="HTTP witness timeout")
     environment: Literal["local", "production"] = "local"
 
     @classmethod
@@ -134,8 +144,11 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         """Create the home layout (keys 0700)."""
         try:
+            fresh = not self.home.exists()
             for path in (self.home, self.cache_path, self.manifests_path, self.uploads_path):
                 path.mkdir(parents=True, exist_ok=True)
+            if fresh:
+                os.chmod(self.home, 0o700)  # the database, keys and uploads live here
             self.keys_path.mkdir(parents=True, exist_ok=True)
             os.chmod(self.keys_path, 0o700)
         except OSError as exc:

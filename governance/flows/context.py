@@ -3,9 +3,11 @@ policy engine, generator, signing identity, watermark scheme and key, registry."
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from governance.core.errors import ReelGuardError
 from governance.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,6 +26,16 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FlowContext"]
 
 
+def _harden_home(settings: Settings) -> None:
+    """The home holds keys, records and journals: 0700 when this user owns it."""
+    try:
+        info = settings.home.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(settings.home, 0o700)
+    except OSError:
+        pass
+
+
 class FlowContext:
     """Everything the generate / verify / register flows share.
 
@@ -31,12 +43,26 @@ class FlowContext:
     loads a diffusion model and ``reelguard policy check`` never opens a video codec.
     """
 
-    def __init__(self, settings: Settings | None = None, *, semantic_policy: bool | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, semantic_policy: bool | None = None,
+                 recover: bool = True) -> None:
         self.settings = settings or get_settings()
         self.settings.ensure_dirs()
+        _harden_home(self.settings)
         self._semantic_policy = self.settings.policy_semantic if semantic_policy is None else semantic_policy
         self._generators: dict[str, "VideoGenerator"] = {}
         self._tsa: Any = None  # the loopback TSA, once signing needs it
+        self.recovered: list[Any] = self._recover() if recover else []  # False: a read-only look (doctor)
+
+    def _recover(self) -> list[Any]:
+        """Start-up recovery: finish or clean up generations whose process died (see
+        ``governance.flows.doctor``). One directory listing when there is nothing to do; a
+        failure here never stops the context (``reelguard doctor`` reports what is left)."""
+        from governance.flows.doctor import recover_inflight
+
+        try:
+            return recover_inflight(self)
+        except (ReelGuardError, OSError):
+            return []
 
     def close(self) -> None:
         """Stop the loopback TSA if this context started one (its thread is a daemon anyway)."""
@@ -55,7 +81,7 @@ class FlowContext:
     def audit(self) -> "AuditLog":
         from governance.records.audit import AuditLog
 
-        return AuditLog(self.engine)
+        return AuditLog(self.engine, settings=self.settings)
 
     @cached_property
     def policy(self) -> "PolicyEngine":

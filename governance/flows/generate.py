@@ -4,6 +4,10 @@ registry and audit, in that order, with no way around any stage.
 Nothing leaves unmarked, unsigned or unlogged: the signed file is written under a hidden temp
 name and renamed to the requested output only after the generation record and its audit events
 are committed in one transaction. A denied prompt is logged and never reaches the model.
+
+Crash safety: the hidden temps are listed in an in-flight journal (``governance.flows.doctor``)
+before they are created, so a process killed at any point leaves nothing that the next flow
+context or ``reelguard doctor`` cannot clean up (or, after the commit, finish).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 
 from governance.core.errors import OutputError, OutputExistsError, PolicyDenied, ReelGuardError
 from governance.flows.context import FlowContext
+from governance.flows.doctor import InflightJournal, fsync_dir, remove_stored_manifest, temp_paths
 from governance.flows.labels import apply_visible_label
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,6 +148,16 @@ def _record_refusal(ctx: FlowContext, decision: "PolicyDecision", actor: str) ->
         ctx.audit.append(session, _policy_event(decision), actor=actor)
 
 
+def _unlock_audit_key(ctx: FlowContext) -> None:
+    """The audit log signs checkpoints on append with its own (possibly encrypted) key: open it
+    now, so a wrong passphrase does not surface only at the final commit."""
+    if not (ctx.settings.keys_path / "audit-log.key").exists():
+        return
+    from governance.records.audit.checkpoint import load_or_create_signer
+
+    load_or_create_signer(ctx.settings, create=False)
+
+
 def _new_payload(ctx: FlowContext) -> bytes:
     """A random 64-bit payload not used by any earlier record (collisions are ~2^-32 at 4B clips)."""
     from governance.records.storage.db import session_scope
@@ -181,6 +196,16 @@ def generate(
     timings: dict[str, float] = {}
     output = _check_output(request.output, force=request.force)
 
+    # 0. Keys first: every encrypted key generation needs (signer, TSA, audit checkpoints) is
+    # decrypted before the policy model or the diffusion model loads, so a wrong passphrase
+    # fails in well under a second instead of after a minute of work.
+    stage("keys")
+    t0 = time.perf_counter()
+    identity = ctx.signing_identity
+    key = ctx.watermark_key
+    _unlock_audit_key(ctx)
+    timings["keys"] = time.perf_counter() - t0
+
     # 1. Policy: a refused prompt is logged and never reaches the model.
     stage("policy")
     t0 = time.perf_counter()
@@ -189,10 +214,6 @@ def generate(
     if not decision.allowed:
         _record_refusal(ctx, decision, request.actor)
         raise PolicyDenied(decision)
-
-    # Load what signing needs before the expensive step, so a broken key fails fast.
-    identity = ctx.signing_identity
-    key = ctx.watermark_key
 
     # 2. Diffusion core.
     stage("generate")
@@ -235,8 +256,13 @@ def generate(
     payload = _new_payload(ctx)
     content_id = payload.hex()
     scheme = ctx.watermark
-    unsigned = output.with_name(f".{output.stem}.{content_id}.unsigned.mp4")
-    signed_tmp = output.with_name(f".{output.stem}.{content_id}.signed{output.suffix}")
+    unsigned, signed_tmp = temp_paths(output, content_id)
+    # The journal names the temps (and this pid) before they exist, so a SIGKILL at any later
+    # point leaves nothing that start-up recovery or `reelguard doctor` cannot find.
+    journal = InflightJournal(ctx.settings)
+    journal.begin(content_id=content_id, output=output, temps=(unsigned, signed_tmp), force=request.force)
+    committed = False
+    manifests = ManifestStore(ctx.settings)
     try:
         with VideoWriter(unsigned, fps=record.fps, crf=18) as writer:
             for frame in scheme.embed(frames, payload=payload, key=key):
@@ -353,13 +379,25 @@ def generate(
                 GenerationRecordedEvent(content_id=content_id, file_sha256=signed.file_sha256, output_name=output.name),
                 actor=request.actor,
             )
-            # Keep the manifest for recovery when a re-upload strips it.
-            ManifestStore(ctx.settings).save(content_id, signed.manifest_json, signed.manifest_bytes)
+            # Keep the manifest for recovery when a re-upload strips it. Saved last, just before
+            # the commit: a failure removes it below, a kill leaves it to the journal's recovery.
+            manifests.save(content_id, signed.manifest_json, signed.manifest_bytes)
+        # Committed: only now does the signed file take the output's name.
+        committed = True
         os.replace(signed_tmp, output)
+        fsync_dir(output.parent)
         timings["sign_record"] = time.perf_counter() - t0
+    except BaseException:
+        if not committed:  # the transaction rolled back: drop a manifest saved inside it
+            remove_stored_manifest(manifests, content_id)
+        raise
     finally:
         unsigned.unlink(missing_ok=True)
-        signed_tmp.unlink(missing_ok=True)
+        if committed and signed_tmp.exists():
+            pass  # recorded but not placed: the journal keeps it for recovery to finish
+        else:
+            signed_tmp.unlink(missing_ok=True)
+            journal.end(content_id)
 
     return GenerationOutcome(
         output=output,

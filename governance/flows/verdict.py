@@ -8,7 +8,8 @@
 - ``untrusted``: valid credentials from a signer no configured list vouches for.
 - ``unverifiable``: credentials that are there but cannot be checked: expired without a
   trusted time-stamp, revoked, EKU not accepted, remote manifest not fetched, pre-release or
-  malformed, a bare manifest store without its asset.
+  malformed, a bare manifest store without its asset; or this install's own credentials with
+  no generation record behind them (an unrecorded release).
 - ``unknown``: no evidence either way.
 """
 
@@ -36,9 +37,14 @@ def _who(p: "ProvenanceReport") -> str:
 
 
 def decide_verdict(
-    provenance: "ProvenanceReport", watermark: "Detection | None", *, record_found: bool
+    provenance: "ProvenanceReport", watermark: "Detection | None", *, record_found: bool,
+    unrecorded_own_release: bool = False,
 ) -> tuple[str, list[str]]:
-    """The verdict and its reasons. ``watermark`` is None when the pixels were not examined."""
+    """The verdict and its reasons. ``watermark`` is None when the pixels were not examined.
+
+    ``unrecorded_own_release``: the credentials are this install's own ReelGuard credentials but
+    no generation record exists for them (the caller looked); such a clip is never ``authentic``.
+    """
     state = provenance.state
     if state == "absent":
         return _without_credentials(watermark, record_found=record_found)
@@ -63,6 +69,11 @@ def decide_verdict(
                                 "to is not here, so its hard binding was not checked", *reasons]
     if state == "valid":
         return "untrusted", [f"valid C2PA credentials, but the signer ({_who(provenance)}) is on no configured trust list", *reasons]
+    if unrecorded_own_release:
+        return "unverifiable", [
+            f"signed by this install ({_who(provenance)}) but no generation record exists for content id "
+            f"{provenance.content_id} (manifest {provenance.manifest_label}): an unrecorded release, e.g. the temp "
+            "file of an interrupted generation; run `reelguard doctor`", *reasons]
     reasons.insert(0, f"valid C2PA credentials from a trusted signer ({_who(provenance)}); the hard binding holds")
     if provenance.timestamp_trusted and provenance.signed_at is not None:
         reasons.append(f"time-stamped {provenance.signed_at:%Y-%m-%d %H:%M}Z by a trusted authority")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detectors.errors import DetectorError, MediaError
+from governance.core.errors import ReelGuardError
 from governance.flows.context import FlowContext
 from governance.flows.verdict import VERDICTS, decide_verdict
 
@@ -113,7 +114,9 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
                 raise  # no credentials were read either: the file's own error is the answer
             frames_skipped = f"pixels not examined: {exc}"  # the credentials still stand on their own
     record = _record_for(ctx, detection)
-    verdict, verdict_reasons = decide_verdict(provenance, detection, record_found=record is not None)
+    unrecorded = _unrecorded_own_release(ctx, provenance)
+    verdict, verdict_reasons = decide_verdict(provenance, detection, record_found=record is not None,
+                                              unrecorded_own_release=unrecorded)
     reasons += verdict_reasons
     if frames_skipped:
         reasons.append(frames_skipped)
@@ -126,6 +129,8 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
             reasons.append(f"original manifest {record.manifest_label} recovered from the manifest store")
         disclosure = _recovered_disclosure(record)
     flags = _flags(provenance, matches, reasons)
+    if unrecorded:
+        flags.append("unrecorded-release")
     stages = tuple(sorted(options.stages)) if provenance.media_kind == "video" else ("c2pa",)
     leaf_index = _audit(ctx, actor=actor, file_sha256=file_sha256, verdict=verdict, reasons=reasons, flags=flags,
                         provenance=provenance, detection=detection, record=record)
@@ -170,6 +175,44 @@ def _record_for(ctx: FlowContext, detection: "Detection | None") -> "GenerationR
     with session_scope(ctx.engine) as session:
         row = get_record_by_payload(session=session, payload_hex=detection.payload.hex())
         return GenerationRecordPublic.model_validate(row) if row is not None else None
+
+
+def _own_signers(ctx: FlowContext) -> set[tuple[str, str]]:
+    """(common name, serial number) of every signer certificate this install has used: the
+    current one and those retired by rotation. Reads certificates only (no passphrase)."""
+    from governance.provenance.keys import certs
+    from governance.provenance.keys.identity import c2pa_dir
+
+    folder = c2pa_dir(ctx.settings)
+    paths = [folder / "signer.chain.pem", *sorted((folder / "retired").glob("*.chain.pem"))]
+    out: set[tuple[str, str]] = set()
+    for path in paths:
+        try:
+            leaf = certs.load_cert_chain(path.read_bytes(), source=str(path))[0]
+        except (OSError, ValueError, DetectorError, ReelGuardError):
+            continue
+        out.add((certs.common_name(leaf), str(leaf.serial_number)))
+    return out
+
+
+def _unrecorded_own_release(ctx: FlowContext, provenance: "ProvenanceReport") -> bool:
+    """True for credentials signed by this install's own signer, carrying the
+    ``org.reelguard.generation`` assertion, with no generation record for its content id and
+    manifest label here: a clip that escaped before its record committed (a killed generation's
+    hidden temp, say). Other installs' ReelGuard clips have no record here by design, so only
+    this install's own signer counts."""
+    if provenance.state == "absent" or not provenance.generation or not provenance.content_id:
+        return False
+    info = (provenance.manifest or {}).get("signature_info") or {}
+    signer = (info.get("common_name") or provenance.signer, str(info.get("cert_serial_number") or ""))
+    if signer not in _own_signers(ctx):
+        return False
+    from governance.records.storage.db import session_scope
+    from governance.records.storage.records import get_record
+
+    with session_scope(ctx.engine) as session:
+        row = get_record(session=session, content_id=provenance.content_id)
+        return row is None or (provenance.manifest_label is not None and row.manifest_label != provenance.manifest_label)
 
 
 def _flags(provenance: "ProvenanceReport", matches: tuple[Any, ...], reasons: list[str]) -> list[str]:

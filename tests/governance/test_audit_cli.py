@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from governance.records.audit.models import AuditEntry
+from governance.records.audit.models import AuditEntry, AuditHead
 from governance.records.audit.synthetic import write_synthetic_month
 from governance.service.cli.audit import app
 from governance.core.settings import get_settings
@@ -76,3 +76,31 @@ def test_report_bad_input(engine, tmp_path: Path) -> None:
     assert _run("report", "--from", "2026-13-01", "--to", "2026-10-03", "-o", str(out)).exit_code == 17
     assert _run("report", "--from", "2026-10-05", "--to", "2026-10-03", "-o", str(out)).exit_code == 17
     assert _run("report", "--from", "2026-10-01", "--to", "2026-10-03", "--format", "docx", "-o", str(out)).exit_code == 17
+
+
+def test_verify_json_is_typed_and_names_the_witness(engine, home: Path) -> None:
+    result = _run("verify", "--json")
+    body = json.loads(result.stdout)
+    assert result.exit_code == 0 and body["ok"] and body["case"] is None and body["failures"] == []
+    assert body["witness"]["status"] in {"consistent", "none"} and body["witness"]["location"] == str(home / "witness")
+    assert _run("checkpoint").exit_code == 0  # published to $REELGUARD_HOME/witness
+    assert (home / "witness" / "checkpoint").read_text().startswith("reelguard.audit/")
+    with engine.begin() as conn:
+        conn.execute(AuditEntry.__table__.delete().where(AuditEntry.__table__.c.leaf_index >= 10))
+        conn.execute(update(AuditHead.__table__).values(size=10))
+    result = _run("verify", "--json")
+    body = json.loads(result.stdout)
+    assert result.exit_code == 18 and body["case"] == "log-truncated" and body["witness"]["status"] == "failed"
+    assert body["failures"][0]["leaf"] == 10
+    plain = _run("verify")
+    assert plain.exit_code == 18 and "log-truncated" in plain.stderr
+
+
+def test_verify_says_when_there_is_no_external_checkpoint(home: Path) -> None:
+    get_settings().ensure_dirs()
+    result = _run("verify")
+    assert result.exit_code == 0 and "NO external checkpoint" in result.stdout
+
+
+def test_retention_below_the_period_is_refused(engine) -> None:
+    assert _run("retention", "--days", "30", "--yes").exit_code == 17

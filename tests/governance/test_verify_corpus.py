@@ -128,6 +128,16 @@ def test_labels_say_who_made_it(verified):
     assert "perceptibleGenAI" in verified["c2pa-js-legacy__gen-fill.jpg"]["disclosure"]["signals"]
 
 
+def test_cawg_identity_time_stamp_and_ingredients_are_shown(verified):
+    ica = verified["c2pa-rs__adobe_connected_identities.jpg"]["c2pa"]["cawg_identities"]
+    assert any("testuser23" in line for line in ica)
+    assert verified["c2pa-rs__C_with_CAWG_data.jpg"]["c2pa"]["cawg_identities"] == ["cawg.x509.cose: C2PA Test Signing Cert, C2PA Signer"]
+    firefly = verified["c2pa-js-legacy__firefly-1.jpg"]["c2pa"]
+    assert firefly["time_stamped"] and firefly["timestamp_trusted"] and firefly["signed_at"].startswith("2023-03-21")
+    composite = verified["c2pa-js-legacy__genai-actions-v2.jpg"]["c2pa"]
+    assert composite["ingredients"] and composite["claim_generator"].startswith("Adobe")
+
+
 def test_remote_manifest_is_named_not_fetched(verified):
     report = verified["c2pa-rs__cloud.jpg"]
     assert report["c2pa"]["codes"] == ["manifest.inaccessible"]

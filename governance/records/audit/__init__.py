@@ -16,7 +16,15 @@ from governance.records.audit.checkpoint import (
     load_verifier,
     sign_checkpoint,
 )
-from governance.records.audit.log import AuditLog, ConsistencyProof, InclusionProof, VerifyResult
+from governance.records.audit.log import (
+    AuditLog,
+    ConsistencyProof,
+    InclusionProof,
+    VerifyFailure,
+    VerifyResult,
+    WitnessCheck,
+)
+from governance.records.audit.witness import DirectoryWitness, HttpWitness, witness_for
 from governance.records.audit.models import AuditEntry, AuditEntryPublic
 
 __all__ = [
@@ -26,6 +34,11 @@ __all__ = [
     "InclusionProof",
     "ConsistencyProof",
     "VerifyResult",
+    "VerifyFailure",
+    "WitnessCheck",
+    "DirectoryWitness",
+    "HttpWitness",
+    "witness_for",
     "Checkpoint",
     "NoteSigner",
     "NoteVerifier",

@@ -29,7 +29,7 @@ from sqlmodel import Session
 
 from governance.records.audit.models import AuditCheckpointRecord
 from governance.core.errors import AuditError, KeyMaterialError, PassphraseError, StorageError
-from governance.core.secrets import write_secret_file
+from governance.core.secrets import create_secret_file, write_secret_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.records.audit.log import AuditLog
@@ -205,6 +205,11 @@ class NoteSigner:
             raise AuditError("note text must end with a newline and contain no blank line")
         return NoteSignature(self.name, self.verifier.key_id, self._key.sign(text.encode()))
 
+    def auth_key(self) -> bytes:
+        """The HMAC key for leaf authentication tags, derived from (and as secret as) this key."""
+        raw = self._key.private_bytes_raw()
+        return hashlib.sha256(b"reelguard.audit auth-tag v1\n" + raw).digest()
+
     def sign(self, origin: str, size: int, root: bytes) -> Checkpoint:
         unsigned = Checkpoint(origin, size, root)
         return Checkpoint(origin, size, root, (), (self.sign_text(unsigned.text),))
@@ -227,10 +232,12 @@ def load_or_create_signer(settings: Settings, *, create: bool = True) -> NoteSig
         encryption = (serialization.BestAvailableEncryption(password) if password
                       else serialization.NoEncryption())
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-        write_secret_file(key_path, pem)
-        signer = NoteSigner(name, key)
-        vkey_path.write_text(signer.verifier.vkey() + "\n", encoding="utf-8")
-        return signer
+        if create_secret_file(key_path, pem):  # exclusive: concurrent first uses get one key
+            signer = NoteSigner(name, key)
+            write_secret_file(vkey_path, (signer.verifier.vkey() + "\n").encode("utf-8"))
+            vkey_path.chmod(0o644)  # the verifier key is public
+            return signer
+        # another process created it first: read theirs below
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
     except TypeError as exc:
@@ -270,24 +277,41 @@ def load_checkpoint(source: str | bytes | Path) -> Checkpoint:
     return Checkpoint.parse(source)
 
 
-def sign_checkpoint(log: AuditLog, signer: NoteSigner, *, session: Session | None = None) -> Checkpoint:
-    """Signs the log's current size and root, records the checkpoint and returns it."""
+def sign_checkpoint(
+    log: AuditLog, signer: NoteSigner, *, session: Session | None = None, publish: bool = True
+) -> Checkpoint:
+    """Signs the log's current size and root, records the checkpoint, publishes it to the log's
+    witness (when it has one) and returns it.
+
+    Without ``session`` the read and the insert are separate short transactions, so signing never
+    holds SQLite's write lock while it reads (nor fails with a stale snapshot under writers).
+    Publishing happens after the record is committed; a witness that cannot be written raises
+    ``AuditError`` (the checkpoint stays recorded in the database).
+    """
     own = session is None
-    session = session or Session(log.engine)
     try:
-        size = log.size(session)
-        checkpoint = signer.sign(signer.name, size, bytes.fromhex(log.root(session, size=size)))
-        session.add(AuditCheckpointRecord(
+        if own:
+            with Session(log.engine) as reader:
+                size = log.size(reader)
+                root = log.root(reader, size=size)
+        else:
+            size = log.size(session)
+            root = log.root(session, size=size)
+        checkpoint = signer.sign(signer.name, size, bytes.fromhex(root))
+        record = AuditCheckpointRecord(
             size=size, root_hash=checkpoint.root.hex(), origin=checkpoint.origin,
             key_id=signer.verifier.key_id.hex(), note=checkpoint.note(), created_at=datetime.now(timezone.utc),
-        ))
+        )
         if own:
-            session.commit()
+            with Session(log.engine) as writer:
+                writer.add(record)
+                writer.commit()
         else:
+            session.add(record)
             session.flush()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot record the checkpoint: {str(getattr(exc, 'orig', exc)).strip()}") from exc
-    finally:
-        if own:
-            session.close()
+    witness = getattr(log, "witness", None)
+    if publish and own and witness is not None:  # never publish a state the caller may roll back
+        witness.publish(checkpoint)
     return checkpoint

@@ -8,13 +8,16 @@ order is the commit order. A rollback undoes the bump with everything else.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import BigInteger, bindparam, func, insert, select, update
@@ -31,13 +34,18 @@ from governance.records.audit.models import AuditCheckpointRecord, AuditEntry, A
 from governance.core.errors import AuditError, AuditIntegrityError, StorageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from governance.records.audit.checkpoint import Checkpoint, NoteVerifier
+    from governance.core.settings import Settings
+    from governance.records.audit.checkpoint import Checkpoint, NoteSigner, NoteVerifier
+    from governance.records.audit.witness import AutoCheckpointer, Witness
 
-__all__ = ["AuditLog", "LogEntry", "InclusionProof", "ConsistencyProof", "VerifyResult", "parse_payload"]
+__all__ = ["AuditLog", "LogEntry", "InclusionProof", "ConsistencyProof", "VerifyResult", "VerifyFailure",
+           "WitnessCheck", "FailureCase", "parse_payload", "auth_tag"]
 
 _ENTRIES = AuditEntry.__table__
 _HEAD = AuditHead.__table__
 _STATE_KEY = "reelguard.audit.frontier"
+_PENDING_KEY = "reelguard.audit.pending"  # (log, first leaf, end) appended in this transaction
+_logger = logging.getLogger(__name__)
 # Built once: statement construction costs more than the SQL itself for one-event appends.
 _BUMP = (update(_HEAD).where(_HEAD.c.id == 1).values(size=_HEAD.c.size + bindparam("k", type_=BigInteger()))
          .returning(_HEAD.c.size))
@@ -59,6 +67,55 @@ def _iso(ts: datetime) -> str:
 def parse_payload(payload: bytes) -> dict[str, Any]:
     """The envelope stored in a leaf: ``{"v", "event_id", "recorded_at", "actor", "event"}``."""
     return json.loads(payload.decode("utf-8"))
+
+
+def auth_tag(key: bytes, leaf_index: int, root_hex: str) -> str:
+    """HMAC-SHA256 over ``"<leaf index>:<root hex>"``: the tree up to this leaf is ReelGuard's."""
+    return hmac.new(key, f"{leaf_index}:{root_hex}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Install:
+    """What an install adds to a bare log: its key, its witness, automatic checkpoints."""
+
+    signer: NoteSigner
+    witness: Witness
+    auto: AutoCheckpointer
+    retention_days: int
+
+
+_INSTALLS: dict[tuple, _Install] = {}
+
+
+def _install(settings: Settings) -> _Install:
+    from governance.records.audit.checkpoint import load_or_create_signer
+    from governance.records.audit.witness import AutoCheckpointer, witness_for
+
+    key = (settings.resolved_database_url, str(settings.keys_path), settings.organisation, settings.audit_witness,
+           str(settings.home), settings.audit_checkpoint_every_events, settings.audit_checkpoint_every_minutes,
+           settings.retention_days)
+    found = _INSTALLS.get(key)
+    if found is None:
+        signer = load_or_create_signer(settings)
+        witness = witness_for(settings)
+        auto = AutoCheckpointer(signer, witness, every_events=settings.audit_checkpoint_every_events,
+                                every_minutes=settings.audit_checkpoint_every_minutes)
+        found = _INSTALLS[key] = _Install(signer, witness, auto, settings.retention_days)
+    return found
+
+
+def _detect_install(engine: Engine) -> _Install | None:
+    """The install whose database ``engine`` is (by the settings of this environment), or None."""
+    try:
+        from governance.core.settings import get_settings
+
+        settings = get_settings()
+        if settings.resolved_database_url != engine.url.render_as_string(hide_password=False):
+            return None
+        return _install(settings)
+    except Exception as exc:  # no usable settings or key: a bare log (verify will say so)
+        _logger.warning("audit log without the install's checkpoint key: %s", exc)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +174,47 @@ class ConsistencyProof:
                 "new_root": self.new_root, "path": list(self.path)}
 
 
+FailureCase = Literal[
+    "leaf-edited", "leaf-missing", "leaf-moved", "leaf-inserted", "log-truncated", "log-rewritten",
+    "unauthenticated", "pruned-early", "checkpoint-invalid", "checkpoint-rollback", "database-damaged",
+    "record-mismatch", "record-missing", "record-unlogged", "registry-mismatch", "registry-missing",
+    "registry-unlogged",
+]
+
+
+@dataclass(frozen=True)
+class VerifyFailure:
+    """One thing ``verify`` found wrong: which case, and which leaf, event or row."""
+
+    case: FailureCase
+    detail: str
+    leaf: int | None = None
+    event_id: str | None = None
+    row: str | None = None  # "generation_record#12 (content …)", "registry_work/<id>", a witness file
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class WitnessCheck:
+    """What the external checkpoint said. ``status``: consistent | none | failed | not-configured."""
+
+    location: str | None
+    status: Literal["consistent", "none", "failed", "not-configured"]
+    source: str | None = None  # the file or URL of the checkpoint checked against
+    size: int | None = None
+    root: str | None = None
+    notes_read: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of a full recomputation. ``first_bad_*`` name the first leaf that does not match."""
+    """Outcome of a full recomputation. ``first_bad_*`` name the first leaf that does not match;
+    ``failures`` lists every failure found, each with its case."""
 
     ok: bool
     size: int
@@ -129,9 +224,23 @@ class VerifyResult:
     reason: str = ""
     checkpoints_checked: int = 0
     pruned: int = 0
+    failures: tuple[VerifyFailure, ...] = ()
+    witness: WitnessCheck | None = None
+    authenticated_size: int | None = None  # leaves covered by a valid authentication tag (None: not checked)
+    records_checked: int = 0  # generation_record rows cross-checked against their events
+    registry_works_checked: int = 0
+    unverifiable_records: int = 0  # rows whose events were pruned by retention
+
+    @property
+    def case(self) -> str | None:
+        return self.failures[0].case if self.failures else None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = {k: v for k, v in self.__dict__.items() if k not in ("failures", "witness")}
+        out["case"] = self.case
+        out["failures"] = [f.to_dict() for f in self.failures]
+        out["witness"] = self.witness.to_dict() if self.witness else None
+        return out
 
 
 @dataclass
@@ -162,9 +271,25 @@ class _Frontier:
 class AuditLog:
     """The tamper-evident audit log over one database (see module docstring for the locking)."""
 
-    def __init__(self, engine: Engine, *, verifier: NoteVerifier | None = None) -> None:
+    def __init__(
+        self, engine: Engine, *, verifier: NoteVerifier | None = None, settings: Settings | None = None,
+        install: bool = True,
+    ) -> None:
+        """``settings``: the install this database belongs to (its checkpoint key authenticates
+        appends and signs automatic checkpoints, published to its witness). Without it, the
+        environment's settings are used when ``engine`` is their database; ``install=False``
+        gives a bare log (no key, no witness, no automatic checkpoints)."""
         self.engine = engine
-        self.verifier = verifier  # checks stored checkpoints' signatures during verify()
+        self._install = None
+        if install:
+            self._install = _install(settings) if settings is not None else _detect_install(engine)
+        self.signer = self._install.signer if self._install else None
+        self.witness = self._install.witness if self._install else None
+        self.auto_checkpoints = self._install.auto if self._install else None
+        self.retention_days = self._install.retention_days if self._install else None
+        self._auth_key = self.signer.auth_key() if self.signer else None
+        # checks stored and witnessed checkpoints' signatures during verify()
+        self.verifier = verifier or (self.signer.verifier if self.signer else None)
         self._ensure_head()
 
     # ------------------------------------------------------------------ writing
@@ -193,12 +318,37 @@ class AuditLog:
                 row["leaf_index"] = frontier.size
                 row["nodes"] = frontier.push(bytes.fromhex(row["leaf_hash"]))
                 row["root_hash"] = frontier.root().hex()
+                row["auth_tag"] = None
                 rows.append(row)
+            if self._auth_key is not None:
+                last = rows[-1]
+                last["auth_tag"] = auth_tag(self._auth_key, last["leaf_index"], last["root_hash"])
             conn.execute(_INSERT, rows)
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot append to the audit log: {_reason(exc)}") from exc
+        if self.auto_checkpoints is not None:
+            self._note_pending(session, start, new_size)
         return [LogEntry(r["leaf_index"], r["event_id"], r["kind"], r["actor"], r["recorded_at"], r["leaf_hash"],
                          r["root_hash"], r["payload"]) for r in rows]
+
+    def _note_pending(self, session: Session, start: int, end: int) -> None:
+        """Remember what this transaction appended; the checkpoint check runs after its commit."""
+        pending = session.info.get(_PENDING_KEY)
+        if pending is not None and pending[0] is self:
+            start = min(start, pending[1])
+            end = max(end, pending[2])
+        session.info[_PENDING_KEY] = (self, start, end)
+        if not session.info.get(_PENDING_KEY + ".hooked"):
+            sa_event.listen(session, "after_commit", _after_commit)
+            sa_event.listen(session, "after_rollback", _after_rollback)
+            session.info[_PENDING_KEY + ".hooked"] = True
+
+    def last_checkpoint_age_s(self) -> float | None:
+        """Seconds since the newest stored checkpoint was signed (None: never)."""
+        table = AuditCheckpointRecord.__table__
+        with self._connect(None) as conn:
+            at = conn.execute(select(table.c.created_at).order_by(table.c.id.desc()).limit(1)).scalar_one_or_none()
+        return None if at is None else max(0.0, (datetime.now(timezone.utc) - _utc(at)).total_seconds())
 
     def _prepare(self, event: AuditEvent, *, actor: str, at: datetime | None) -> dict[str, Any]:
         if not isinstance(event, AuditEvent):
@@ -338,12 +488,22 @@ class AuditLog:
 
     # ------------------------------------------------------------------ verifying
     def verify(
-        self, from_checkpoint: Checkpoint | str | bytes | Path | None = None, *, verifier: NoteVerifier | None = None
+        self, from_checkpoint: Checkpoint | str | bytes | Path | None = None, *, verifier: NoteVerifier | None = None,
+        witness: Witness | None | bool = True, retention_days: int | None = None, cross_check: bool = True,
     ) -> VerifyResult:
-        """Recomputes every leaf, subtree and root; checks stored and given checkpoints."""
+        """Recomputes every leaf, subtree and root; checks stored, witnessed and given
+        checkpoints, authentication tags, retention and the generation/registry tables.
+
+        ``witness``: True for the log's own witness, False for none, or another witness.
+        """
         from governance.records.audit.verify import verify_log
 
-        return verify_log(self, from_checkpoint, verifier=verifier or self.verifier)
+        if witness is True:
+            witness = self.witness
+        return verify_log(
+            self, from_checkpoint, verifier=verifier or self.verifier, witness=witness or None,
+            auth_key=self._auth_key, retention_days=retention_days or self.retention_days, cross_check=cross_check,
+        )
 
 
 class _Conn:
@@ -370,6 +530,17 @@ class _Conn:
 
 def _forget_frontier(session: Session, _transaction: Any) -> None:
     session.info.pop(_STATE_KEY, None)
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending is not None and pending[0].auto_checkpoints is not None:
+        log, start, end = pending
+        log.auto_checkpoints.after_commit(log, start, end)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
 
 
 def _reason(exc: BaseException) -> str:

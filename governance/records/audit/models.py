@@ -38,6 +38,9 @@ class AuditEntry(AuditEntryBase, table=True):
     nodes: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
     root_hash: str = Field(max_length=64, description="hex tree root after this leaf")
     pruned_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # HMAC-SHA256 (key derived from the checkpoint key) over the leaf index and root after the
+    # last leaf of each append: proves the tree up to here was written by ReelGuard.
+    auth_tag: str | None = Field(default=None, max_length=64)
 
 
 class AuditEntryPublic(AuditEntryBase):

@@ -37,11 +37,21 @@ class RetentionResult:
 
 
 def prune(
-    log: AuditLog, session: Session, *, retention_days: int, now: datetime | None = None, actor: str = "retention"
+    log: AuditLog, session: Session, *, retention_days: int, now: datetime | None = None, actor: str = "retention",
+    minimum_days: int | None = None,
 ) -> RetentionResult:
-    """Clears payloads recorded more than ``retention_days`` ago, in the caller's transaction."""
+    """Clears payloads recorded more than ``retention_days`` ago, in the caller's transaction.
+
+    ``minimum_days`` (default: the install's ``settings.retention_days`` when the log knows its
+    install) is the floor: a shorter period is refused, so nothing inside the retention period is
+    ever pruned. ``verify`` independently flags payloads blanked inside the period.
+    """
     if retention_days < 1:
         raise AuditError(f"retention period must be at least 1 day, got {retention_days}")
+    floor = minimum_days if minimum_days is not None else getattr(log, "retention_days", None)
+    if floor is not None and retention_days < floor:
+        raise AuditError(f"cannot prune inside the retention period: {retention_days} days is shorter than the "
+                         f"configured {floor} days (settings.retention_days)")
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=retention_days)
     where = (_E.c.recorded_at < cutoff, _E.c.payload.is_not(None), _E.c.kind.not_in(KEEP_KINDS))

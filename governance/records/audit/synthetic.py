@@ -171,6 +171,42 @@ def synthetic_events(
     yield from batches
 
 
+def _record_generation(session, events, entries) -> None:
+    """The generation_record row a real generation writes beside its events (verify cross-checks them)."""
+    from governance.records.storage.records import GenerationRecordCreate, create_record
+
+    from governance.records.registry.models import Work
+
+    for event in events:  # the registry rows a registry change writes
+        if event.kind == "registry.change":
+            work = session.get(Work, event.work_id)
+            if event.action in ("add", "import") and work is None:
+                session.add(Work(id=event.work_id, owner=event.owner, title=event.title))
+            elif event.action == "remove" and work is not None:
+                session.delete(work)
+            session.flush()
+    by_kind = {e.kind: (e, entry) for e, entry in zip(events, entries)}
+    if "generation.generated" not in by_kind or "generation.recorded" not in by_kind:
+        return
+    gen, gen_entry = by_kind["generation.generated"]
+    mark = by_kind.get("generation.watermarked", (None, None))[0]
+    signed = by_kind.get("generation.signed", (None, None))[0]
+    recorded = by_kind["generation.recorded"][0]
+    decision = by_kind.get("policy.decision", (None, None))[0]
+    create_record(session=session, record_in=GenerationRecordCreate(
+        content_id=gen.content_id, payload_hex=mark.payload_hex if mark else gen.content_id,
+        watermark_scheme=mark.scheme if mark else "", prompt_sha256=gen.prompt_sha256,
+        policy_action=decision.action if decision else "allow", pack_digest=decision.pack_digest if decision else "",
+        jurisdiction=gen.jurisdiction, obligations=list(decision.obligations) if decision else [],
+        labels_applied=list(gen.labels_applied), model_id=gen.model_id, pipeline_class=gen.pipeline_class,
+        weights_digest=gen.weights_digest, seed=gen.seed, steps=gen.steps, width=gen.width, height=gen.height,
+        num_frames=gen.num_frames, fps=gen.fps, manifest_digest=signed.manifest_digest if signed else "",
+        manifest_label=signed.manifest_label if signed else "", file_sha256=recorded.file_sha256,
+        output_name=recorded.output_name, signer=signed.signer if signed else "",
+        audit_leaf_index=gen_entry.leaf_index,
+    ))
+
+
 def write_synthetic_month(
     engine: Engine, start: datetime, *, days: int = 30, per_day: int = 60, seed: int = 7, defects: bool = True,
     log: AuditLog | None = None,
@@ -182,8 +218,8 @@ def write_synthetic_month(
     batches = list(synthetic_events(start, days=days, per_day=per_day, seed=seed, defects=defects))
     with session_scope(engine) as session:
         for when, events in batches:
-            for event in events:
-                log.append(session, event, actor="synthetic", at=when)
+            entries = [log.append(session, event, actor="synthetic", at=when) for event in events]
+            _record_generation(session, events, entries)
             count += len(events)
             generations += sum(isinstance(e, GenerationEvent) for e in events)
     return SyntheticMonth(start, days, count, generations)

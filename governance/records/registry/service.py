@@ -99,14 +99,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fingerprint_file(path: Path, config: ExtractConfig, *, max_pixels: int) -> tuple[ClipFingerprints, str]:
-    """Fingerprints of one media file and its kind ("image" | "video"); MediaError if unreadable."""
+def fingerprint_file(path: Path, config: ExtractConfig, *, max_pixels: int,
+                     frame_limit: int | None = None) -> tuple[ClipFingerprints, str]:
+    """Fingerprints of one media file and its kind ("image" | "video"); MediaError if unreadable.
+
+    Declared sizes (pixels per frame, frames per clip) are checked from headers before any
+    decode (``detectors.media_limits``); decoder failures arrive here as MediaError."""
     if is_image_path(path):
         return extract([read_image(path, max_pixels=max_pixels)], fps=1.0, config=config), "image"
-    info = probe(path, max_pixels=max_pixels)
+    info = probe(path, max_pixels=max_pixels, frame_limit=frame_limit)
     # Let the decoder skip RGB conversion of frames the sampler would drop anyway.
     step = max(1, int(info.fps / config.sample_fps)) if info.fps > 0 else 1
-    clip = extract(read_frames(path, max_pixels=max_pixels, step=step), fps=info.fps / step, config=config)
+    clip = extract(read_frames(path, max_pixels=max_pixels, step=step, frame_limit=frame_limit),
+                   fps=info.fps / step, config=config)
     # Some containers (AVI) report a nominal rate the decoder does not deliver; trust the duration.
     if info.duration_s and clip.frames_seen > 1:
         factor = info.duration_s / (clip.frames_seen / clip.fps)
@@ -154,9 +159,10 @@ class ProtectedRegistry:
         path = Path(path)
         config = QUERY
         if not is_image_path(path):
-            info = probe(path, max_pixels=self.settings.max_pixels)
+            info = probe(path, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
             config = query_config(info.duration_s or 0.0)
-        clip, _ = fingerprint_file(path, config, max_pixels=self.settings.max_pixels)
+        clip, _ = fingerprint_file(path, config, max_pixels=self.settings.max_pixels,
+                                   frame_limit=self.settings.max_frames)
         return self.match_fingerprints(clip)
 
     def match_fingerprints(self, clip: ClipFingerprints) -> list[WorkMatch]:
@@ -216,7 +222,8 @@ class ProtectedRegistry:
                 duplicates.append(Skipped(str(path), existing or "same content as another file here"))
                 continue
             try:
-                clip, kind = fingerprint_file(path, REFERENCE, max_pixels=self.settings.max_pixels)
+                clip, kind = fingerprint_file(path, REFERENCE, max_pixels=self.settings.max_pixels,
+                                              frame_limit=self.settings.max_frames)
             except MediaError as exc:
                 skipped.append(Skipped(str(path), str(exc)))
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -49,7 +50,7 @@ def _sqlite_lock(engine: Engine) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).with_name(Path(database).name + ".migrate.lock")
-    with open(lock_path, "a+") as handle:
+    with open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

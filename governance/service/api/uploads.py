@@ -4,6 +4,12 @@ The multipart body is parsed as it arrives and the file part goes straight to a 
 the uploads folder (never a served path, never the system temp dir); the upload stops with 413
 as soon as it passes the limit. The type comes from the first bytes, never from the file name;
 the stored name is random and its extension is the sniffed one (the C2PA reader keys on it).
+
+Everything else in the body is capped as it streams, before it costs memory: at most
+``MAX_PARTS`` parts, ``MAX_FORM_BYTES`` of text fields in all (``_MAX_FIELD`` each),
+``MAX_PART_HEADERS`` headers of ``MAX_HEADER_BYTES`` per part, a boundary of at most 70
+characters (RFC 2046), and a body no larger than the file limit plus that overhead. Each cap
+answers 400 or 413 with its own code; malformed framing answers 400, never 500.
 """
 
 from __future__ import annotations
@@ -40,6 +46,13 @@ _EXT = {
     "image/jpeg": ".jpg",
 }
 _MAX_FIELD = 4096  # text fields (title, owner, …) are short
+MAX_PARTS = 32  # the file and a handful of text fields; a form with thousands of parts is an attack
+MAX_FORM_BYTES = 64 * 1024  # all text fields together
+MAX_PART_HEADERS = 8  # the parser's own cap, pinned here (Content-Disposition and Content-Type suffice)
+MAX_HEADER_LINE = 4096 + 128  # one header line, also enforced by the parser (400 bad-multipart)
+MAX_HEADER_BYTES = 8 * 1024  # one part's header block (names and values)
+MAX_BOUNDARY = 70  # RFC 2046 section 5.1.1
+_BOUNDARY = re.compile(rb"^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$")
 _SAFE_DECLARED = re.compile(r"^(application/octet-stream|application/c2pa|video/[\w.+-]+|image/[\w.+-]+|audio/[\w.+-]+)$")
 
 
@@ -89,6 +102,10 @@ class _Parts:
         self._name: str | None = None
         self._buffer = bytearray()
         self._seen_file = False
+        self.parts = 0
+        self.form_bytes = 0
+        self._header_count = 0
+        self._header_bytes = 0
 
     def callbacks(self) -> dict:
         return {
@@ -102,12 +119,22 @@ class _Parts:
         }
 
     def _acc(self, attr: str, chunk: bytes) -> None:
+        self._header_bytes += len(chunk)
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise ApiError(413, "part-headers-too-large", f"a multipart part's headers exceed {MAX_HEADER_BYTES} bytes")
         setattr(self, attr, getattr(self, attr) + chunk)
 
     def _part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise ApiError(413, "too-many-parts", f"the form has more than {MAX_PARTS} parts")
         self._headers, self._name, self._buffer = {}, None, bytearray()
+        self._header_count, self._header_bytes = 0, 0
 
     def _header_end(self) -> None:
+        self._header_count += 1
+        if self._header_count > MAX_PART_HEADERS:
+            raise ApiError(413, "part-headers-too-large", f"a multipart part has more than {MAX_PART_HEADERS} headers")
         self._headers[self._header_name.strip().lower()] = self._header_value.strip()
         self._header_name, self._header_value = b"", b""
 
@@ -137,8 +164,11 @@ class _Parts:
             self._handle.write(chunk)
         else:
             self._buffer += chunk
+            self.form_bytes += len(chunk)
             if len(self._buffer) > _MAX_FIELD:
                 raise ApiError(413, "too-large", f"form field {self._name!r} exceeds {_MAX_FIELD} bytes")
+            if self.form_bytes > MAX_FORM_BYTES:
+                raise ApiError(413, "too-large", f"the form's text fields exceed {MAX_FORM_BYTES} bytes in all")
 
     def _part_end(self) -> None:
         if self._name == self.file_field and self._handle is not None:
@@ -168,8 +198,14 @@ async def receive_upload(
     ctype, options = parse_options_header(content_type)
     if ctype != b"multipart/form-data" or not options.get(b"boundary"):
         raise ApiError(415, "unsupported-media-type", "send multipart/form-data with a 'file' field")
+    boundary = options[b"boundary"]
+    if len(boundary) > MAX_BOUNDARY or not _BOUNDARY.match(boundary):
+        raise ApiError(400, "bad-multipart", f"the multipart boundary must be 1 to {MAX_BOUNDARY} characters "
+                                             "allowed by RFC 2046 (letters, digits, '()+_,-./:=? )")
+    # The file, the text fields, and each part's headers and delimiters: nothing else may arrive.
+    max_body = max_bytes + MAX_FORM_BYTES + MAX_PARTS * (MAX_HEADER_BYTES + 2 * MAX_BOUNDARY + 16)
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > max_bytes + 64 * 1024:
+    if length is not None and length.isdigit() and int(length) > max_body:
         raise ApiError(413, "too-large", f"upload exceeds the limit of {max_bytes} bytes")
 
     uploads_path.mkdir(parents=True, exist_ok=True)
@@ -178,9 +214,14 @@ async def receive_upload(
     parts = _Parts(file_field, part_path, max_bytes)
     final: Path | None = None
     try:
-        parser = MultipartParser(options[b"boundary"], parts.callbacks())
+        received = 0
         try:
+            parser = MultipartParser(boundary, parts.callbacks(), max_header_count=MAX_PART_HEADERS,
+                                     max_header_size=MAX_HEADER_LINE)
             async for chunk in request.stream():
+                received += len(chunk)
+                if received > max_body:
+                    raise ApiError(413, "too-large", f"upload exceeds the limit of {max_bytes} bytes")
                 parser.write(chunk)
             parser.finalize()
         except ClientDisconnect:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
@@ -25,7 +26,9 @@ def _log(settings, *, verifier: bool = True):
     key = None
     if verifier and (settings.keys_path / "audit-log.vkey").exists():
         key = load_verifier(settings)
-    return AuditLog(get_engine(settings.resolved_database_url), verifier=key)
+    # The install's log: its key authenticates appends and signs the automatic checkpoints,
+    # published to its witness (settings.audit_witness, default $REELGUARD_HOME/witness).
+    return AuditLog(get_engine(settings.resolved_database_url), verifier=key, settings=settings)
 
 
 def _date(value: str, option: str) -> date:
@@ -124,14 +127,31 @@ def verify_cmd(
     result = log.verify(from_checkpoint, verifier=verifier)
     if as_json:
         emit_json(result)
-    elif result.ok:
+        if not result.ok:
+            raise typer.Exit(AuditIntegrityError.exit_code)
+        return
+    witness = result.witness
+    if witness is not None and witness.status == "consistent":
+        against = f"consistent with the witness checkpoint of size {witness.size} ({witness.source})"
+    elif witness is not None and witness.status == "none":
+        against = (f"NO external checkpoint found in {witness.location}: verified against the database alone, "
+                   "which cannot show that events were deleted or rewritten")
+    else:
+        against = "no witness configured"
+    if result.ok:
         extra = f", consistent with {from_checkpoint}" if from_checkpoint else ""
         console.print(f"[green]audit log verified[/]: {result.size} events, root {result.root}, "
-                      f"{result.checkpoints_checked} checkpoints checked{extra}")
-    if not result.ok:
-        where = f" at leaf {result.first_bad_index}" if result.first_bad_index is not None else ""
-        named = f" (event {result.first_bad_event_id})" if result.first_bad_event_id else ""
-        raise AuditIntegrityError(f"audit log does NOT verify{where}{named}: {result.reason}")
+                      f"{result.checkpoints_checked} checkpoints checked{extra}; "
+                      f"{result.records_checked} generation records and {result.registry_works_checked} registry "
+                      f"works cross-checked", soft_wrap=True)
+        style = "yellow" if witness is not None and witness.status == "none" else "green"
+        console.print(f"[{style}]{escape(against)}[/]", soft_wrap=True)
+        return
+    for failure in result.failures:
+        where = f" leaf {failure.leaf}" if failure.leaf is not None else ""
+        err_console.print(f"[red]{failure.case}[/]{where}: {escape(failure.detail)}", soft_wrap=True)
+    raise AuditIntegrityError(f"audit log does NOT verify ({len(result.failures)} failures, first: "
+                              f"{result.case}): {result.reason}")
 
 
 @app.command("report")
@@ -205,6 +225,11 @@ def retention_cmd(
     settings = load_settings()
     log = _log(settings, verifier=False)
     days = days or settings.retention_days
+    if days < settings.retention_days:
+        from governance.core.errors import AuditError
+
+        raise AuditError(f"--days {days} would prune inside the retention period ({settings.retention_days} days, "
+                         "settings.retention_days)")
     if not yes:
         from datetime import timedelta
 
@@ -213,6 +238,6 @@ def retention_cmd(
         console.print(f"would prune {n} event payloads recorded before {cutoff:%Y-%m-%d} (pass --yes to do it)")
         return
     with session_scope(log.engine) as session:
-        result = prune(log, session, retention_days=days)
+        result = prune(log, session, retention_days=days, minimum_days=settings.retention_days)
     console.print(f"pruned {result.pruned} payloads recorded before {result.cutoff:%Y-%m-%d}; "
                   f"recorded as leaf {result.leaf_index}")

@@ -3,6 +3,10 @@
 Commands stay thin: parse arguments, call a flow, print its typed result. Errors from the
 ReelGuard tree become one red line on stderr and the error's exit code; nothing else leaks a
 stack trace (set REELGUARD_DEBUG=1 to see one).
+
+Both consoles are ``SafeConsole``: commands interpolate user text (paths, titles, reasons) into
+rich markup, and text such as ``[/x]`` in a file name is malformed markup. Where the markup does
+not parse, the line is printed as plain text instead of raising ``MarkupError``.
 """
 
 from __future__ import annotations
@@ -18,15 +22,29 @@ from typing import Any, TypeVar
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.markup import escape
 
 from governance.core.errors import ANY_ERROR, exit_code_for
 from governance.core.settings import Settings, get_settings
 
-__all__ = ["console", "err_console", "handle_errors", "emit_json", "to_jsonable", "load_settings"]
+__all__ = ["console", "err_console", "handle_errors", "emit_json", "to_jsonable", "load_settings", "SafeConsole"]
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class SafeConsole(Console):
+    """A rich console whose ``print`` falls back to plain text when the markup does not parse
+    (user text with brackets in it), so printing a message never raises."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        try:
+            super().print(*objects, **kwargs)
+        except MarkupError:
+            kwargs["markup"] = False
+            super().print(*objects, **kwargs)
+
+
+console = SafeConsole(highlight=False)
+err_console = SafeConsole(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

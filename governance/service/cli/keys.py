@@ -24,11 +24,28 @@ _ALG_HELP = "Signing algorithm: es256 (default), es384, ed25519 or ps256."
 
 
 def _settings(prompt: bool, *, confirm: bool = False) -> Settings:
+    """Settings with the prompted passphrase. A passphrase that will encrypt a key for the first
+    time (``confirm``, or no encrypted key exists yet to check it against) is asked twice, and a
+    mismatch is refused: a typo would otherwise lock the new key away for good."""
     settings = load_settings()
     if prompt:
+        confirm = confirm or not _has_encrypted_key(settings)
         secret = typer.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
         settings = settings.model_copy(update={"key_passphrase": secret or None})
     return settings
+
+
+def _has_encrypted_key(settings: Settings) -> bool:
+    """Whether a key the passphrase will be checked against already exists (encrypted)."""
+    from governance.provenance.keys.identity import c2pa_dir
+
+    for name in ("signer.key.pem", "intermediate.key.pem", "root.key.pem"):
+        try:
+            if b"ENCRYPTED" in (c2pa_dir(settings) / name).read_bytes()[:64]:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def _audit_rotation(settings: Settings, rotation: KeyRotation) -> int | None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import typer
+
+# Third-party progress bars ("Loading weights", "Loading pipeline components") are noise on a
+# command's stderr; transformers and diffusers read this before they import tqdm.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 __all__ = ["app", "main"]
 
@@ -45,6 +50,10 @@ _flows.register(app)
 from governance.service.cli import serve as _serve  # noqa: E402  (registers serve / worker)
 
 _serve.register(app)
+
+from governance.service.cli import doctor as _doctor  # noqa: E402  (registers doctor)
+
+_doctor.register(app)
 
 
 def main() -> None:
