@@ -438,30 +438,21 @@ def _permissions(settings: Settings, *, fix: bool) -> list[Finding]:
 
 
 def _stale_secret_temps(settings: Settings, *, fix: bool) -> list[Finding]:
+    manifests = settings.manifests_path
+    folders = [(f, "half-written key or journal file") for f in
+               (settings.keys_path, settings.keys_path / "c2pa", settings.home / "inflight")]
+    folders += [(f, "half-written manifest file") for f in
+                (manifests, *(manifests.glob("*/") if manifests.is_dir() else ()))]
     found: list[Finding] = []
     now = time.time()
-    for folder in (settings.keys_path, settings.keys_path / "c2pa", settings.home / "inflight"):
-        paths = list(folder.glob(".*.tmp")) if folder.is_dir() else []
-        for path in paths:
-            if not SECRET_TMP.match(path.name):
-                continue
-            try:
-                if now - path.stat().st_mtime < STALE_TMP_S:
-                    continue
-            except OSError:
-                continue
-            found.append(Finding("stale-temp", str(path), "half-written key or journal file from an interrupted write",
-                                 "removed" if fix else "would-fix"))
-            if fix:
-                path.unlink(missing_ok=True)
-    for folder in (settings.manifests_path, *(settings.manifests_path.glob("*/") if settings.manifests_path.is_dir() else ())):
+    for folder, what in folders:
         for path in (folder.glob(".*.tmp") if folder.is_dir() else ()):
             try:
                 if not SECRET_TMP.match(path.name) or now - path.stat().st_mtime < STALE_TMP_S:
                     continue
             except OSError:
                 continue
-            found.append(Finding("stale-temp", str(path), "half-written manifest file from an interrupted write",
+            found.append(Finding("stale-temp", str(path), f"{what} from an interrupted write",
                                  "removed" if fix else "would-fix"))
             if fix:
                 path.unlink(missing_ok=True)
