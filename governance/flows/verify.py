@@ -63,7 +63,20 @@ class VerifyReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, *, verbose: bool = True) -> dict[str, Any]:
+        """The report as JSON values. ``verbose=False`` (the CLI's default ``--json``) leaves out
+        the bulk a reader rarely needs: per-bit watermark confidences, the ReelGuard assertions'
+        bodies, the recovered manifest (its label stays) and the record's copied model record
+        and policy decision."""
         record = self.record.model_dump(mode="json") if self.record is not None else None
+        watermark = self.watermark.to_dict() if self.watermark is not None else None
+        recovered: Any = self.recovered_manifest
+        if not verbose:
+            if record is not None:
+                record = {k: v for k, v in record.items() if k not in ("model_record", "policy_decision")}
+            if watermark is not None:
+                watermark.pop("bit_confidence", None)
+            if recovered is not None:
+                recovered = {"active_manifest": recovered.get("active_manifest")}
         return {
             "path": self.path,
             "file_sha256": self.file_sha256,
@@ -74,12 +87,9 @@ class VerifyReport:
             "stages": list(self.stages),
             "c2pa": self.provenance.to_dict(verbose=verbose),
             "disclosure": (self.disclosure or self.provenance.disclosure).to_dict(),
-            "watermark": self.watermark.to_dict() if self.watermark is not None else None,
-            "registry": {
-                "record": record,
-                "matches": [m.to_dict() for m in self.matches],
-                "recovered_manifest": self.recovered_manifest,
-            },
+            "watermark": watermark,
+            "registry": {"record": record, "matches": [m.to_dict() for m in self.matches],
+                         "recovered_manifest": recovered},
             "audit_leaf_index": self.audit_leaf_index,
         }
 

@@ -222,3 +222,15 @@ def test_batch_runs_the_chosen_stages_and_reports_each_files_error(ctx, home, tm
     assert results[0]["verdict"] == "authentic"
     assert results[1]["exit_code"] == 21 and "error" in results[1]
     assert results[2]["verdict"] == "unknown" and results[2]["watermark"] is None  # credentials only
+
+
+def test_cli_json_is_compact_unless_verbose(home, tmp_path):
+    signed = tmp_path / "photo.jpg"
+    _sign(home, _jpeg(tmp_path / "src.jpg"), signed, "image/jpeg")
+    compact = runner.invoke(app, ["verify", str(signed), "--json"])
+    full = runner.invoke(app, ["verify", str(signed), "--json", "--verbose"])
+    assert compact.exit_code == full.exit_code == 0
+    short, long = json.loads(compact.stdout), json.loads(full.stdout)
+    assert short["verdict"] == long["verdict"] == "authentic"
+    assert "informational" not in short["c2pa"] and "informational" in long["c2pa"]
+    assert len(compact.stdout) < len(full.stdout)

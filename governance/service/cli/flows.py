@@ -206,6 +206,7 @@ def verify_cmd(
     only: Optional[str] = typer.Option(None, "--only", help="Stages to run: c2pa, watermark, registry (c2pa: no decoding)."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="A .c2pa manifest store for the (single) file."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help=f"Exit {FAIL_ON_EXIT} when a verdict is one of these, e.g. tampered,unverifiable."),
+    verbose: bool = typer.Option(False, "--verbose", help="With --json: the full evidence (bit confidences, assertion bodies, recovered manifest)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="N>1: N Celery worker processes on Redis."),
 ) -> None:
     """Read C2PA credentials, detect the watermark, look up the registry: one verdict per file."""
@@ -240,7 +241,7 @@ def verify_cmd(
             task = progress.add_task("verifying", total=len(paths))
             for path in paths:
                 try:
-                    results.append(verify(ctx, path, options=options).to_dict())
+                    results.append(verify(ctx, path, options=options).to_dict(verbose=verbose))
                 except ANY_ERROR as exc:
                     if len(paths) == 1 and not as_json:
                         raise
