@@ -18,9 +18,9 @@ help:
 	@echo "make bench  - benchmarks; tables and plots land under docs/"
 
 # System packages: pango for WeasyPrint's PDF reports, Chromium for the browser test, libfaketime
-# for the time-travel test of signed clips,
+# for the time-travel test of signed clips, strace for the test that reading stays offline,
 # installed only when missing (needs root or sudo).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium chromium-driver faketime
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core chromium chromium-driver faketime strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system-deps:

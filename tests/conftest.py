@@ -23,14 +23,28 @@ DATASETS = SHARED / "datasets"
 C2PA_SAMPLES = SHARED / "c2pa" / "samples"
 
 
+def _missing(message: str) -> None:
+    """Skip on a developer machine; fail in CI, which has everything the Makefile installs."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_shared(path: Path) -> Path:
     """``path`` under ../shared: skip without it on a developer machine, fail in CI (which has it)."""
     if not path.exists():
-        message = f"{path} is missing (../shared is laid beside the repository in CI)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        _missing(f"{path} is missing (../shared is laid beside the repository in CI)")
     return path
+
+
+def require_tool(name: str) -> str:
+    """The path of the system tool ``name`` (installed by the Makefile's system-deps)."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        _missing(f"{name} is not installed (the Makefile's system-deps installs it)")
+    return str(found)
 
 
 @pytest.fixture

@@ -146,7 +146,7 @@ def signed_jpegs(identity: Any, folder: Path, sizes_mb: list[int]) -> list[Bench
     from governance.provenance.signing import build_definition
 
     definition = build_definition(_import_support().make_spec(title="bench.jpg"), fmt="image/jpeg")
-    offline = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False,
+    offline = c2pa.Context.from_dict({"core": {"allowed_network_hosts": []}, "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False,
                                                  "verify_after_sign": False}})
     out = []
     try:

@@ -32,7 +32,7 @@ ENGINE_NAMES = {
 def offline_context(trust: dict[str, Any] | None = None) -> Any:
     import c2pa
 
-    config: dict[str, Any] = {"verify": dict(OFFLINE)}
+    config: dict[str, Any] = {"verify": dict(OFFLINE), "core": {"allowed_network_hosts": []}}
     if trust:
         config["trust"] = trust
     return c2pa.Context.from_dict(config)

@@ -20,8 +20,8 @@ BINDING_CODES = frozenset({
     "assertion.external-reference.hashMismatch",
     "assertion.alternativeContentRepresentation.hashMismatch",
 })
-# The claim, an assertion or an embedded ingredient manifest changed after signing, or the
-# time-stamp does not belong to this signature.
+# The claim, an assertion or an embedded ingredient manifest changed (or was removed) after
+# signing, or the time-stamp does not belong to this signature.
 INTEGRITY_CODES = BINDING_CODES | frozenset({
     "claimSignature.mismatch",
     "assertion.hashedURI.mismatch",
@@ -29,6 +29,13 @@ INTEGRITY_CODES = BINDING_CODES | frozenset({
     "ingredient.manifest.mismatch",
     "ingredient.claimSignature.mismatch",
     "timeStamp.mismatch",
+    # a signed part was removed or moved: what was signed is no longer all there
+    "assertion.missing",
+    "assertion.outsideManifest",
+    "claim.hardBindings.missing",
+    "claimSignature.missing",
+    "assertion.action.redactionMismatch",
+    "assertion.notRedacted",
 })
 # The signature is good but no configured anchor or allowed certificate vouches for it.
 UNTRUSTED_CODES = frozenset({"signingCredential.untrusted", "cawg.x509.credential.untrusted", "timeStamp.untrusted"})
@@ -62,6 +69,8 @@ _EXPLAIN = {
     "assertion.bmffHash.mismatch": "the video's bytes differ from what was signed",
     "assertion.boxesHash.mismatch": "the file's boxes differ from what was signed",
     "assertion.hashedURI.mismatch": "an assertion changed after signing",
+    "assertion.missing": "an assertion the claim signed is missing (removed after signing)",
+    "claim.hardBindings.missing": "the claim has no hard binding to the content",
     "ingredient.manifest.missing": "an ingredient's manifest is referenced but missing",
     "ingredient.manifest.mismatch": "an ingredient's manifest changed after it was recorded",
     "assertion.action.ingredientMismatch": "an action names an ingredient that does not match",

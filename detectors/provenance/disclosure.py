@@ -75,9 +75,10 @@ def _product(claim_generator: str | None) -> str | None:
 
 def _agents(manifest: dict[str, Any], actions: tuple[str, ...]) -> list[str]:
     out = []
-    for assertion in manifest.get("assertions") or ():
+    for assertion in manifest.get("assertions") if isinstance(manifest.get("assertions"), list) else ():
         data = assertion.get("data") if isinstance(assertion, dict) else None
-        for action in (data.get("actions") or ()) if isinstance(data, dict) else ():
+        listed = data.get("actions") if isinstance(data, dict) else None
+        for action in listed if isinstance(listed, list) else ():
             if not isinstance(action, dict) or (actions and action.get("action") not in actions):
                 continue
             agent = action.get("softwareAgent")
@@ -89,7 +90,7 @@ def _agents(manifest: dict[str, Any], actions: tuple[str, ...]) -> list[str]:
 
 def _device(manifest: dict[str, Any]) -> str | None:
     """Camera make and model from an EXIF assertion, when the capture device recorded them."""
-    for assertion in manifest.get("assertions") or ():
+    for assertion in manifest.get("assertions") if isinstance(manifest.get("assertions"), list) else ():
         if not isinstance(assertion, dict) or not str(assertion.get("label", "")).startswith("stds.exif"):
             continue
         data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}

@@ -125,14 +125,19 @@ class ProvenanceReport:
         return out
 
 
+def _list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else empty: the JSON mirrors whatever the signer wrote."""
+    return value if isinstance(value, list) else []
+
+
 def _codes(results: dict[str, Any] | None, kind: str) -> tuple[str, ...]:
     if not isinstance(results, dict):
         return ()
-    return tuple(str(item.get("code")) for item in results.get(kind) or () if isinstance(item, dict) and item.get("code"))
+    return tuple(str(item.get("code")) for item in _list(results.get(kind)) if isinstance(item, dict) and item.get("code"))
 
 
 def _assertions(manifest: dict[str, Any], label: str) -> list[dict[str, Any]]:
-    return [a["data"] for a in manifest.get("assertions") or ()
+    return [a["data"] for a in _list(manifest.get("assertions"))
             if isinstance(a, dict) and isinstance(a.get("data"), dict)
             and (a.get("label") == label or str(a.get("label", "")).startswith(label + "__"))]
 
@@ -156,7 +161,7 @@ def _soft_bindings(manifest: dict[str, Any]) -> tuple[SoftBinding, ...]:
     for data in _assertions(manifest, "c2pa.soft-binding"):
         if not isinstance(data.get("alg"), str):
             continue
-        for block in data.get("blocks") or ():
+        for block in _list(data.get("blocks")):
             value = block.get("value") if isinstance(block, dict) else None
             if isinstance(value, str):
                 out.append(SoftBinding(alg=data["alg"], payload_hex=value.lower()))
@@ -169,7 +174,7 @@ def _actions(manifest: dict[str, Any]) -> tuple[ActionReport, ...]:
     out = []
     for label in ("c2pa.actions.v2", "c2pa.actions"):
         for data in _assertions(manifest, label):
-            for action in data.get("actions") or ():
+            for action in _list(data.get("actions")):
                 if not isinstance(action, dict) or not isinstance(action.get("action"), str):
                     continue
                 agent = action.get("softwareAgent")
@@ -200,7 +205,7 @@ def _cawg_identities(manifest: dict[str, Any]) -> tuple[str, ...]:
         payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
         sig_type = payload.get("sig_type") or ("cawg.identity_claims_aggregation" if data.get("verifiedIdentities") else "identity")
         who = []
-        for v in data.get("verifiedIdentities") or ():
+        for v in _list(data.get("verifiedIdentities")):
             if isinstance(v, dict):
                 name = v.get("name") or v.get("username")
                 kind = str(v.get("type") or "").removeprefix("cawg.")
@@ -217,7 +222,7 @@ def _cawg_identities(manifest: dict[str, Any]) -> tuple[str, ...]:
 def _ingredient_deltas(results: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """Failure codes per ingredient assertion label (the last path segment of its URI)."""
     out: dict[str, tuple[str, ...]] = {}
-    for delta in results.get("ingredientDeltas") or ():
+    for delta in _list(results.get("ingredientDeltas")):
         if isinstance(delta, dict) and isinstance(delta.get("ingredientAssertionURI"), str):
             label = delta["ingredientAssertionURI"].rsplit("/", 1)[-1]
             out[label] = out.get(label, ()) + _codes(delta.get("validationDeltas"), "failure")
@@ -226,11 +231,12 @@ def _ingredient_deltas(results: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def _ingredients(manifest: dict[str, Any], deltas: dict[str, tuple[str, ...]]) -> tuple[IngredientReport, ...]:
     out = []
-    for ing in manifest.get("ingredients") or ():
+    for ing in _list(manifest.get("ingredients")):
         if not isinstance(ing, dict):
             continue
         label = ing.get("active_manifest")
-        recorded = _codes((ing.get("validation_results") or {}).get("activeManifest"), "failure")
+        results = ing.get("validation_results") if isinstance(ing.get("validation_results"), dict) else {}
+        recorded = _codes(results.get("activeManifest"), "failure")
         found = deltas.get(str(ing.get("label")), ())
         codes = tuple(dict.fromkeys(recorded + found))
         if not label:

@@ -64,7 +64,10 @@ def _context(trust: TrustConfig) -> c2pa.Context:
     # Remote manifests and OCSP stay off inside c2pa-rs: it would connect wherever a file says.
     config: dict[str, Any] = {"verify": {"verify_after_reading": True, "verify_trust": True,
                                          "verify_timestamp_trust": True,
-                                         "ocsp_fetch": False, "remote_manifest_fetch": False}}
+                                         "ocsp_fetch": False, "remote_manifest_fetch": False},
+                              # CAWG identity assertions name did:web documents: c2pa-rs would look
+                              # their hosts up (measured: a DNS query) unless no host is allowed
+                              "core": {"allowed_network_hosts": []}}
     if not trust.empty:
         config["trust"] = trust.c2pa_settings()
     try:
@@ -226,7 +229,13 @@ def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Co
         return _unreadable(error=f"c2pa could not serialise the manifest: {str(exc)[:200]}", **fields)
     finally:
         reader.close()
-    return interpret(store, crjson=crjson, **fields)
+    try:
+        return interpret(store, crjson=crjson, **fields)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        # The JSON mirrors what the signer wrote: a custom assertion may hold any shape
+        # ("actions": 5). Odd shapes mean credentials we cannot read, never a crash.
+        return _unreadable(error=f"credentials of an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
+                           **{k: v for k, v in fields.items() if k in ("source", "media_kind", "format", "remote_url")})
 
 
 def _bounded_read(p: Path) -> bytes:

@@ -17,14 +17,13 @@ __all__ = ["TrustConfig", "DEFAULT_EKUS", "MICROSOFT_C2PA_EKU", "C2PA_SIGNING_EK
 C2PA_SIGNING_EKU = "1.3.6.1.4.1.62558.2.1"  # id-kp-c2pa-claimSigning (C2PA 2.x)
 MICROSOFT_C2PA_EKU = "1.3.6.1.4.1.311.76.59.1.9"  # what Microsoft's C2PA signers carry
 DOCUMENT_SIGNING_EKU = "1.3.6.1.5.5.7.3.36"
-# emailProtection and documentSigning are what the C2PA 1.x signers in the wild carry;
-# timeStamping and OCSPSigning are here because c2pa-rs checks TSA and OCSP responder
-# certificates against the same list (the set c2pa-rs's own trust configuration accepts).
+# emailProtection and documentSigning are what the C2PA 1.x signers in the wild carry.
+# timeStamping and OCSPSigning are left out although c2pa-rs's own test configuration lists
+# them: with them any time-stamp authority's certificate (every TSA on the TSA list) would pass
+# as a claim signer. c2pa-rs still validates time-stamp tokens without them (tested).
 DEFAULT_EKUS = (
     "1.3.6.1.5.5.7.3.4",  # emailProtection
     DOCUMENT_SIGNING_EKU,
-    "1.3.6.1.5.5.7.3.8",  # timeStamping
-    "1.3.6.1.5.5.7.3.9",  # OCSPSigning
     MICROSOFT_C2PA_EKU,
     C2PA_SIGNING_EKU,
 )

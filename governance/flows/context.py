@@ -98,7 +98,7 @@ class FlowContext:
     def consent(self):
         from governance.records.consent import ConsentRegistry
 
-        return ConsentRegistry(self.engine)
+        return ConsentRegistry(self.engine, audit=self.audit)  # one log, with the install's tags
 
     @cached_property
     def identity(self) -> "SigningIdentity":

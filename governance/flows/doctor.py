@@ -459,7 +459,11 @@ def _stale_secret_temps(settings: Settings, *, fix: bool) -> list[Finding]:
     return found
 
 
-def _scan_temps(folders: Iterable[Path], live: set[Path], *, fix: bool) -> list[Finding]:
+def _scan_temps(folders: Iterable[Path], live: set[Path], live_ids: set[str], *, journal: Path,
+                fix: bool) -> list[Finding]:
+    """Hidden generation temps in ``folders`` that no live generation owns. A temp's content id
+    protects it while any journal entry names that id (including one written after the entries
+    were listed), and so do the encoder's and signer's own derived temps."""
     found: list[Finding] = []
     for folder in folders:
         try:
@@ -469,7 +473,8 @@ def _scan_temps(folders: Iterable[Path], live: set[Path], *, fix: bool) -> list[
             continue
         for name in names:
             path = Path(folder).resolve() / name
-            if not TEMP_NAME.match(name) or path in live:
+            match = TEMP_NAME.match(name)
+            if not match or path in live or match["cid"] in live_ids or (journal / f"{match['cid']}.json").exists():
                 continue
             found.append(Finding("orphan-temp", str(path), "hidden generation temp with no live journal entry",
                                  "removed" if fix else "would-fix"))
@@ -525,7 +530,7 @@ def doctor(ctx: "FlowContext", *, fix: bool = False, scan: Iterable[Path] = ()) 
             else:
                 live.update(p.resolve() for p in _with_derived(entry.temps))  # reported by the recovery
                 found += _recover_entry(ctx, journal, entry, fix=fix)
-    found += _scan_temps(scan, live, fix=fix)
+    found += _scan_temps(scan, live, live_ids, journal=journal.folder, fix=fix)
 
     records = _recorded_ids(ctx)
     store = ManifestStore(settings)

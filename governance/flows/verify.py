@@ -138,6 +138,8 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
         if recovered is not None:
             reasons.append(f"original manifest {record.manifest_label} recovered from the manifest store")
         disclosure = _recovered_disclosure(record)
+    elif record is not None and provenance.disclosure.ai_generated is not True:
+        disclosure = _recovered_disclosure(record)  # stripped or broken credentials: the record still says it
     flags = _flags(provenance, matches, reasons)
     if unrecorded:
         flags.append("unrecorded-release")
@@ -190,11 +192,25 @@ def _record_for(ctx: FlowContext, detection: "Detection | None") -> "GenerationR
 def _own_signers(ctx: FlowContext) -> set[tuple[str, str]]:
     """(common name, serial number) of every signer certificate this install has used: the
     current one and those retired by rotation. Reads certificates only (no passphrase)."""
-    from governance.provenance.keys import certs
     from governance.provenance.keys.identity import c2pa_dir
 
     folder = c2pa_dir(ctx.settings)
     paths = [folder / "signer.chain.pem", *sorted((folder / "retired").glob("*.chain.pem"))]
+    return _cert_names(paths)
+
+
+def _own_tsa(ctx: FlowContext) -> set[tuple[str, str]]:
+    """The install's time-stamp authority certificate: its key sits in the signing process, and
+    c2pa-rs accepts a timeStamping-only certificate as a claim signer, so a claim it signed
+    must never pass as one of our releases."""
+    from governance.provenance.keys.identity import c2pa_dir
+
+    return _cert_names([c2pa_dir(ctx.settings) / "tsa.cert.pem"])
+
+
+def _cert_names(paths: list[Any]) -> set[tuple[str, str]]:
+    from governance.provenance.keys import certs
+
     out: set[tuple[str, str]] = set()
     for path in paths:
         try:
@@ -211,11 +227,13 @@ def _unrecorded_own_release(ctx: FlowContext, provenance: "ProvenanceReport") ->
     manifest label here: a clip that escaped before its record committed (a killed generation's
     hidden temp, say). Other installs' ReelGuard clips have no record here by design, so only
     this install's own signer counts."""
-    if provenance.state == "absent" or not provenance.generation or not provenance.content_id:
+    if provenance.state == "absent":
         return False
     info = (provenance.manifest or {}).get("signature_info") or {}
     signer = (info.get("common_name") or provenance.signer, str(info.get("cert_serial_number") or ""))
-    if signer not in _own_signers(ctx):
+    if signer in _own_tsa(ctx):
+        return True  # our TSA's key signs time-stamps, never releases
+    if not provenance.generation or not provenance.content_id or signer not in _own_signers(ctx):
         return False
     from governance.records.storage.db import session_scope
     from governance.records.storage.records import get_record

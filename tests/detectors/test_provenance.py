@@ -237,3 +237,22 @@ def test_public_names_and_import_rule():
     imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not any(m.split(".")[0] == "governance" for m in imported)  # detectors never import governance
+
+
+@pytest.mark.parametrize("assertion", [
+    {"label": "com.evil.x", "data": {"actions": 5}},
+    {"label": "c2pa.actions.v2", "data": {"actions": "created"}},
+    {"label": "c2pa.soft-binding", "data": {"alg": "x", "blocks": 5}},
+    {"label": "cawg.identity", "data": {"signer_payload": 5, "verifiedIdentities": {"a": 1}}},
+    {"label": "stds.exif", "data": 7},
+])
+def test_signer_written_shapes_never_crash_interpretation(assertion):
+    """Assertions hold whatever their signer wrote: odd shapes are read around, never raised."""
+    label = "urn:c2pa:odd"
+    store = {"active_manifest": label, "validation_state": "Valid",
+             "validation_results": {"activeManifest": {"failure": "x"}, "ingredientDeltas": {"x": 1}},
+             "manifests": {label: {"assertions": [assertion], "ingredients": "not a list",
+                                   "signature_info": {"issuer": "Org"}}}}
+    report = interpret(store, crjson={"manifests": [{"label": label, "assertions": {assertion["label"]: assertion["data"]}}]})
+    assert report.state == "valid" and report.issuer == "Org"
+    assert report.disclosure.label

@@ -241,6 +241,7 @@ def read_store():
     context = c2pa.Context.from_dict({
         "verify": {"verify_after_reading": True, "verify_trust": True, "ocsp_fetch": False,
                    "remote_manifest_fetch": False},
+        "core": {"allowed_network_hosts": []},  # no DID look-ups for CAWG identities
         "trust": {"trust_anchors": anchors, "allowed_list": (TRUST / "cai-verify-allowed.pem").read_text(),
                   "trust_config": "\n".join(EKUS) + "\n"},
     })

@@ -511,3 +511,42 @@ def test_http_witness_on_loopback(tmp_path: Path) -> None:
         assert result.case == "log-truncated" and result.witness.status == "failed"
     finally:
         server.shutdown()
+
+
+def test_stripping_every_tag_does_not_switch_the_tag_check_off(tmp_path):
+    """A writer with database access but not the keys rewrites the last event (hashes, nodes and
+    root recomputed) and clears every authentication tag: still caught and named."""
+    import json as _json
+
+    from sqlalchemy import text as _text
+
+    from governance.core.settings import get_settings
+    from governance.flows.context import FlowContext
+    from governance.records.audit import merkle
+    from governance.records.audit.canonical import canonical_bytes
+    from governance.records.audit.events import PolicyDecisionEvent
+    from governance.records.audit.log import _Frontier, fetch_nodes
+    from governance.records.storage.db import session_scope
+
+    ctx = FlowContext(get_settings(home=tmp_path / "home", timestamp=False), semantic_policy=False)
+    for action in ("allow", "allow", "deny"):
+        with session_scope(ctx.engine) as session:
+            ctx.audit.append(session, PolicyDecisionEvent(prompt_sha256="0" * 64, action=action, pack_digest="x",
+                                                          jurisdiction="EU"))
+    assert ctx.audit.verify().ok
+    with ctx.engine.begin() as conn:
+        index, payload = conn.execute(_text("select leaf_index, payload from audit_entries "
+                                            "order by leaf_index desc limit 1")).first()
+        doc = _json.loads(payload)
+        doc["event"]["action"] = "allow"
+        new = canonical_bytes(doc)
+        keys = merkle.compact_range(index)
+        nodes = fetch_nodes(conn, keys)
+        frontier = _Frontier(index, [k[0] for k in keys], [nodes[k] for k in keys])
+        closed = frontier.push(merkle.leaf_hash(new))
+        conn.execute(_text("update audit_entries set payload=:p, leaf_hash=:h, nodes=:n, root_hash=:r "
+                           "where leaf_index=:i"),
+                     dict(p=new, h=merkle.leaf_hash(new).hex(), n=closed, r=frontier.root().hex(), i=index))
+        conn.execute(_text("update audit_entries set auth_tag=NULL"))
+    result = ctx.audit.verify()
+    assert not result.ok and "unauthenticated" in {f.case for f in result.failures}

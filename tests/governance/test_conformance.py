@@ -50,7 +50,8 @@ CROSS_VERSION_FAILURES = {
 
 def _crjson(path, anchors: str) -> dict:
     context = c2pa.Context.from_dict(
-        {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}, "trust": {"trust_anchors": anchors}}
+        {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}, "core": {"allowed_network_hosts": []},
+         "trust": {"trust_anchors": anchors}}
     )
     try:
         with open(path, "rb") as handle:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -14,6 +13,7 @@ import pytest
 
 from governance.core.settings import get_settings
 from governance.flows import FlowContext, GenerateRequest, generate
+from tests.conftest import require_tool
 
 GEN_KW = dict(num_frames=16, width=256, height=256)
 PROMPT = "a red circle moving right on a blue background"
@@ -21,13 +21,7 @@ THREE_YEARS = "+1100d"  # past the signer certificate's 365 days, inside the CA'
 
 
 def _faketime() -> str:
-    found = shutil.which("faketime")
-    if found is None:
-        message = "libfaketime's `faketime` is not installed (the Makefile's system-deps installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    return require_tool("faketime")  # libfaketime
 
 
 def _verify_later(home, clip, offset: str = THREE_YEARS, *extra: str) -> dict:

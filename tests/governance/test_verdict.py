@@ -48,6 +48,8 @@ def mark(payload=PAYLOAD, *, detected=True):
         (report("invalid", codes=("signingCredential.untrusted", "signingCredential.expired")), None, False, "unverifiable"),
         (report("invalid", codes=("signingCredential.untrusted", "claimSignature.mismatch")), None, False, "tampered"),
         (report("invalid", codes=(), error="pre-release manifest"), None, False, "unverifiable"),
+        (report("invalid", codes=("assertion.missing", "assertion.action.malformed")), None, False, "tampered"),  # an assertion cut out
+        (report("invalid", codes=("claim.hardBindings.missing",)), None, False, "tampered"),
         (report("valid", binding_checked=False), None, False, "unverifiable"),  # a bare .c2pa
         (report("absent", binding=None), mark(), True, "recovered"),
         (report("absent", binding=None), mark(), False, "unknown"),

@@ -48,7 +48,8 @@ def _sign(home: Path, src: Path, dst: Path, mime: str, *, remote_url: str | None
     """Sign ``src`` with the home's identity (time-stamp-free: these tests are about media)."""
     identity = load_or_create_identity(get_settings(home=home))
     signer = identity.c2pa_signer()
-    context = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}})
+    context = c2pa.Context.from_dict({"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+                                      "core": {"allowed_network_hosts": []}})
     builder = c2pa.Builder(DEFINITION, context=context)
     try:
         if not embed:
@@ -234,3 +235,27 @@ def test_cli_json_is_compact_unless_verbose(home, tmp_path):
     assert short["verdict"] == long["verdict"] == "authentic"
     assert "informational" not in short["c2pa"] and "informational" in long["c2pa"]
     assert len(compact.stdout) < len(full.stdout)
+
+
+def test_a_claim_signed_with_our_tsa_certificate_is_never_a_release(ctx, home, tmp_path):
+    """c2pa-rs accepts a timeStamping-only certificate as a claim signer; the install's TSA key
+    sits in the signing process, so a claim it signed must not verify authentic."""
+    import dataclasses
+
+    from cryptography.hazmat.primitives import serialization
+
+    from governance.provenance.keys.backend import FileSigningBackend
+    from governance.provenance.signing import sign_video
+    from governance.provenance.timestamp.server import load_or_create_tsa
+    from tests.c2pa_ts.support import make_clip, make_spec
+
+    identity = load_or_create_identity(ctx.settings)
+    key, cert, _ = load_or_create_tsa(ctx.settings)
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    tsa_identity = dataclasses.replace(identity, chain_pem=pem, backend=FileSigningBackend.from_key(key),
+                                       signer="tsa", tsa_url=None)
+    signed = sign_video(make_clip(tmp_path / "c.mp4", frames=4), tmp_path / "s.mp4", spec=make_spec(),
+                        identity=tsa_identity)
+    report = verify(ctx, signed.path, options=VerifyOptions(stages=frozenset({"c2pa"})))
+    assert report.provenance.state == "trusted"  # what c2pa-rs says
+    assert report.verdict == "unverifiable" and "unrecorded-release" in report.flags

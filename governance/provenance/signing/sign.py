@@ -205,7 +205,8 @@ class SignOptions:
         """The c2pa-rs Context; ``signer`` (consumed) is for the embeddable calls, which take it
         from the Context rather than as an argument."""
         config: dict[str, Any] = {
-            "verify": {"verify_after_sign": self.verify_after_sign, "ocsp_fetch": False, "remote_manifest_fetch": False}
+            "verify": {"verify_after_sign": self.verify_after_sign, "ocsp_fetch": False, "remote_manifest_fetch": False},
+            "core": {"allowed_network_hosts": []},  # offline: no DID, OCSP or manifest look-ups
         }
         if self.trust_anchors_pem:
             config["trust"] = {"trust_anchors": self.trust_anchors_pem}

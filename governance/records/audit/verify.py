@@ -353,6 +353,12 @@ def verify_log(
                     if untagged is not None:
                         add("unauthenticated", f"leaves {untagged[0]}..{size - 1} carry no authentication tag: "
                             "they were appended outside ReelGuard (forged)", untagged[0], untagged[1])
+                elif auth_key is not None and witnessed and size > 0:
+                    # The witness only holds checkpoints from code that tags every append, so a log
+                    # with no tag at all had them removed (which would switch the check off).
+                    add("unauthenticated", f"no leaf of the {size} carries an authentication tag, though this "
+                        "install tags every append: the tags were removed and the log may have been rewritten",
+                        0, _event_id_at(conn, 0))
                 if unretained is not None:
                     add("pruned-early", f"leaf {unretained[0]}: payloads were blanked as pruned but no audit.retention "
                         "run covers them", unretained[0], unretained[1])

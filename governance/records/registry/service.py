@@ -256,7 +256,7 @@ class ProtectedRegistry:
 
     def _insert(self, prepared, *, owner: str, title: str, license: str | None) -> tuple[str, int]:
         frames = 0
-        audit_log = _audit_log(self.engine)
+        audit_log = _audit_log(self.engine, self.settings)
         with session_scope(self.engine) as session:
             work = Work(owner=owner, title=title, license=license)
             session.add(work)
@@ -302,7 +302,7 @@ class ProtectedRegistry:
 
     def remove(self, work_id: str) -> WorkPublic:
         """Delete a work with its assets and fingerprints (audited); the indexes follow."""
-        audit_log = _audit_log(self.engine)
+        audit_log = _audit_log(self.engine, self.settings)
         with session_scope(self.engine) as session:
             work = session.get(Work, work_id)
             if work is None:
@@ -332,7 +332,7 @@ class ProtectedRegistry:
 
         items = load_export(path)
         works = assets = skipped = 0
-        audit_log = _audit_log(self.engine)
+        audit_log = _audit_log(self.engine, self.settings)
         with session_scope(self.engine) as session:
             for item in items:
                 work, added, dup = add_exported_work(session, item)
@@ -360,14 +360,13 @@ def query_config(duration: float, config: ExtractConfig = QUERY) -> ExtractConfi
     return dataclasses.replace(config, **changes) if changes else config
 
 
-def _audit_log(engine: Engine):
+def _audit_log(engine: Engine, settings: Settings):
     """The AuditLog, built BEFORE a transaction opens: its constructor initialises the log on its
-    own connection, which would wait forever on SQLite's write lock held by our session."""
-    try:
-        from governance.records.audit import AuditLog
-    except ImportError:
-        from governance.records.audit.log import AuditLog  # the package may not re-export it yet
-    return AuditLog(engine)
+    own connection, which would wait forever on SQLite's write lock held by our session. It gets
+    the registry's settings, so its appends carry the install's authentication tags."""
+    from governance.records.audit import AuditLog
+
+    return AuditLog(engine, settings=settings)
 
 
 def _audit(audit_log, session: Session, action: str, work: Work, *, assets: int) -> None:
