@@ -193,6 +193,8 @@ def breakdown(ctx: Any, engines: Engines, f: BenchFile, reps: int) -> dict[str, 
     from detectors.memory import HugePageReads
     from detectors.provenance import interpret, read_provenance, sniff_format
     from detectors.provenance import reader as reader_mod
+    from detectors.provenance.guard import precheck
+    from governance.provenance.signing.sign import sha256_file
     from detectors.provenance.rubrics import signals
     from governance.flows.verdict import decide_verdict
     from governance.provenance.trust import TrustStore
@@ -216,9 +218,9 @@ def breakdown(ctx: Any, engines: Engines, f: BenchFile, reps: int) -> dict[str, 
         p.is_file()
         p.stat().st_size
         sniff_format(p)
-        if fmt.mime.startswith(("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4", "image/hei", "image/avif")):
-            reader_mod._oversized_manifest_box(p)
         reader_mod._sidecar_bytes(p, None)
+        with open(p, "rb") as raw:  # the hostile-input pre-check (guard.py) before c2pa-rs
+            precheck(fmt.mime, raw, None, max_manifest_bytes=reader_mod.MAX_MANIFEST_BOX_BYTES)
 
     probe = open_reader()
     if probe is None:
@@ -251,7 +253,7 @@ def breakdown(ctx: Any, engines: Engines, f: BenchFile, reps: int) -> dict[str, 
                           provenance=report, detection=None, record=None)
 
     def core_beside_sha() -> None:  # what verify does: the SHA-256 in its thread while c2pa-rs reads
-        future = verify_mod._HASHER.submit(verify_mod._sha256, path)
+        future = verify_mod._HASHER.submit(sha256_file, path)
         try:
             read_provenance(path, trust=trust)
         finally:
@@ -283,7 +285,7 @@ def breakdown(ctx: Any, engines: Engines, f: BenchFile, reps: int) -> dict[str, 
         return {k: m[a][k] - m[b][k] for k in keys}
 
     steps = [
-        ("checks", "is_file, stat, sniff the format, BMFF box scan, look for a .c2pa sidecar", m["checks"]),
+        ("checks", "is_file, stat, sniff the format, look for a .c2pa sidecar, the hostile-input pre-check", m["checks"]),
         ("trust", "trust context: the cached c2pa Context for ctx.trust (a dict lookup)", m["trust"]),
         ("c2pa_read", "c2pa-rs: Reader.try_create (parse, hash the asset, check signature, chain and trust)", m["c2pa_read"]),
         ("json", "Reader.json() + json.loads", m["json"]),

@@ -8,7 +8,7 @@ expired certificate ``tampered`` and calling it ``unverifiable``.
 
 from __future__ import annotations
 
-__all__ = ["INTEGRITY_CODES", "BINDING_CODES", "UNTRUSTED_CODES", "is_integrity_failure", "is_binding_failure", "explain"]
+__all__ = ["INTEGRITY_CODES", "BINDING_CODES", "UNTRUSTED_CODES", "explain"]
 
 # The asset's bytes no longer match what was signed (hard bindings).
 BINDING_CODES = frozenset({
@@ -39,14 +39,6 @@ INTEGRITY_CODES = BINDING_CODES | frozenset({
 })
 # The signature is good but no configured anchor or allowed certificate vouches for it.
 UNTRUSTED_CODES = frozenset({"signingCredential.untrusted", "cawg.x509.credential.untrusted", "timeStamp.untrusted"})
-
-
-def is_integrity_failure(code: str) -> bool:
-    return code in INTEGRITY_CODES
-
-
-def is_binding_failure(code: str) -> bool:
-    return code in BINDING_CODES
 
 
 # Plain words for the codes a verdict most often rests on (anything else is shown as the code).

@@ -12,8 +12,12 @@ null otherwise, including when there are no credentials: no evidence is not "not
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from detectors.provenance.interpret import ActionReport
 
 __all__ = ["Disclosure", "SignalFound", "build_disclosure", "no_credentials", "GENAI_SIGNALS", "NON_AI_SIGNALS"]
 
@@ -73,19 +77,9 @@ def _product(claim_generator: str | None) -> str | None:
     return head.split("/", 1)[0].split(" (", 1)[0].replace("_", " ").strip() or None
 
 
-def _agents(manifest: dict[str, Any], actions: tuple[str, ...]) -> list[str]:
-    out = []
-    for assertion in manifest.get("assertions") if isinstance(manifest.get("assertions"), list) else ():
-        data = assertion.get("data") if isinstance(assertion, dict) else None
-        listed = data.get("actions") if isinstance(data, dict) else None
-        for action in listed if isinstance(listed, list) else ():
-            if not isinstance(action, dict) or (actions and action.get("action") not in actions):
-                continue
-            agent = action.get("softwareAgent")
-            agent = agent.get("name") if isinstance(agent, dict) else agent
-            if isinstance(agent, str) and agent.strip():
-                out.append(agent.strip())
-    return out
+def _agents(actions: Sequence["ActionReport"], kinds: tuple[str, ...]) -> list[str]:
+    return [a.software_agent.strip() for a in actions
+            if a.software_agent and a.software_agent.strip() and (not kinds or a.action in kinds)]
 
 
 def _device(manifest: dict[str, Any]) -> str | None:
@@ -101,19 +95,10 @@ def _device(manifest: dict[str, Any]) -> str | None:
     return None
 
 
-def _names(store: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
-    """(generator, editor, device): who created the content, which tool signed the last edit,
-    and the capturing camera."""
-    from detectors.provenance.interpret import claim_generator_name
-
-    manifest = (store.get("manifests") or {}).get(store.get("active_manifest") or "") or {}
-    editor = _product(claim_generator_name(manifest))
-    created = _agents(manifest, ("c2pa.created",)) or _agents(manifest, ())
-    return (created[0] if created else editor), (editor or (created[0] if created else None)), _device(manifest)
-
-
-def build_disclosure(store: dict[str, Any], crjson: dict[str, Any] | None, *, issuer: str | None,
-                     signed_at: dt.datetime | None) -> Disclosure:
+def build_disclosure(crjson: dict[str, Any] | None, *, manifest: dict[str, Any], actions: Sequence["ActionReport"],
+                     claim_generator: str | None, issuer: str | None, signed_at: dt.datetime | None) -> Disclosure:
+    """The disclosure of the active ``manifest``, from its signals (``crjson``) and the actions
+    and claim generator ``interpret`` already read from it."""
     evidence = _signals(crjson) if crjson else ()
     ids = tuple(dict.fromkeys(e.signal for e in evidence))
     genai = [e for e in evidence if e.signal in GENAI_SIGNALS]
@@ -123,7 +108,12 @@ def build_disclosure(store: dict[str, Any], crjson: dict[str, Any] | None, *, is
         ai = False
     else:
         ai = None
-    generator, editor, device = _names(store)
+    # who created the content, which tool signed the last edit, the capturing camera
+    editor = _product(claim_generator)
+    created = _agents(actions, ("c2pa.created",)) or _agents(actions, ())
+    generator = created[0] if created else editor
+    editor = editor or generator
+    device = _device(manifest)
     when = f", signed {signed_at:%Y-%m-%d}" if signed_at else ""
     unnamed = issuer or "an unnamed tool"
     if ai and any(e.signal == "fullyGenAIMedia" and e.scope == "active" for e in genai):

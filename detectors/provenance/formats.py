@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["MediaFormat", "sniff_format", "format_from_bytes", "MediaKind", "SUFFIX_FOR"]
+__all__ = ["MediaFormat", "sniff_format", "format_from_bytes", "MediaKind", "SUFFIX_FOR", "KNOWN_SUFFIXES"]
 
 MediaKind = Literal["video", "image", "audio", "manifest", "other"]
 
@@ -32,6 +32,7 @@ _BMFF_BRANDS: dict[bytes, tuple[str, MediaKind]] = {
     b"mif1": ("image/heif", "image"), b"msf1": ("image/heif", "image"), b"avif": ("image/avif", "image"),
     b"avis": ("image/avif", "image"),
 }
+KNOWN_SUFFIXES = frozenset(_BY_SUFFIX)  # what a folder of media is expected to hold
 # One canonical suffix per MIME type (uploads are stored under it, so c2pa-rs and PyAV agree).
 SUFFIX_FOR: dict[str, str] = {}
 for _suffix, (_mime, _kind) in _BY_SUFFIX.items():

@@ -281,6 +281,9 @@ def interpret(
     aigc_data = _assertion(manifest, AIGC_LABEL)
     content_id = generation.get("content_id") if generation else None
     ingredients = _ingredients(manifest, _ingredient_deltas(results))
+    actions = _actions(manifest)
+    claim_generator = claim_generator_name(manifest)
+    signed_at = _parse_time(sig.get("time"))
     return ProvenanceReport(
         state=state,
         codes=codes,
@@ -288,12 +291,12 @@ def interpret(
         signer=sig.get("common_name"),
         issuer=sig.get("issuer"),
         algorithm=sig.get("alg"),
-        signed_at=_parse_time(sig.get("time")),
+        signed_at=signed_at,
         time_stamped=any(c.startswith("timeStamp.") for c in successes + codes),
         timestamp_trusted="timeStamp.trusted" in successes,
-        claim_generator=claim_generator_name(manifest),
+        claim_generator=claim_generator,
         soft_bindings=_soft_bindings(manifest),
-        actions=_actions(manifest),
+        actions=actions,
         cawg_identities=_cawg_identities(manifest),
         content_id=content_id if isinstance(content_id, str) else None,
         generation=generation,
@@ -301,7 +304,8 @@ def interpret(
         sb942=_assertion(manifest, SB942_LABEL),
         training_mining=_assertion(manifest, TRAINING_MINING_LABEL),
         ingredients=ingredients,
-        disclosure=build_disclosure(store, crjson, issuer=sig.get("issuer"), signed_at=_parse_time(sig.get("time"))),
+        disclosure=build_disclosure(crjson, manifest=manifest, actions=actions, claim_generator=claim_generator,
+                                    issuer=sig.get("issuer"), signed_at=signed_at),
         manifest=manifest,
         crjson=crjson,
         informational=_codes(active, "informational"),

@@ -41,7 +41,6 @@ __all__ = ["read_provenance", "read_manifest_store", "MAX_SIDECAR_BYTES", "MAX_M
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 MAX_MANIFEST_BOX_BYTES = 64 * 1024 * 1024  # a ReelGuard manifest is ~15 kB; thumbnails stay far below this
-_C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _REMOTE = re.compile(r"remote manifests? from url (\S+)", re.IGNORECASE)
 RemoteFetch = Callable[[str], bytes]
 
@@ -117,10 +116,6 @@ def read_provenance(
     common = {"media_kind": fmt.kind, "format": fmt.mime}
     if not fmt.carries_c2pa and explicit is None and beside is None:
         return ProvenanceReport(state="absent", **common)  # type: ignore[arg-type]
-    oversized = _oversized_manifest_box(p) if fmt.mime.startswith(("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4", "image/hei", "image/avif")) else None
-    if oversized is not None:
-        return _unreadable(source="embedded", error=(
-            f"C2PA box of {oversized} bytes exceeds {MAX_MANIFEST_BOX_BYTES}; not parsed"), **common)  # type: ignore[arg-type]
     context = _cached_context(_trust(trust, trust_anchors_pem))
     try:
         with open(p, "rb") as raw:
@@ -204,8 +199,7 @@ def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Co
     # whose allocation failures abort the process and whose box parsers can take hours ---
     problem = precheck(fmt, stream, manifest_data, max_manifest_bytes=MAX_MANIFEST_BOX_BYTES)
     if problem is not None:
-        return _unreadable(error=problem, source=fields.get("source", "embedded"), media_kind=fields.get("media_kind", "other"),
-                           format=fields.get("format"), remote_url=fields.get("remote_url"))
+        return _unreadable(error=problem, **fields)
     # --- end of the hostile-input guard ---
     try:
         reader = c2pa.Reader.try_create(fmt, stream, manifest_data, context)
@@ -217,9 +211,7 @@ def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Co
         if found:
             raise _RemoteManifest(found.group(1).rstrip(".,;")) from None
         kind = type(exc).__name__.lstrip("_").removeprefix("C2pa") or "Error"
-        return _unreadable(error=f"c2pa-rs could not read the file's credentials ({kind}): {text[:300]}",
-                                source=fields.get("source", "embedded"), media_kind=fields.get("media_kind", "other"),
-                                format=fields.get("format"), remote_url=fields.get("remote_url"))
+        return _unreadable(error=f"c2pa-rs could not read the file's credentials ({kind}): {text[:300]}", **fields)
     if reader is None:
         return None
     try:
@@ -235,7 +227,7 @@ def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Co
         # The JSON mirrors what the signer wrote: a custom assertion may hold any shape
         # ("actions": 5). Odd shapes mean credentials we cannot read, never a crash.
         return _unreadable(error=f"credentials of an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
-                           **{k: v for k, v in fields.items() if k in ("source", "media_kind", "format", "remote_url")})
+                           **fields)
 
 
 def _bounded_read(p: Path) -> bytes:
@@ -243,33 +235,6 @@ def _bounded_read(p: Path) -> bytes:
     if size > MAX_SIDECAR_BYTES:
         raise ProvenanceError(f"{p}: manifest store of {size} bytes exceeds {MAX_SIDECAR_BYTES}")
     return p.read_bytes()
-
-
-def _oversized_manifest_box(path: Path) -> int | None:
-    """Size of a top-level C2PA ``uuid`` box above the limit (hostile sizes never reach c2pa-rs)."""
-    try:
-        with open(path, "rb") as handle:
-            end = os.fstat(handle.fileno()).st_size
-            pos = 0
-            for _ in range(10_000):  # top-level boxes only; a real file has a handful
-                if pos + 8 > end:
-                    return None
-                handle.seek(pos)
-                header = handle.read(32)
-                size, kind = int.from_bytes(header[:4], "big"), header[4:8]
-                offset = 8
-                if size == 1:
-                    size, offset = int.from_bytes(header[8:16], "big"), 16
-                elif size == 0:
-                    size = end - pos
-                if size < offset:
-                    return None  # malformed: let c2pa-rs report it
-                if kind == b"uuid" and header[offset : offset + 16] == _C2PA_UUID and size > MAX_MANIFEST_BOX_BYTES:
-                    return size
-                pos += size
-    except OSError:
-        return None
-    return None
 
 
 def _sidecar_bytes(p: Path, sidecar: str | os.PathLike[str] | bytes | None) -> bytes | None:

@@ -9,7 +9,6 @@ path: no decoding at all).
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,22 +93,18 @@ class VerifyReport:
         }
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames: int = 240,
            options: VerifyOptions | None = None) -> VerifyReport:
     """Verify one file and log the verification. MediaError for a file that is not media."""
     from detectors.provenance import read_provenance
+    from governance.provenance.signing.sign import sha256_file
 
     options = options or VerifyOptions(max_frames=max_frames)
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
     # The SHA-256 for the audit log runs beside c2pa-rs's own read (two cores, one pass each).
-    digest: Future[str] = _HASHER.submit(_sha256, path)
+    digest: Future[str] = _HASHER.submit(sha256_file, path)
     try:
         provenance = read_provenance(path, trust=ctx.trust, sidecar=options.manifest, remote=ctx.remote_fetch)
     finally:

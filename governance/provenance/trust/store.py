@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from detectors.provenance.trust import DEFAULT_EKUS, TrustConfig
 from governance.core.errors import KeyMaterialError, TrustError
 from governance.core.secrets import write_secret_file
 from governance.core.settings import Settings
+from governance.provenance.keys import certs
 from governance.provenance.trust.lists import BUNDLED, Kind, ListSpec, bundled_bytes, parse_certificates
 
 __all__ = ["TrustStore", "TrustSource", "TrustedCertificate"]
@@ -64,12 +64,8 @@ def _describe(cert: x509.Certificate, source: str) -> TrustedCertificate:
     orgs = cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
     return TrustedCertificate(
         subject=cert.subject.rfc4514_string(), organisation=str(orgs[0].value) if orgs else None,
-        fingerprint=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
+        fingerprint=certs.fingerprint(cert),
         not_after=cert.not_valid_after_utc.date().isoformat(), source=source)
-
-
-def _pem(certs: tuple[x509.Certificate, ...] | list[x509.Certificate]) -> str:
-    return "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certs)
 
 
 class TrustStore:
@@ -94,11 +90,11 @@ class TrustStore:
         updated = self.root / "lists" / f"{spec.name}.pem"
         if updated.is_file():
             meta = self._update_meta(spec.name)
-            certs = parse_certificates(updated.read_bytes(), source=str(updated))
+            listed = parse_certificates(updated.read_bytes(), source=str(updated))
             return TrustSource(spec.name, spec.kind, spec.title, f"updated from {meta.get('origin', '?')}",
-                               meta.get("issued") or meta.get("updated_at"), tuple(certs))
-        certs = parse_certificates(bundled_bytes(spec), source=f"bundled {spec.file}")
-        return TrustSource(spec.name, spec.kind, spec.title, f"bundled: {spec.source}, {spec.licence}", spec.dated, tuple(certs))
+                               meta.get("issued") or meta.get("updated_at"), tuple(listed))
+        listed = parse_certificates(bundled_bytes(spec), source=f"bundled {spec.file}")
+        return TrustSource(spec.name, spec.kind, spec.title, f"bundled: {spec.source}, {spec.licence}", spec.dated, tuple(listed))
 
     def _own(self) -> TrustSource | None:
         if not self.settings.trust_own_ca:
@@ -111,9 +107,9 @@ class TrustStore:
             raise TrustError(f"the install's own trust bundle is unreadable: {exc}") from None
         if not pem:
             return None
-        certs = parse_certificates(pem.encode(), source="own trust bundle")
+        own = parse_certificates(pem.encode(), source="own trust bundle")
         return TrustSource("own", "anchor", "this install's CA and time-stamp authority",
-                           str(self.settings.keys_path / "c2pa"), None, tuple(certs))
+                           str(self.settings.keys_path / "c2pa"), None, tuple(own))
 
     def ekus(self) -> tuple[str, ...]:
         path = self.root / "ekus.txt"
@@ -125,8 +121,8 @@ class TrustStore:
         by_kind: dict[str, list[x509.Certificate]] = {"anchor": [], "allowed": [], "tsa": []}
         for source in self.sources():
             by_kind["anchor" if source.kind == "own" else source.kind].extend(source.certificates)
-        return TrustConfig(anchors_pem=_pem(by_kind["anchor"]), allowed_pem=_pem(by_kind["allowed"]),
-                           tsa_anchors_pem=_pem(by_kind["tsa"]), ekus=self.ekus())
+        return TrustConfig(anchors_pem=certs.cert_pem(*by_kind["anchor"]), allowed_pem=certs.cert_pem(*by_kind["allowed"]),
+                           tsa_anchors_pem=certs.cert_pem(*by_kind["tsa"]), ekus=self.ekus())
 
     def certificates(self) -> tuple[TrustedCertificate, ...]:
         return tuple(_describe(c, s.name) for s in self.sources() for c in s.certificates)
@@ -139,10 +135,10 @@ class TrustStore:
         new = parse_certificates(data, source=source)
         path = self.root / "extra" / f"{kind}.pem"
         old = parse_certificates(path.read_bytes(), source=str(path)) if path.is_file() else []
-        seen = {_describe(c, "").fingerprint for c in old}
-        fresh = [c for c in new if _describe(c, "").fingerprint not in seen]
+        seen = {certs.fingerprint(c) for c in old}
+        fresh = [c for c in new if certs.fingerprint(c) not in seen]
         if fresh:
-            self._write(path, _pem([*old, *fresh]).encode())
+            self._write(path, certs.cert_pem(*old, *fresh).encode())
         return len(fresh)
 
     def remove(self, fingerprint: str) -> int:
@@ -155,12 +151,12 @@ class TrustStore:
             path = self.root / "extra" / f"{kind}.pem"
             if not path.is_file():
                 continue
-            certs = parse_certificates(path.read_bytes(), source=str(path))
-            keep = [c for c in certs if not _describe(c, "").fingerprint.startswith(prefix)]
-            if len(keep) != len(certs):
-                removed += len(certs) - len(keep)
+            found = parse_certificates(path.read_bytes(), source=str(path))
+            keep = [c for c in found if not certs.fingerprint(c).startswith(prefix)]
+            if len(keep) != len(found):
+                removed += len(found) - len(keep)
                 if keep:
-                    self._write(path, _pem(keep).encode())
+                    self._write(path, certs.cert_pem(*keep).encode())
                 else:
                     path.unlink()
         return removed
@@ -180,11 +176,11 @@ class TrustStore:
         spec = next((s for s in BUNDLED if s.name == name), None)
         if spec is None:
             raise TrustError(f"unknown list {name!r}; the lists are {', '.join(s.name for s in BUNDLED)}")
-        certs = parse_certificates(data, source=origin)
+        found = parse_certificates(data, source=origin)
         issued = _issue_date(data)
-        self._write(self.root / "lists" / f"{name}.pem", _pem(certs).encode())
+        self._write(self.root / "lists" / f"{name}.pem", certs.cert_pem(*found).encode())
         meta = {"origin": origin, "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "issued": issued, "sha256": hashlib.sha256(data).hexdigest(), "certificates": len(certs)}
+                "issued": issued, "sha256": hashlib.sha256(data).hexdigest(), "certificates": len(found)}
         self._write(self.root / "lists" / f"{name}.json", json.dumps(meta, indent=2).encode())
         return self._bundled(spec)
 

@@ -118,18 +118,14 @@ def generate_cmd(
     console.print(Panel(table, title="[green]generated", expand=False))
 
 
-_MEDIA_SUFFIXES = frozenset({
-    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif",
-    ".tif", ".tiff", ".gif", ".wav", ".mp3", ".m4a", ".flac", ".c2pa",
-})
-
-
 def _expand_inputs(clips: list[Path]) -> list[Path]:
+    from detectors.provenance.formats import KNOWN_SUFFIXES
+
     expanded: list[Path] = []
     for clip in clips:
         if clip.is_dir():
             # a <stem>.c2pa beside its asset is that asset's sidecar, not a file of its own
-            found = sorted(p for p in clip.rglob("*") if p.is_file() and p.suffix.lower() in _MEDIA_SUFFIXES)
+            found = sorted(p for p in clip.rglob("*") if p.is_file() and p.suffix.lower() in KNOWN_SUFFIXES)
             stems = {p.with_suffix("") for p in found if p.suffix.lower() != ".c2pa"}
             expanded.extend(p for p in found if p.suffix.lower() != ".c2pa" or p.with_suffix("") not in stems)
         else:
