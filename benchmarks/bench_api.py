@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,10 +93,10 @@ def load_test(clips: list[Path], *, clients: int, duration: float, server_worker
     import httpx
     from sqlalchemy import func, select
 
-    from governance.service.api.auth import create_api_key
     from governance.records.apikeys import ApiKeyCreate
     from governance.records.audit.models import AuditEntry
     from governance.records.storage.db import get_engine, session_scope
+    from governance.service.api.auth import create_api_key
 
     db = fresh_pg_db("load")
     port = 18000 + os.getpid() % 1000
@@ -184,10 +184,10 @@ def load_test(clips: list[Path], *, clients: int, duration: float, server_worker
 def batch_test(clips: list[Path], *, home: Path) -> dict:
     from sqlalchemy import func, select
 
-    from governance.records.audit.models import AuditEntry
-    from governance.service.jobs.batch import verify_many
     from governance.core.settings import get_settings
+    from governance.records.audit.models import AuditEntry
     from governance.records.storage.db import get_engine, session_scope
+    from governance.service.jobs.batch import verify_many
 
     # "1" is what `verify DIR --workers 1` runs: in process, where OpenCV's and the decoder's
     # thread pools use both cores; "1c" is one Celery worker process pinned to one numeric thread,
@@ -230,7 +230,7 @@ def main() -> None:
     n_clips = args.clips or (10 if args.quick else 50)
     clips = make_clips(args.clip_dir, n_clips)
     home = Path(tempfile.mkdtemp(prefix="reelguard-bench-"))
-    results: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                      "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
                      "quick": args.quick}
     try:

@@ -89,14 +89,13 @@ def _best(fn, repeat: int, *, fresh: Path | None = None) -> float:
 
 
 def run(sizes_mb: list[int], repeat: int, algorithm: str) -> dict:
-    from detectors.provenance import read_provenance
-    from detectors.video_io import write_video
-    from governance.provenance.keys import create_identity, trust_bundle_pem
-    from governance.core.settings import get_settings
     import c2pa
 
-    from governance.provenance.signing import ManifestSpec, SignOptions, build_definition, sign_video
-    from governance.provenance.signing import _embeddable
+    from detectors.provenance import read_provenance
+    from detectors.video_io import write_video
+    from governance.core.settings import get_settings
+    from governance.provenance.keys import create_identity, trust_bundle_pem
+    from governance.provenance.signing import ManifestSpec, SignOptions, _embeddable, build_definition, sign_video
     from governance.provenance.signing.sign import _sign_embeddable
 
     rows = []

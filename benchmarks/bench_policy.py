@@ -1,6 +1,13 @@
 """Benchmark of the prompt policy engine against public prompt sets and ReelGuard's own set.
 
     python benchmarks/bench_policy.py [--quick] [--out docs/policy] [--write-evasive]
+    python benchmarks/bench_policy.py --multilingual-only   # issue #22's benchmark alone (~2 min)
+
+Two parts. First the multilingual benchmark (``benchmarks/policy/``: data, baseline, run,
+report): dev and held-out prompts in 13 language variants and 7 phrasing families, their names
+obfuscated by an independent generator, four engines side by side, written to
+``OUT/multilingual.md`` / ``.json`` / ``.png``. Then the English public-set suite below (Six-CD,
+I2P), on the shipped engine with MiniLM in PyTorch as the speed anchor.
 
 A prompt counts as *flagged* when the engine would not let it be generated (deny, review, or
 require-consent without a licence). Everything is measured in this run, including a plain
@@ -23,18 +30,19 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from machine import cpu_model, int8_instructions  # noqa: E402  (benchmarks/machine.py)
+from policy.baseline import Keyword  # noqa: E402  (benchmarks/policy/: full strength, prefixes kept)
+
 from policies import PolicyEngine, PromptError, normalize  # noqa: E402
 from policies.boilerplate import content_text  # noqa: E402
-from policies.evasion import EVASIONS, evade_prompt  # noqa: E402
-
-from machine import cpu_model, int8_instructions  # noqa: E402  (benchmarks/machine.py)
+from tests.support.evasion import EVASIONS, evade_prompt  # noqa: E402
 
 DATASETS = Path(os.environ.get("REELGUARD_DATASETS", ROOT.parent / "shared" / "datasets"))
 SIXCD = DATASETS / "six-cd"
@@ -50,29 +58,6 @@ REFERENCES = [  # published prompt-classification results (Meta's internal test 
 def rows(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-@dataclass
-class Keyword:
-    """The baseline: every term of the packs as a lower-case whole-word regex on the raw prompt."""
-
-    engine: PolicyEngine
-    pattern: re.Pattern[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        terms: set[str] = set()
-        for rule in self.engine.rules.values():
-            terms.update(t.rstrip("*").lower() for t in rule.spec.terms)
-            for entity in rule.spec.entities:
-                terms.update(n.lower() for n in entity.names)
-        for rule in self.engine.rules.values():  # co-occurrence rules: their lexicons' terms alone
-            for name in rule.all_of:
-                terms.update(t.rstrip("*").lower() for t in self.engine.lexicons[name])
-        alternation = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True) if t)
-        self.pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
-
-    def flagged(self, prompt: str) -> bool:
-        return self.pattern.search(prompt.lower()) is not None
 
 
 @dataclass
@@ -334,18 +319,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="subsample the large sets (a few minutes)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "policy")
     parser.add_argument("--write-evasive", action="store_true", help="regenerate tests/policies/data/harmful_evasive.csv")
+    parser.add_argument("--multilingual-only", action="store_true", help="only the languages-and-phrasings benchmark")
+    parser.add_argument("--skip-multilingual", action="store_true", help="only the English public-set suite")
     args = parser.parse_args()
+    if not args.skip_multilingual:
+        multilingual(args.out)
+    if args.multilingual_only:
+        return
 
     import torch
 
     cache = Path(tempfile.mkdtemp(prefix="bench-policy-models-"))
     t0 = time.perf_counter()
-    engine = PolicyEngine.load(semantic=True, model_cache=cache)  # exports the ONNX graph (once)
+    engine = PolicyEngine.load(semantic=True, model_cache=cache)  # the shipped (multilingual) engine; first load
     export_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     engine = PolicyEngine.load(semantic=True, model_cache=cache)
     load_s = time.perf_counter() - t0
-    anchor = PolicyEngine.load(semantic=True)  # no cache: PyTorch eager
+    anchor = PolicyEngine.load(semantic=True, semantic_model="minilm")  # no cache: MiniLM in PyTorch eager
     whole = PolicyEngine.load(semantic=True, model_cache=cache)
     whole.semantic.plan = None  # every prompt read whole (truncated at 128 tokens)
     lexical = PolicyEngine.load(semantic=False)
@@ -413,6 +404,20 @@ def main() -> None:
     (args.out / "benchmark.md").write_text(render(report), encoding="utf-8")
     plot(report, args.out / "benchmark.png")
     print(f"wrote {args.out / 'benchmark.md'}")
+
+
+def multilingual(out: Path) -> None:
+    """Issue #22's benchmark: every engine on the dev and held-out splits, then latency."""
+    from policy import report, run
+
+    before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    cache = Path(tempfile.mkdtemp(prefix="bench-policy-ml-"))
+    data = run.run(model_cache=str(cache))
+    after = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    machine = {"cpu": cpu_model(), "int8": int8_instructions(), "cores": os.cpu_count(),
+               "load_before": before, "load_after": after, "python": platform.python_version()}
+    report.write(out, data, machine)
+    print(f"wrote {out / 'multilingual.md'}")
 
 
 def render(r: dict) -> str:

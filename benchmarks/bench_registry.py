@@ -287,8 +287,8 @@ def layout_scores(qpath: Path, flat: dict[str, list]) -> dict[str, float]:
 
 
 def run_suite(tmp: Path, names: list[str], windows: int, transforms: list[str]) -> dict:
-    from governance.records.registry import MatchConfig, ProtectedRegistry
     from governance.core.settings import get_settings
+    from governance.records.registry import MatchConfig, ProtectedRegistry
     from governance.records.storage.db import get_engine
 
     decide = MatchConfig()

@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> dict:
     command = "python benchmarks/bench_verify.py" + ("".join(f" {shlex.quote(a)}" for a in sys.argv[1:]))
     return {
         "meta": {
-            "when": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "cpu": machine.cpu_model(),
+            "when": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", "cpu": machine.cpu_model(),
             "sha_instructions": sha_instructions(), "cpus": os.cpu_count(),
             "load_avg": [round(load_start, 2), round(os.getloadavg()[0], 2)], "python": platform.python_version(),
             "c2pa_python": _c2pa_python_version(), "c2pa_rs": c2pa.sdk_version(), "quick": args.quick,

@@ -1,11 +1,11 @@
 """Errors raised by the detectors package (video I/O, watermarks, fingerprints, provenance).
 
-    DetectorError
-    ├── MediaError              unreadable, truncated, corrupt or unsupported media
-    │   └── MediaTooLargeError  dimensions or duration beyond the configured limits
-    ├── WatermarkError          bad payload, key, frames too small for the scheme
-    ├── FingerprintError        fingerprinting or index failures
-    └── ProvenanceError         C2PA reading failures other than "no manifest"
+DetectorError
+├── MediaError              unreadable, truncated, corrupt or unsupported media
+│   └── MediaTooLargeError  dimensions or duration beyond the configured limits
+├── WatermarkError          bad payload, key, frames too small for the scheme
+├── FingerprintError        fingerprinting or index failures
+└── ProvenanceError         C2PA reading failures other than "no manifest"
 """
 
 from __future__ import annotations

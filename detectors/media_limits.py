@@ -116,7 +116,7 @@ def _webp(data: bytes) -> ImageHeader:
     chunk = data[12:16]
     body = 20
     if chunk == b"VP8 ":
-        if data[body + 3:body + 6] != b"\x9d\x01\x2a":
+        if data[body + 3 : body + 6] != b"\x9d\x01\x2a":
             raise MediaError("WebP VP8 chunk without its start code")
         width, height = struct.unpack_from("<HH", data, body + 6)
         return _sized("WebP", width & 0x3FFF, height & 0x3FFF)
@@ -126,7 +126,7 @@ def _webp(data: bytes) -> ImageHeader:
         (bits,) = struct.unpack_from("<I", data, body + 1)
         return _sized("WebP", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
     if chunk == b"VP8X":
-        raw = data[body + 4:body + 10]
+        raw = data[body + 4 : body + 10]
         if len(raw) < 6:
             raise MediaError("truncated WebP VP8X chunk")
         width = int.from_bytes(raw[0:3], "little") + 1

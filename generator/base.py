@@ -56,6 +56,10 @@ class GenerationRequest:
             raise GenerationParameterError(f"`image` has to be (H, W, 3) RGB but has shape {self.image.shape}")
         if self.video is not None and (self.video.ndim != 4 or self.video.shape[-1] != 3):
             raise GenerationParameterError(f"`video` has to be (F, H, W, 3) RGB but has shape {self.video.shape}")
+        for name in ("image", "video"):
+            value = getattr(self, name)
+            if value is not None and (value.dtype != np.uint8 or value.size == 0):
+                raise GenerationParameterError(f"`{name}` has to be non-empty uint8 RGB but is {value.dtype} {value.shape}")
 
     @property
     def task(self) -> str:

@@ -12,31 +12,53 @@ The small public surface::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from governance.core.errors import (
-    AuditError,
-    AuditIntegrityError,
-    ConfigError,
-    KeyMaterialError,
-    OutputError,
-    OutputExistsError,
-    PassphraseError,
-    PolicyDenied,
-    ReelGuardError,
-    SigningError,
-    StorageError,
-)
-from governance.flows import (
-    FlowContext,
-    GenerateRequest,
-    GenerationOutcome,
-    ProtectedMaterialBlocked,
-    VerifyReport,
-)
-from governance.flows import generate as _generate_flow
-from governance.flows import verify as _verify_flow
-from governance.core.settings import Settings, get_settings
+if TYPE_CHECKING:  # pragma: no cover
+    from governance.core.errors import (
+        AuditError,
+        AuditIntegrityError,
+        ConfigError,
+        KeyMaterialError,
+        OutputError,
+        OutputExistsError,
+        PassphraseError,
+        PolicyDenied,
+        ReelGuardError,
+        SigningError,
+        StorageError,
+    )
+    from governance.core.settings import Settings, get_settings
+    from governance.flows import FlowContext, GenerateRequest, GenerationOutcome, ProtectedMaterialBlocked, VerifyReport
+
+# Where each public name lives. Loaded on first access (PEP 562): ``import governance`` is what
+# every ``reelguard`` command pays first, and the flows pull in numpy, scipy and the policy engine,
+# which ``reelguard --help`` never needs.
+_LAZY = {
+    **{name: "governance.core.errors" for name in (
+        "AuditError", "AuditIntegrityError", "ConfigError", "KeyMaterialError", "OutputError",
+        "OutputExistsError", "PassphraseError", "PolicyDenied", "ReelGuardError", "SigningError", "StorageError")},
+    **{name: "governance.flows" for name in (
+        "FlowContext", "GenerateRequest", "GenerationOutcome", "ProtectedMaterialBlocked", "VerifyReport")},
+    "Settings": "governance.core.settings",
+    "get_settings": "governance.core.settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'governance' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "generate",
@@ -73,10 +95,14 @@ def generate(
     height: int | None = None,
     jurisdiction: str | None = None,
     force: bool = False,
-    context: FlowContext | None = None,
+    context: "FlowContext | None" = None,
     **settings_overrides: Any,
-) -> GenerationOutcome:
+) -> "GenerationOutcome":
     """Gated, watermarked, signed and logged generation; raises PolicyDenied on refusal."""
+    from governance.core.settings import get_settings
+    from governance.flows import FlowContext, GenerateRequest
+    from governance.flows import generate as _generate_flow
+
     ctx = context or FlowContext(get_settings(**settings_overrides))
     request = GenerateRequest(
         prompt=prompt,
@@ -93,7 +119,11 @@ def generate(
     return _generate_flow(ctx, request)
 
 
-def verify(path: str | Path, *, context: FlowContext | None = None, **settings_overrides: Any) -> VerifyReport:
+def verify(path: str | Path, *, context: "FlowContext | None" = None, **settings_overrides: Any) -> "VerifyReport":
     """Verify one clip: C2PA, watermark, registry → one verdict with its evidence."""
+    from governance.core.settings import get_settings
+    from governance.flows import FlowContext
+    from governance.flows import verify as _verify_flow
+
     ctx = context or FlowContext(get_settings(**settings_overrides))
     return _verify_flow(ctx, path, actor="python")

@@ -1,11 +1,16 @@
 """ReelGuard prompt policy: versioned YAML packs, evasion-proof matching, explained decisions.
 
     from policies import PolicyEngine
-    engine = PolicyEngine.load()                      # bundled packs; semantic=False skips MiniLM
+    engine = PolicyEngine.load()                      # bundled packs; semantic=False skips the model
+    engine = PolicyEngine.shared()                    # the same, loaded once per process (warm path)
     decision = engine.check("Mickey Mouse skiing", jurisdiction="eu")
     decision.action, decision.allowed, decision.reason, decision.pack_digest
 
-This package imports only the standard library and third-party code, never ``governance``.
+Names are matched in 12 languages (``policies.scripts`` for kana, Hangul, Cyrillic, Arabic and
+Devanagari), indirect references through entity ``aliases``, meaning through a multilingual
+sentence encoder (``policies.multilingual``; ``semantic_model="minilm"`` for the English one), and
+context (negation, documentary framing) through ``policies.context``. Importing this package
+loads no model. It imports only the standard library and third-party code, never ``governance``.
 """
 
 from policies.base import Action, ConsentLookup, PolicyDecision, RuleHit

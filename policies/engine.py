@@ -12,25 +12,38 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Literal
 
 from policies.base import ACTION_PRECEDENCE, Action, ConsentLookup, PolicyDecision, RuleHit
 from policies.boilerplate import content_text
+from policies.context import Context, outer_names, unshadowed
 from policies.errors import PolicyError, PolicyPackError, PromptError
 from policies.jurisdictions import get_profile
-from policies.matching import Entry, LexiconIndex, term_key
-from policies.normalize import SEGMENTER, normalize, tokenize, validate_prompt
+from policies.matching import Entry, LexiconIndex, make_entry
+from policies.normalize import SEGMENTER, light, normalize, tokenize, validate_prompt
 from policies.schema import LoadedPack, RuleSpec, bundled_sources, load_pack, packs_digest, sources_from_paths
+from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
 from policies.semantic import Backend
 
-__all__ = ["PolicyEngine", "CompiledRule", "ExampleResult", "DEFAULT_SCOPE"]
+__all__ = ["PolicyEngine", "CompiledRule", "ExampleResult", "DEFAULT_SCOPE", "SemanticModel"]
+
+SemanticModel = Literal["multilingual", "minilm"]
 
 DEFAULT_SCOPE = "video"
 _SEVERITY = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-_METHOD = {"exact": 0, "pattern": 0, "combination": 0, "compact": 1, "prefix": 1, "fuzzy": 2, "semantic": 3}
+_METHOD = {"exact": 0, "pattern": 0, "combination": 0, "alias": 0, "compact": 1, "prefix": 1, "fuzzy": 2, "semantic": 3}
+# The multilingual model's similarities sit on another scale than MiniLM's; a rule without its
+# own ``threshold_multilingual`` gets this (chosen on the dev split, docs/policy.md).
+_MULTILINGUAL_THRESHOLD = 0.57
+# ... and must beat the nearest benign anchor by more: USE puts same-topic prompts closer together
+# than MiniLM does ("fireworks exploding over the city" 0.57 to a shooting exemplar, 0.46 to an anchor).
+_MULTILINGUAL_MARGIN = 0.12
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +74,17 @@ class PolicyEngine:
     """Loaded, validated packs with their indexes; ``check`` is thread-safe and read-only."""
 
     def __init__(self, packs: Sequence[LoadedPack], *, semantic: bool = True,
-                 model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto") -> None:
-        """``model_cache``: a folder for the semantic model's exported ONNX graphs (built once,
-        then reused; checks run ~4x faster in ONNX Runtime with int8 weights). Without it,
-        PyTorch runs the model. ``semantic_backend``: see ``policies.semantic.Embedder``."""
+                 model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto",
+                 semantic_model: SemanticModel = "multilingual") -> None:
+        """``semantic_model``: ``multilingual`` (USE-multilingual, ``policies.multilingual``: a
+        description in any of our languages lands near its exemplars) or ``minilm`` (English
+        all-MiniLM-L6-v2, the earlier model, kept as the benchmark's anchor). For MiniLM,
+        ``model_cache`` is a folder for its exported ONNX graphs (built once, then reused; checks
+        run ~4x faster in ONNX Runtime with int8 weights; without it PyTorch runs the model) and
+        ``semantic_backend`` picks the runtime (see ``policies.semantic.Embedder``)."""
+        if semantic_model not in ("multilingual", "minilm"):
+            raise PolicyError(f"unknown semantic model {semantic_model!r}: use multilingual or minilm")
+        self.semantic_model = semantic_model
         self.packs = tuple(packs)
         self.pack_digest = packs_digest(list(self.packs))
         self.categories = {}
@@ -76,13 +96,33 @@ class PolicyEngine:
     # -- loading -------------------------------------------------------------------------
     @classmethod
     def load(cls, extra_packs: Iterable[object] = (), *, semantic: bool = True, bundled: bool = True,
-             model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto") -> "PolicyEngine":
+             model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto",
+             semantic_model: SemanticModel = "multilingual") -> PolicyEngine:
         """Bundled packs (``policies/packs``) plus ``extra_packs`` (paths, folders or ``PackSource``)."""
         sources = (bundled_sources() if bundled else []) + sources_from_paths(extra_packs)
         if not sources:
             raise PolicyPackError("<packs>:1: <pack>: no policy packs to load")
         return cls([load_pack(source) for source in sources], semantic=semantic, model_cache=model_cache,
-                   semantic_backend=semantic_backend)
+                   semantic_backend=semantic_backend, semantic_model=semantic_model)
+
+    @classmethod
+    def shared(cls, extra_packs: Iterable[object] = (), *, semantic: bool = True,
+               model_cache: str | os.PathLike[str] | None = None,
+               semantic_model: SemanticModel = "multilingual") -> PolicyEngine:
+        """One engine per process for the same packs (by content) and options: the warm path.
+        Loading embeds every exemplar (seconds); a second ``check`` in the same process should
+        cost milliseconds. The engine is read-only, so sharing it is safe."""
+        sources = bundled_sources() + sources_from_paths(extra_packs)
+        key = (tuple((s.name, hashlib.sha256(s.text.encode()).hexdigest()) for s in sources), semantic,
+               str(model_cache), semantic_model)
+        with _SHARED_LOCK:
+            engine = _SHARED.get(key)
+            if engine is None:
+                engine = cls([load_pack(source) for source in sources], semantic=semantic,
+                             model_cache=model_cache, semantic_model=semantic_model)
+                engine.warm_up()  # jieba's dictionary and the converters load now, not on a later prompt
+                _SHARED[key] = engine
+        return engine
 
     def _where(self, pack: LoadedPack, *path: object) -> str:
         return f"{pack.source.name}:{pack.line_of(*path)}"
@@ -105,6 +145,7 @@ class PolicyEngine:
                     raise PolicyPackError(f"{self._where(pack, 'lexicons', name)}: lexicons.{name}: duplicate lexicon")
                 self.lexicons[name] = tuple(terms)
         self.categories = {cid: cat for cid, (cat, _) in categories.items()}
+        self._aliases: set[tuple[str, tuple[str, ...]]] = set()
         entries: list[Entry] = []
         for name, terms in self.lexicons.items():
             entries += [_entry(f"lex:{name}", term, fuzzy=False) for term in terms]
@@ -135,24 +176,42 @@ class PolicyEngine:
                 owner = f"rule:{rule.id}"
                 entries += [_entry(owner, term, fuzzy=rule.fuzzy) for term in rule.terms]
                 for entity in rule.entities:
-                    entries += [_entry(owner, name, fuzzy=True, cross=True, entity=entity.id) for name in entity.names]
+                    entries += [_entry(owner, name, fuzzy=True, cross=True, entity=entity.id) for name in entity.all_names]
+                    for alias in entity.aliases:
+                        entry = _entry(owner, alias, fuzzy=False, entity=entity.id)
+                        self._aliases.add((entity.id, entry.key))
+                        entries.append(entry)
         SEGMENTER.add_words(e.term for e in entries)
         self.index = LexiconIndex(entries)
+        self.scripts = ScriptIndex((ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in self._aliases,
+                                                stem=e.entity_id is None),
+                                    normalize(e.term.rstrip("*"))) for e in entries if needs_script_index(e.term))
+        self.context = Context([p.spec for p in self.packs], self.rules)
         self._pattern_rules = [r for r in self.rules.values() if r.patterns]
         self._combo_rules = [r for r in self.rules.values() if r.all_of]
 
     def _build_semantic(self, model_cache, backend: Backend):
         from policies.semantic import Embedder, ExemplarIndex
 
+        multilingual = self.semantic_model == "multilingual"
         exemplars: list[tuple[str, str | None, str]] = []
         thresholds: dict[str, float] = {}
+        margins: dict[str, float] = {}
         for rule in self.rules.values():
             owner = f"rule:{rule.id}"
             exemplars += [(owner, None, text) for text in rule.spec.exemplars]
             for entity in rule.spec.entities:
                 exemplars += [(owner, entity.id, text) for text in entity.descriptions]
-            thresholds[owner] = rule.spec.threshold
+            thresholds[owner] = ((rule.spec.threshold_multilingual or _MULTILINGUAL_THRESHOLD) if multilingual
+                                 else rule.spec.threshold)
+            if multilingual and rule.spec.margin_multilingual is not None:
+                margins[owner] = rule.spec.margin_multilingual
         anchors = [a for pack in self.packs for a in pack.spec.benign_anchors]
+        if not multilingual:  # MiniLM reads English only: other languages' exemplars are noise to it
+            exemplars = [x for x in exemplars if _english(x[2])]
+        if multilingual:
+            return ExemplarIndex(_shared_multilingual(), exemplars, thresholds, anchors, margin=_MULTILINGUAL_MARGIN,
+                                 margins=margins)
         return ExemplarIndex(Embedder(cache_dir=model_cache, backend=backend), exemplars, thresholds, anchors)
 
     def warm_up(self) -> None:
@@ -176,8 +235,8 @@ class PolicyEngine:
         profile = get_profile(jurisdiction)
         try:
             canonical = normalize(text)
-            hits = self._hits(canonical)
-            decision = self._decide(text, canonical, hits, profile, consent, scope, at or datetime.now(timezone.utc))
+            hits = self._hits(canonical, text)
+            decision = self._decide(text, canonical, hits, profile, consent, scope, at or datetime.now(UTC))
         except (PromptError, PolicyError):
             raise
         except Exception as exc:  # fail closed: an engine fault is an error, never an allow
@@ -185,19 +244,36 @@ class PolicyEngine:
         elapsed = (time.perf_counter() - started) * 1000
         return _replace_latency(decision, elapsed)
 
-    def _hits(self, canonical: str) -> list[RuleHit]:
+    def _hits(self, canonical: str, text: str | None = None) -> list[RuleHit]:
+        return self._hits_and_defused(canonical, text)[0]
+
+    def semantic_input(self, canonical: str, text: str | None = None) -> str:
+        """What the model reads: the prompt without its style-only tail. MiniLM reads the
+        canonical text it was tuned on; the multilingual model reads the prompt only lightly
+        normalised (``policies.normalize.light``), since dropping accents and marks that the
+        lexical stage folds away ("superhéroe", the dakuten of "ピ", Hindi vowel signs) would
+        hand it misspelt words."""
+        if self.semantic_model == "minilm" or text is None:
+            return content_text(canonical)
+        return content_text(light(text))
+
+    def _hits_and_defused(self, canonical: str, text: str | None = None) -> tuple[list[RuleHit], list[tuple[RuleHit, str]]]:
+        """Every hit, and the hits that context defused (each with why)."""
         tokens = tokenize(canonical)
         hits: list[RuleHit] = []
         lexicon_hits: dict[str, str] = {}
-        for match in self.index.find(tokens):
+        for match in [*self.index.find(tokens), *self.scripts.find(canonical)]:
             owner = match.entry.owner
             matched = canonical[match.start : match.end]
             if owner.startswith("lex:"):
                 lexicon_hits.setdefault(owner[4:], matched)
                 continue
-            rule = self.rules[owner[5:]]
-            hits.append(self._hit(rule, match.method, matched, match.entry.term, match.score,
-                                  (match.start, match.end), match.entry.entity_id))
+            entity = match.entry.entity_id
+            alias = match.entry.alias if isinstance(match.entry, ScriptEntry) else (entity, match.entry.key) in self._aliases
+            method = "alias" if alias else match.method
+            hits.append(self._hit(self.rules[owner[5:]], method, matched, match.entry.term, match.score,
+                                  (match.start, match.end), entity))
+        hits = outer_names(hits)
         joined = " ".join(t.text for t in tokens)
         for rule in self._pattern_rules:
             for pattern in rule.patterns:
@@ -209,13 +285,18 @@ class PolicyEngine:
             if all(name in lexicon_hits for name in rule.all_of):
                 matched = " + ".join(lexicon_hits[name] for name in rule.all_of)
                 hits.append(self._hit(rule, "combination", matched, " & ".join(rule.all_of), 1.0, None, None))
+        hits, defused = self.context.defuse(hits, tokens, semantic=False)
         if self.semantic is not None and not any(h.action is Action.DENY for h in hits):
             # The embedding sees the prompt without its style-only tail (quality and artist tags):
             # the same meaning in fewer tokens, and the forward pass grows with length.
-            for m in self.semantic.match(content_text(canonical)):
+            semantic = []
+            for m in self.semantic.match(self.semantic_input(canonical, text)):
                 rule = self.rules[m.owner[5:]]
-                hits.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
-        return _dedupe(hits)
+                semantic.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
+            semantic, more = self.context.defuse(semantic, tokens, semantic=True)
+            hits += unshadowed(semantic, hits)
+            defused += more
+        return _dedupe(hits), defused
 
     def _hit(self, rule: CompiledRule, method, matched, term, score, span, entity) -> RuleHit:
         return RuleHit(rule_id=rule.id, category=rule.category, action=rule.action, severity=rule.severity,
@@ -259,11 +340,13 @@ class PolicyEngine:
             where = f" at {h.span[0]}:{h.span[1]}" if h.span else ""
             lines.append(f"hit: {h.rule_id} [{h.category}, {h.action}, {h.severity}] {h.method} "
                          f"{h.matched!r}{where} score {h.score:.3f}" + (f" entity {h.entity_id}" if h.entity_id else ""))
+        for hit, why in self._hits_and_defused(d.normalized, prompt)[1]:
+            lines.append(f"defused: {hit.rule_id} {hit.method} {hit.matched!r} ({why})")
         if self.semantic is not None:
             embed = self.semantic.embedder
-            lines.append(f"semantic model: all-MiniLM-L6-v2 on {embed.backend}"
+            lines.append(f"semantic model: {embed.name} on {embed.backend}"
                          + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
-            semantic_input = content_text(d.normalized)
+            semantic_input = self.semantic_input(d.normalized, prompt)
             lines.append(f"semantic input: {semantic_input!r}")
             read = self.semantic.read(semantic_input)
             if read != [semantic_input]:
@@ -290,10 +373,30 @@ class PolicyEngine:
 
 
 def _entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
-    prefix = term.endswith("*")
-    key = term_key(term.rstrip("*"))
-    return Entry(owner=owner, term=term, key=key, fuzzy=fuzzy and not prefix, cross=cross,
-                 prefix=prefix and len(key) == 1, entity_id=entity)
+    return make_entry(owner, term, fuzzy=fuzzy, cross=cross, entity=entity)
+
+
+_SHARED: dict[tuple, PolicyEngine] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shared_multilingual():
+    """The multilingual model, loaded once per process (1 s) whatever the engines."""
+    from policies.multilingual import MultilingualEmbedder
+
+    return MultilingualEmbedder()
+
+
+_NOT_ENGLISH = frozenset("""un une una unos unas el los las les des du del der das dem ein eine einen einem einer
+und mit por para que dans avec sur pour qui est sont aux um uma em pelo pela wird ist von auf nicht""".split())
+
+
+def _english(text: str) -> bool:
+    """Is an exemplar written in English? The packs' exemplars come in several languages for the
+    multilingual model; MiniLM, an English model, only gets the English ones (the others would
+    embed as noise, near each other and near any foreign prompt)."""
+    return text.isascii() and not any(w in _NOT_ENGLISH for w in re.findall(r"[a-z]+", text.lower()))
 
 
 def _strength(hit: RuleHit) -> tuple:
@@ -312,6 +415,7 @@ def _reason(action, primary, engine, allowed, licences, missing) -> str:
     if primary is None:
         return "no rule matched"
     how = (f"near exemplar {primary.matched!r} (similarity {primary.score:.2f})" if primary.method == "semantic"
+           else f"alias {primary.matched!r} refers to {primary.entity_id}" if primary.method == "alias"
            else f"matched {primary.matched!r} ({primary.method})")
     base = f"{engine.rules[primary.rule_id].description} [{primary.rule_id}]: {how}"
     if action is Action.REQUIRE_CONSENT:

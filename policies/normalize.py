@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["normalize", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES"]
+from policies.scripts import strip_between_cjk
+
+__all__ = ["normalize", "light", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES"]
 
 MAX_PROMPT_BYTES = 16 * 1024
 
@@ -33,6 +35,9 @@ _CONFUSABLES = str.maketrans(
     }
 )
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLES)
+_LATIN_LOOKALIKE = frozenset("abekmhopctyxunr")
+_TO_CYRILLIC = str.maketrans({"a": "а", "b": "в", "e": "е", "k": "к", "m": "м", "h": "н", "o": "о", "p": "р",
+                              "c": "с", "t": "т", "y": "у", "x": "х", "u": "и", "n": "п", "r": "г"})
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
                        "9": "g", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e"})
 _LEET_CHARS = frozenset("01345789@$!|+€")
@@ -40,12 +45,13 @@ _LEET_CHARS = frozenset("01345789@$!|+€")
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORD_RUN = re.compile(r"[^\W_]+")
+_WORD_RUN = re.compile(f"[^\\W_{_CJK}\u3040-\u30ff]+")  # Han and kana never fold: words end there
 # A token: letters/digits (and @ $ used as letters), optionally glued by ! | + ("sh!t", "m|ckey").
 _TOKEN_RE = re.compile(
     rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)"
 )
 _SPACE_RE = re.compile(r"\s+")
+_SPACED_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]\\s")
 
 
 @lru_cache(maxsize=1)
@@ -61,10 +67,56 @@ def has_cjk(text: str) -> bool:
 
 def _fold_confusables(match: re.Match[str]) -> str:
     word = match.group(0)
-    # Fold only words that are Latin-mixed or made wholly of look-alikes, so Russian stays Russian.
-    if any("a" <= ch <= "z" for ch in word) or all(ch in _CONFUSABLE_CHARS or ch.isdigit() for ch in word):
+    latin = sum("a" <= ch <= "z" for ch in word)
+    cyrillic_only = sum("\u0400" <= ch <= "\u04ff" and ch not in _CONFUSABLE_CHARS for ch in word)
+    if latin and cyrillic_only:
+        # A Russian word with Latin look-alikes in it ("Mикки", "Tрамп"): the Latin letters are the
+        # disguise; read them as the Cyrillic letters they imitate.
+        return word.translate(_TO_CYRILLIC)
+    # Fold only words that are Latin-mixed or made wholly of look-alikes, so Russian stays Russian
+    # (a lone letter is decided by its neighbours: ``_lone_letters``).
+    if latin or (len(word) > 1 and all(ch in _CONFUSABLE_CHARS or ch.isdigit() for ch in word)):
         return word.translate(_CONFUSABLES)
     return word
+
+
+# Arabic-script letters written several ways (Persian/Urdu yeh and kaf, hamza seats, taa marbuta):
+# one form each, so "بوتین" with a Persian yeh is "بوتين".
+_ARABIC_VARIANTS = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
+                                  "ٱ": "ا"})
+# Three or more single letters spaced out ("п у т и н", "b a t m a n").
+_LETTER = "[^\\W\\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a letter, not Han or kana
+_SPACED_LETTERS = re.compile(rf"(?<!{_LETTER})(?:{_LETTER} ){{2,}}{_LETTER}(?!{_LETTER})")
+
+
+def _fold_spaced(match: re.Match[str]) -> str:
+    """Spaced-out letters are one word for the look-alike rule: "п у т и н" stays Cyrillic
+    (alone, "т" and "у" would each pass for Latin letters)."""
+    letters = match.group(0).split(" ")
+    folded = _fold_confusables(re.match(r".+", "".join(letters), re.S))
+    return " ".join(folded)
+
+
+def _lone_letters(text: str) -> str:
+    """A one-letter word that has a look-alike in the other script takes the script of its
+    neighbours: "п у ти н" stays Russian ("у" is also a Russian word), "pik а chu" is Latin."""
+    words = list(_WORD_RUN.finditer(text))
+    if len(words) < 2:
+        return text
+    chars = list(text)
+    for k, match in enumerate(words):
+        ch = match.group(0)
+        if len(ch) != 1 or not (ch in _CONFUSABLE_CHARS or ch in _LATIN_LOOKALIKE):
+            continue
+        near = [words[i].group(0) for i in (k - 1, k + 1) if 0 <= i < len(words)]
+        near = [w for w in near if len(w) <= 2] or near  # a spaced-out name's own letters count first
+        latin = any("a" <= c <= "z" for w in near for c in w)
+        cyrillic = any("\u0400" <= c <= "\u04ff" for w in near for c in w)
+        if latin and not cyrillic and ch in _CONFUSABLE_CHARS:
+            chars[match.start()] = ch.translate(_CONFUSABLES)
+        elif cyrillic and not latin and ch in _LATIN_LOOKALIKE:
+            chars[match.start()] = ch.translate(_TO_CYRILLIC)
+    return "".join(chars)
 
 
 # ASCII control characters other than tab and line breaks (category Cc): what _once drops from ASCII.
@@ -80,9 +132,30 @@ def _once(text: str) -> str:
     # Drop combining marks (accents) and format characters (zero-width, bidi controls, soft hyphen).
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cc") or ch in "\t\n\r")
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _WORD_RUN.sub(_fold_confusables, text)
+    spaced = list(_SPACED_LETTERS.finditer(text))
+    folded = _WORD_RUN.sub(_fold_confusables, text)
+    if spaced:  # every fold above maps one letter to one, so the spans still line up
+        for match in spaced:
+            folded = folded[: match.start()] + _fold_spaced(match) + folded[match.end() :]
+    text = _lone_letters(folded)
+    text = text.translate(_ARABIC_VARIANTS)
     if has_cjk(text):
         text = _t2s().convert(text)
+    if _SPACED_CJK.search(text):
+        text = strip_between_cjk(text)
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def light(text: str) -> str:
+    """A light normal form for a model that reads the words: NFKC, lower case, format and control
+    characters dropped, spaces collapsed and removed between Han/kana letters, traditional Chinese
+    as simplified; accents, marks and look-alikes kept as written."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\t\n\r").lower()
+    if has_cjk(text):
+        text = _t2s().convert(text)
+    if _SPACED_CJK.search(text):
+        text = strip_between_cjk(text)
     return _SPACE_RE.sub(" ", text).strip()
 
 
@@ -92,7 +165,7 @@ def normalize(text: str) -> str:
         folded = _once(text)
         if folded == text:
             return folded
-        text = folded
+        text = _lone_letters(folded)
     return text
 
 
@@ -165,6 +238,10 @@ class _Segmenter:
 SEGMENTER = _Segmenter()
 
 
+_ASCII_RUN = re.compile(r"[a-z]")
+_SCRIPT_RUNS = re.compile(r"[\x00-\x7f€]+|[^\x00-\x7f€]+")
+
+
 def tokenize(canonical: str, *, segment: bool = True) -> list[Token]:
     """Word tokens of canonical text (see module docstring); ``segment=False`` keeps Chinese
     runs whole (lexicon terms, which jieba is told to keep whole as well)."""
@@ -177,8 +254,13 @@ def tokenize(canonical: str, *, segment: bool = True) -> list[Token]:
             for piece in SEGMENTER.cut(match.group(0)):
                 tokens.append(Token(piece, pos, pos + len(piece), cjk=True))
                 pos += len(piece)
-        else:
+        elif match.group(0).isascii() or not _ASCII_RUN.search(match.group(0)):
             tokens.append(Token(_deleet(match.group(0)), match.start(), match.end()))
+        else:  # Latin glued to kana or Hangul ("pikachuが"): two words, as a reader sees them
+            for part in _SCRIPT_RUNS.finditer(match.group(0)):
+                text = part.group(0)
+                tokens.append(Token(_deleet(text) if text.isascii() else text, match.start() + part.start(),
+                                    match.start() + part.end(), cjk=not text.isascii()))
     return _join_single_letters(tokens)
 
 

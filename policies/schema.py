@@ -51,12 +51,35 @@ class CategorySpec(_Model):
     severity: Severity = "high"
 
 
+LANGUAGES = frozenset({"en", "zh", "zh-hant", "ja", "ko", "es", "fr", "de", "pt", "ru", "ar", "hi"})
+
+
 class EntitySpec(_Model):
-    """A named thing (person, character, brand): its names, and name-free descriptions."""
+    """A named thing (person, character, brand): its names, and name-free descriptions.
+
+    ``i18n`` holds the names as written in other languages (``{ja: [ミッキーマウス], ko: [...]}``),
+    matched like ``names``; ``aliases`` are indirect references that mean this one entity (an
+    office, a role, a famous work, a relation: "the 45th us president", "the iron man actor"),
+    matched as exact phrases (never fuzzily: "46th" is another president) in any language.
+    """
 
     id: str = Field(pattern=_ID)
     names: list[str] = Field(min_length=1)
+    i18n: dict[str, list[str]] = {}
+    aliases: list[str] = []
     descriptions: list[str] = []
+
+    @field_validator("i18n")
+    @classmethod
+    def _languages(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - LANGUAGES)
+        if unknown:
+            raise ValueError(f"unknown language code(s) {unknown}: use {sorted(LANGUAGES)}")
+        return value
+
+    @property
+    def all_names(self) -> list[str]:
+        return [*self.names, *(name for names in self.i18n.values() for name in names)]
 
 
 class ExamplesSpec(_Model):
@@ -77,6 +100,14 @@ class RuleSpec(_Model):
     all_of: list[str] = []
     exemplars: list[str] = []
     threshold: float = Field(default=0.6, gt=0.0, le=1.0)
+    # The same threshold for the multilingual model (another model, another similarity scale).
+    threshold_multilingual: float | None = Field(default=None, gt=0.0, le=1.0)
+    # How far the multilingual model's score must beat the nearest benign anchor for this rule
+    # (default: the engine's ``_MULTILINGUAL_MARGIN``).
+    margin_multilingual: float | None = Field(default=None, ge=0.0, le=1.0)
+    # Context may defuse this rule: its hits are dropped when negated ("no gore") and, for its
+    # semantic hits, under a documentary, historical, medical or safety framing (``defusing``).
+    defusable: bool = False
     examples: ExamplesSpec = ExamplesSpec()
 
     @field_validator("entities", mode="before")
@@ -113,6 +144,13 @@ class PackSpec(_Model):
     lexicons: dict[str, list[str]] = {}
     rules: list[RuleSpec] = []
     benign_anchors: list[str] = []
+    # Words that negate what follows ("no", "without") or precedes ("なし", "없는"), and framings
+    # under which a defusable rule's scene words depict no harm ("documentary", "reenactment").
+    negations: list[str] = []
+    negations_after: list[str] = []
+    defusing: list[str] = []
+    # ... unless the prompt also shows harm outright ("bleeding", "corpses"), not negated.
+    graphic: list[str] = []
 
 
 def _slug(name: str) -> str:

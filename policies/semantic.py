@@ -57,6 +57,9 @@ _OPTIMIZER_LOGGERS = ("onnx_model", "onnx_model_bert", "fusion_base", "onnxrunti
 class Embedder:
     """Mean-pooled, L2-normalised MiniLM sentence embeddings (the sentence-transformers recipe)."""
 
+    dim = 384
+    name = "all-MiniLM-L6-v2"
+
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, *,
                  cache_dir: str | os.PathLike[str] | None = None, backend: Backend = "auto") -> None:
         """``backend="auto"`` runs the int8 ONNX graph when ``cache_dir`` is given and ONNX Runtime
@@ -380,7 +383,7 @@ def _one_by_one(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     with the company it was embedded in, so adding a line to a pack changed the scores of
     unrelated ones. Alone costs the same here (300 texts: 1.99 s against 1.92 s in batches of 64)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
+        return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.concatenate([embedder([text]) for text in texts])
 
 
@@ -389,22 +392,25 @@ class ExemplarIndex:
 
     def __init__(
         self,
-        embedder: Embedder,
+        embedder: Embedder,  # or policies.multilingual.MultilingualEmbedder: the same interface
         exemplars: Sequence[tuple[str, str | None, str]],
         thresholds: dict[str, float],
         anchors: Sequence[str],
         *,
         margin: float = 0.05,
         plan: WindowPlan | None = WindowPlan(),
+        margins: dict[str, float] | None = None,
     ) -> None:
         """``plan``: how long prompts are read in windows (``None``: always whole, truncated at
-        128 tokens)."""
+        128 tokens). ``margin``: how far a score must beat the nearest benign anchor;
+        ``margins``: the same per owner where it differs."""
         self._embed = embedder
         self.owners = [owner for owner, _, _ in exemplars]
         self.entities = [entity for _, entity, _ in exemplars]
         self.texts = [text for _, _, text in exemplars]
         self.thresholds = thresholds
         self.margin = margin
+        self.margins = dict(margins or {})
         self.plan = plan
         self.vocabulary = Vocabulary(self.texts)
         self.matrix = _one_by_one(embedder, self.texts)
@@ -467,6 +473,6 @@ class ExemplarIndex:
         out = []
         for owner, index in best.items():
             score = float(sims[index])
-            if score >= self.thresholds.get(owner, 1.1) and score >= anchor + self.margin:
+            if score >= self.thresholds.get(owner, 1.1) and score >= anchor + self.margins.get(owner, self.margin):
                 out.append(SemanticMatch(owner, self.entities[index], self.texts[index], score, anchor, window))
         return out

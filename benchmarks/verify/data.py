@@ -100,6 +100,7 @@ def signed_videos(identity: Any, folder: Path, sizes_mb: list[int], seed: Path, 
     ``mdat``, so c2pa-rs hashes every byte) and signed by ``sign_video`` with ``identity`` (the
     issuing install's) and ``make_spec()``'s manifest."""
     from bench_c2pa import _grown_mp4  # benchmarks/bench_c2pa.py: how the benchmarks make big MP4s
+
     from governance.provenance.signing import sign_video
 
     spec = _import_support().make_spec(title="bench.mp4")

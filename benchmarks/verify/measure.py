@@ -194,9 +194,9 @@ def breakdown(ctx: Any, engines: Engines, f: BenchFile, reps: int) -> dict[str, 
     from detectors.provenance import interpret, read_provenance, sniff_format
     from detectors.provenance import reader as reader_mod
     from detectors.provenance.guard import precheck
-    from governance.provenance.signing.sign import sha256_file
     from detectors.provenance.rubrics import signals
     from governance.flows.verdict import decide_verdict
+    from governance.provenance.signing.sign import sha256_file
     from governance.provenance.trust import TrustStore
 
     verify_mod = importlib.import_module("governance.flows.verify")  # the module (the package re-exports the function)

@@ -1,8 +1,8 @@
 """C2PA provenance, read and interpreted: no network, no writes, no governance imports.
 
-    from detectors.provenance import read_provenance, TrustConfig
-    report = read_provenance("clip.mp4", trust=TrustConfig(anchors_pem=...))
-    report.state, report.codes, report.issuer, report.disclosure.label
+from detectors.provenance import read_provenance, TrustConfig
+report = read_provenance("clip.mp4", trust=TrustConfig(anchors_pem=...))
+report.state, report.codes, report.issuer, report.disclosure.label
 """
 
 from detectors.provenance.codes import BINDING_CODES, INTEGRITY_CODES, UNTRUSTED_CODES

@@ -11,32 +11,36 @@ from __future__ import annotations
 __all__ = ["INTEGRITY_CODES", "BINDING_CODES", "UNTRUSTED_CODES", "explain"]
 
 # The asset's bytes no longer match what was signed (hard bindings).
-BINDING_CODES = frozenset({
-    "assertion.dataHash.mismatch",
-    "assertion.bmffHash.mismatch",
-    "assertion.boxesHash.mismatch",
-    "assertion.collectionHash.mismatch",
-    "assertion.multiAssetHash.mismatch",
-    "assertion.external-reference.hashMismatch",
-    "assertion.alternativeContentRepresentation.hashMismatch",
-})
+BINDING_CODES = frozenset(
+    {
+        "assertion.dataHash.mismatch",
+        "assertion.bmffHash.mismatch",
+        "assertion.boxesHash.mismatch",
+        "assertion.collectionHash.mismatch",
+        "assertion.multiAssetHash.mismatch",
+        "assertion.external-reference.hashMismatch",
+        "assertion.alternativeContentRepresentation.hashMismatch",
+    }
+)
 # The claim, an assertion or an embedded ingredient manifest changed (or was removed) after
 # signing, or the time-stamp does not belong to this signature.
-INTEGRITY_CODES = BINDING_CODES | frozenset({
-    "claimSignature.mismatch",
-    "assertion.hashedURI.mismatch",
-    "hashedURI.mismatch",
-    "ingredient.manifest.mismatch",
-    "ingredient.claimSignature.mismatch",
-    "timeStamp.mismatch",
-    # a signed part was removed or moved: what was signed is no longer all there
-    "assertion.missing",
-    "assertion.outsideManifest",
-    "claim.hardBindings.missing",
-    "claimSignature.missing",
-    "assertion.action.redactionMismatch",
-    "assertion.notRedacted",
-})
+INTEGRITY_CODES = BINDING_CODES | frozenset(
+    {
+        "claimSignature.mismatch",
+        "assertion.hashedURI.mismatch",
+        "hashedURI.mismatch",
+        "ingredient.manifest.mismatch",
+        "ingredient.claimSignature.mismatch",
+        "timeStamp.mismatch",
+        # a signed part was removed or moved: what was signed is no longer all there
+        "assertion.missing",
+        "assertion.outsideManifest",
+        "claim.hardBindings.missing",
+        "claimSignature.missing",
+        "assertion.action.redactionMismatch",
+        "assertion.notRedacted",
+    }
+)
 # The signature is good but no configured anchor or allowed certificate vouches for it.
 UNTRUSTED_CODES = frozenset({"signingCredential.untrusted", "cawg.x509.credential.untrusted", "timeStamp.untrusted"})
 

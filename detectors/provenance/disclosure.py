@@ -44,9 +44,13 @@ class Disclosure:
     tool: str | None = None  # the generator or editor the credentials name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ai_generated": self.ai_generated, "signals": list(self.signals), "label": self.label,
-                "tool": self.tool,
-                "evidence": [{"signal": e.signal, "scope": e.scope, "manifest": e.manifest_label} for e in self.evidence]}
+        return {
+            "ai_generated": self.ai_generated,
+            "signals": list(self.signals),
+            "label": self.label,
+            "tool": self.tool,
+            "evidence": [{"signal": e.signal, "scope": e.scope, "manifest": e.manifest_label} for e in self.evidence],
+        }
 
 
 def no_credentials() -> Disclosure:
@@ -60,8 +64,8 @@ def _signals(crjson: dict[str, Any]) -> tuple[SignalFound, ...]:
     from detectors.provenance.rubrics import signals
 
     found = [SignalFound(s.id, s.scope, s.manifest_label) for s in signals(crjson)]
-    manifests = crjson.get("manifests") if isinstance(crjson.get("manifests"), list) else []
-    for index, manifest in enumerate(manifests):
+    manifests = crjson.get("manifests")
+    for index, manifest in enumerate(manifests if isinstance(manifests, list) else ()):
         assertions = manifest.get("assertions") if isinstance(manifest, dict) else None
         if isinstance(assertions, dict) and any(k.split("__", 1)[0] == _LEGACY_ADOBE_AI for k in assertions):
             scope = "active" if index == 0 else "ingredient"
@@ -77,17 +81,23 @@ def _product(claim_generator: str | None) -> str | None:
     return head.split("/", 1)[0].split(" (", 1)[0].replace("_", " ").strip() or None
 
 
-def _agents(actions: Sequence["ActionReport"], kinds: tuple[str, ...]) -> list[str]:
-    return [a.software_agent.strip() for a in actions
-            if a.software_agent and a.software_agent.strip() and (not kinds or a.action in kinds)]
+def _agents(actions: Sequence[ActionReport], kinds: tuple[str, ...]) -> list[str]:
+    return [
+        a.software_agent.strip()
+        for a in actions
+        if a.software_agent and a.software_agent.strip() and (not kinds or a.action in kinds)
+    ]
 
 
 def _device(manifest: dict[str, Any]) -> str | None:
     """Camera make and model from an EXIF assertion, when the capture device recorded them."""
-    for assertion in manifest.get("assertions") if isinstance(manifest.get("assertions"), list) else ():
+    assertions = manifest.get("assertions")
+    for assertion in assertions if isinstance(assertions, list) else ():
         if not isinstance(assertion, dict) or not str(assertion.get("label", "")).startswith("stds.exif"):
             continue
-        data = assertion.get("data") if isinstance(assertion.get("data"), dict) else {}
+        data = assertion.get("data")
+        if not isinstance(data, dict):
+            continue
         make, model = data.get("tiff:Make") or data.get("exif:Make"), data.get("tiff:Model") or data.get("exif:Model")
         parts = [str(x).strip() for x in (make, model) if isinstance(x, str) and x.strip()]
         if parts:
@@ -95,8 +105,15 @@ def _device(manifest: dict[str, Any]) -> str | None:
     return None
 
 
-def build_disclosure(crjson: dict[str, Any] | None, *, manifest: dict[str, Any], actions: Sequence["ActionReport"],
-                     claim_generator: str | None, issuer: str | None, signed_at: dt.datetime | None) -> Disclosure:
+def build_disclosure(
+    crjson: dict[str, Any] | None,
+    *,
+    manifest: dict[str, Any],
+    actions: Sequence[ActionReport],
+    claim_generator: str | None,
+    issuer: str | None,
+    signed_at: dt.datetime | None,
+) -> Disclosure:
     """The disclosure of the active ``manifest``, from its signals (``crjson``) and the actions
     and claim generator ``interpret`` already read from it."""
     evidence = _signals(crjson) if crjson else ()
@@ -126,5 +143,8 @@ def build_disclosure(crjson: dict[str, Any] | None, *, manifest: dict[str, Any],
     elif ai is False:
         tool, label = editor, f"Made without generative AI: {editor or unnamed}{when}"
     else:
-        tool, label = editor, f"Content Credentials from {issuer or editor or 'an unnamed signer'}{when}; they say nothing about AI"
+        tool, label = (
+            editor,
+            f"Content Credentials from {issuer or editor or 'an unnamed signer'}{when}; they say nothing about AI",
+        )
     return Disclosure(ai_generated=ai, signals=ids, evidence=evidence, tool=tool, label=label)

@@ -34,7 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.provenance._formula.errors import (
-    FormulaError, FormulaEvaluationError, FormulaFunctionError, FormulaLimitError, FormulaSyntaxError,
+    FormulaError,
+    FormulaEvaluationError,
+    FormulaFunctionError,
+    FormulaLimitError,
+    FormulaSyntaxError,
     FormulaTypeError,
 )
 from detectors.provenance._formula.interpreter import Interpreter
@@ -121,6 +125,8 @@ def evaluate(
 ) -> Any:
     """Parse (if needed) and evaluate ``expression`` against ``data`` in one call."""
     formula = expression if isinstance(expression, Formula) else parse_formula(expression, limits=limits)
-    helpers = {name: body if isinstance(body, Formula) else parse_formula(body, limits=limits)
-               for name, body in (expressions or {}).items()}
+    helpers = {
+        name: body if isinstance(body, Formula) else parse_formula(body, limits=limits)
+        for name, body in (expressions or {}).items()
+    }
     return formula.evaluate(data, variables=variables, expressions=helpers)

@@ -32,8 +32,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["precheck", "store_problem", "MAX_JUMBF_BOXES", "MAX_DATA_ITEMS", "MAX_SCAN_STEPS", "MAX_BMFF_BOXES",
-           "MAX_JPEG_SEGMENTS", "MAX_PNG_CHUNKS", "MAX_RIFF_CHUNKS"]
+__all__ = [
+    "precheck",
+    "store_problem",
+    "MAX_JUMBF_BOXES",
+    "MAX_DATA_ITEMS",
+    "MAX_SCAN_STEPS",
+    "MAX_BMFF_BOXES",
+    "MAX_JPEG_SEGMENTS",
+    "MAX_PNG_CHUNKS",
+    "MAX_RIFF_CHUNKS",
+]
 
 # Limits, each far above the 45 real samples (at most 131 JUMBF boxes, 1,448 items, 100 segments,
 # chunks or BMFF boxes) and costing c2pa-rs at most ~3 s and ~130 MB more when just under them.
@@ -50,8 +59,26 @@ _C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _C2PA_PURPOSES = (b"manifest", b"original", b"update")  # these carry a JUMBF manifest store
 _BMFF_MIMES = ("video/mp4", "video/quicktime", "video/x-m4v", "audio/mp4", "image/hei", "image/avif")
 # The container boxes c2pa-rs descends into when it builds its BMFF tree.
-_BMFF_CONTAINERS = frozenset((b"moov", b"trak", b"mdia", b"minf", b"stbl", b"moof", b"traf", b"edts", b"udta",
-                              b"dinf", b"tref", b"treg", b"mvex", b"mfra", b"meta", b"schi"))
+_BMFF_CONTAINERS = frozenset(
+    (
+        b"moov",
+        b"trak",
+        b"mdia",
+        b"minf",
+        b"stbl",
+        b"moof",
+        b"traf",
+        b"edts",
+        b"udta",
+        b"dinf",
+        b"tref",
+        b"treg",
+        b"mvex",
+        b"mfra",
+        b"meta",
+        b"schi",
+    )
+)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RIFF_MIMES = ("audio/wav", "image/webp", "video/avi")
 
@@ -123,8 +150,10 @@ def store_problem(data: bytes, *, max_bytes: int) -> str | None:
     try:
         return _walk(data, size, header)
     except _Exhausted:
-        return (f"the C2PA manifest store's CBOR takes more than {MAX_SCAN_STEPS} steps to scan "
-                "(byte strings that almost parse as CBOR); not parsed")
+        return (
+            f"the C2PA manifest store's CBOR takes more than {MAX_SCAN_STEPS} steps to scan "
+            "(byte strings that almost parse as CBOR); not parsed"
+        )
 
 
 def _walk(data: bytes, size: int, header: int) -> str | None:
@@ -138,20 +167,22 @@ def _walk(data: bytes, size: int, header: int) -> str | None:
             continue
         if end - pos < 8:
             return f"malformed JUMBF: {end - pos} stray bytes at offset {pos}"
-        size, header = _box_size(data, pos, end)
-        if size is None or size < header or size > end - pos:
-            declared = "unreadable" if size is None else str(size)
-            return (f"malformed JUMBF: the box at offset {pos} declares {declared} bytes where "
-                    f"{end - pos} remain in its parent")
+        box_size, box_header = _box_size(data, pos, end)
+        if box_size is None or box_size < box_header or box_size > end - pos:
+            declared = "unreadable" if box_size is None else str(box_size)
+            return (
+                f"malformed JUMBF: the box at offset {pos} declares {declared} bytes where "
+                f"{end - pos} remain in its parent"
+            )
         boxes += 1
         if boxes > MAX_JUMBF_BOXES:
             return f"the C2PA manifest store holds more than {MAX_JUMBF_BOXES} JUMBF boxes; not parsed"
         kind = data[pos + 4 : pos + 8]
         if kind == b"jumb":
-            stack.append(pos + size)
-            pos += header
+            stack.append(pos + box_size)
+            pos += box_header
             continue
-        body, stop = pos + header, pos + size
+        body, stop = pos + box_header, pos + box_size
         if kind == b"cbor":
             items += _cbor_items(data, body, stop, MAX_DATA_ITEMS - items, 0, work)[0]
         elif kind == b"json":
@@ -159,8 +190,10 @@ def _walk(data: bytes, size: int, header: int) -> str | None:
         elif kind == b"uuid" and stop - body > 16:  # a v1 signature: COSE after the type UUID
             items += _embedded_cbor(data, body + 16, stop, MAX_DATA_ITEMS - items, 0, work)
         if items > MAX_DATA_ITEMS:
-            return (f"the C2PA manifest store holds more than {MAX_DATA_ITEMS} CBOR/JSON data items "
-                    "(decoding them would take gigabytes); not parsed")
+            return (
+                f"the C2PA manifest store holds more than {MAX_DATA_ITEMS} CBOR/JSON data items "
+                "(decoding them would take gigabytes); not parsed"
+            )
         pos = stop
     return None
 
@@ -326,8 +359,9 @@ def _bmff(stream: Any, end: int, max_bytes: int, gather: bool) -> tuple[str | No
             continue
         boxes += 1
         if boxes > MAX_BMFF_BOXES:
-            return (f"BMFF file of more than {MAX_BMFF_BOXES} boxes (c2pa-rs's box tree is quadratic "
-                    "in them); not parsed"), []
+            return (
+                f"BMFF file of more than {MAX_BMFF_BOXES} boxes (c2pa-rs's box tree is quadratic in them); not parsed"
+            ), []
         if kind in _BMFF_CONTAINERS:
             skip = header
             if kind == b"meta" and head[header + 4 : header + 8] != b"hdlr":

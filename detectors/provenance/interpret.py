@@ -30,6 +30,7 @@ AIGC_LABEL = "org.reelguard.aigc"
 SB942_LABEL = "org.reelguard.sb942"
 TRAINING_MINING_LABEL = "cawg.training-mining"
 _CAWG_IDENTITY = "cawg.identity"
+INGREDIENT_SHA256_KEY = "org.reelguard.sha256"  # ingredient metadata field (governance's signer writes it)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class IngredientReport:
     manifest_label: str | None  # None: the ingredient carried no manifest
     state: Literal["valid", "invalid", "unsigned"]
     codes: tuple[str, ...]  # failure codes, as recorded at signing and as found now
+    sha256: str | None = None  # the ingredient file's digest, where the signer recorded one (ReelGuard does)
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,10 @@ def _ingredients(manifest: dict[str, Any], deltas: dict[str, tuple[str, ...]]) -
             state = "unsigned"
         else:
             state = "invalid" if any(c != "signingCredential.untrusted" for c in codes) else "valid"
-        out.append(IngredientReport(ing.get("title"), ing.get("relationship"), ing.get("format"), label, state, codes))  # type: ignore[arg-type]
+        metadata = ing.get("metadata") if isinstance(ing.get("metadata"), dict) else {}
+        digest = metadata.get(INGREDIENT_SHA256_KEY)
+        out.append(IngredientReport(ing.get("title"), ing.get("relationship"), ing.get("format"), label, state, codes,  # type: ignore[arg-type]
+                                    digest if isinstance(digest, str) else None))
     return tuple(out)
 
 

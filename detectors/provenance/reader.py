@@ -27,8 +27,8 @@ from detectors.provenance.formats import MediaFormat, sniff_format
 from detectors.provenance.guard import precheck  # hostile-input pre-check, see _report
 from detectors.provenance.interpret import (
     AI_SOURCE_TYPES,
-    GENERATION_LABEL,
     AIGC_LABEL,
+    GENERATION_LABEL,
     SB942_LABEL,
     TRAINING_MINING_LABEL,
     ProvenanceReport,
@@ -36,8 +36,17 @@ from detectors.provenance.interpret import (
 )
 from detectors.provenance.trust import TrustConfig
 
-__all__ = ["read_provenance", "read_manifest_store", "MAX_SIDECAR_BYTES", "MAX_MANIFEST_BOX_BYTES",
-           "AI_SOURCE_TYPES", "GENERATION_LABEL", "AIGC_LABEL", "SB942_LABEL", "TRAINING_MINING_LABEL"]
+__all__ = [
+    "read_provenance",
+    "read_manifest_store",
+    "MAX_SIDECAR_BYTES",
+    "MAX_MANIFEST_BOX_BYTES",
+    "AI_SOURCE_TYPES",
+    "GENERATION_LABEL",
+    "AIGC_LABEL",
+    "SB942_LABEL",
+    "TRAINING_MINING_LABEL",
+]
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 MAX_MANIFEST_BOX_BYTES = 64 * 1024 * 1024  # a ReelGuard manifest is ~15 kB; thumbnails stay far below this
@@ -61,12 +70,18 @@ def _cached_context(trust: TrustConfig) -> c2pa.Context:
 
 def _context(trust: TrustConfig) -> c2pa.Context:
     # Remote manifests and OCSP stay off inside c2pa-rs: it would connect wherever a file says.
-    config: dict[str, Any] = {"verify": {"verify_after_reading": True, "verify_trust": True,
-                                         "verify_timestamp_trust": True,
-                                         "ocsp_fetch": False, "remote_manifest_fetch": False},
-                              # CAWG identity assertions name did:web documents: c2pa-rs would look
-                              # their hosts up (measured: a DNS query) unless no host is allowed
-                              "core": {"allowed_network_hosts": []}}
+    config: dict[str, Any] = {
+        "verify": {
+            "verify_after_reading": True,
+            "verify_trust": True,
+            "verify_timestamp_trust": True,
+            "ocsp_fetch": False,
+            "remote_manifest_fetch": False,
+        },
+        # CAWG identity assertions name did:web documents: c2pa-rs would look
+        # their hosts up (measured: a DNS query) unless no host is allowed
+        "core": {"allowed_network_hosts": []},
+    }
     if not trust.empty:
         config["trust"] = trust.c2pa_settings()
     try:
@@ -113,9 +128,9 @@ def read_provenance(
         return read_manifest_store(_bounded_read(p), trust=_trust(trust, trust_anchors_pem))
     explicit = _sidecar_bytes(p, sidecar) if sidecar is not None else None
     beside = None if sidecar is not None else _sidecar_bytes(p, None)
-    common = {"media_kind": fmt.kind, "format": fmt.mime}
+    common: dict[str, Any] = {"media_kind": fmt.kind, "format": fmt.mime}
     if not fmt.carries_c2pa and explicit is None and beside is None:
-        return ProvenanceReport(state="absent", **common)  # type: ignore[arg-type]
+        return ProvenanceReport(state="absent", **common)
     context = _cached_context(_trust(trust, trust_anchors_pem))
     try:
         with open(p, "rb") as raw:
@@ -128,9 +143,15 @@ def read_provenance(
     return report
 
 
-def _read(raw: Any, fmt: MediaFormat, explicit: bytes | None, beside: bytes | None,
-          remote: RemoteFetch | None, context: c2pa.Context) -> ProvenanceReport:
-    common = {"media_kind": fmt.kind, "format": fmt.mime}
+def _read(
+    raw: Any,
+    fmt: MediaFormat,
+    explicit: bytes | None,
+    beside: bytes | None,
+    remote: RemoteFetch | None,
+    context: c2pa.Context,
+) -> ProvenanceReport:
+    common: dict[str, Any] = {"media_kind": fmt.kind, "format": fmt.mime}
     handle = HugePageReads(raw)  # c2pa-rs reads the media in one call into a fresh buffer
     attempts: list[tuple[str, bytes | None]] = []
     if explicit is not None:
@@ -150,23 +171,39 @@ def _read(raw: Any, fmt: MediaFormat, explicit: bytes | None, beside: bytes | No
         if report is not None:
             return report
     if remote_url is None:
-        return ProvenanceReport(state="absent", **common)  # type: ignore[arg-type]
+        return ProvenanceReport(state="absent", **common)
     if remote is None:
-        return _unreadable(codes=("manifest.inaccessible",), source="remote", remote_url=remote_url,
-                                error="the manifest is remote and remote fetching is off", **common)  # type: ignore[arg-type]
+        return _unreadable(
+            codes=("manifest.inaccessible",),
+            source="remote",
+            remote_url=remote_url,
+            error="the manifest is remote and remote fetching is off",
+            **common,
+        )
     try:
         data = remote(remote_url)
     except ProvenanceError as exc:
-        return _unreadable(codes=("manifest.inaccessible",), source="remote", remote_url=remote_url,
-                                error=f"remote manifest not fetched: {exc}", **common)  # type: ignore[arg-type]
+        return _unreadable(
+            codes=("manifest.inaccessible",),
+            source="remote",
+            remote_url=remote_url,
+            error=f"remote manifest not fetched: {exc}",
+            **common,
+        )
     handle.seek(0)
     report = _report(fmt.mime, handle, data, context, source="remote", remote_url=remote_url, **common)
-    return report or _unreadable(codes=("manifest.inaccessible",), source="remote",
-                                      remote_url=remote_url, error="the remote manifest holds no manifest", **common)  # type: ignore[arg-type]
+    return report or _unreadable(
+        codes=("manifest.inaccessible",),
+        source="remote",
+        remote_url=remote_url,
+        error="the remote manifest holds no manifest",
+        **common,
+    )
 
 
-def read_manifest_store(store: bytes, *, trust: TrustConfig | None = None,
-                        trust_anchors_pem: str | None = None) -> ProvenanceReport:
+def read_manifest_store(
+    store: bytes, *, trust: TrustConfig | None = None, trust_anchors_pem: str | None = None
+) -> ProvenanceReport:
     """Interpret a bare manifest store (a ``.c2pa`` file, or one recovered from the manifest
     store) without its asset: the signature, the claim and the trust are checked; the hard
     binding cannot be, so its mismatch codes are set aside and ``binding_checked`` is False."""
@@ -174,8 +211,16 @@ def read_manifest_store(store: bytes, *, trust: TrustConfig | None = None,
         raise ProvenanceError(f"manifest store of {len(store)} bytes exceeds {MAX_SIDECAR_BYTES}")
     context = _cached_context(_trust(trust, trust_anchors_pem))
     try:
-        report = _report("application/c2pa", io.BytesIO(store), None, context, source="store",
-                         media_kind="manifest", format="application/c2pa", binding_checked=False)
+        report = _report(
+            "application/c2pa",
+            io.BytesIO(store),
+            None,
+            context,
+            source="store",
+            media_kind="manifest",
+            format="application/c2pa",
+            binding_checked=False,
+        )
     except _RemoteManifest as pointer:  # pragma: no cover - a store cannot point elsewhere
         report = _unreadable(codes=("manifest.inaccessible",), remote_url=pointer.url)
     return report or ProvenanceReport(state="absent", media_kind="manifest", format="application/c2pa")
@@ -183,7 +228,9 @@ def read_manifest_store(store: bytes, *, trust: TrustConfig | None = None,
 
 def _unreadable(**fields: Any) -> ProvenanceReport:
     """An ``invalid`` report for credentials that are there (or pointed to) but not readable."""
-    return ProvenanceReport(state="invalid", disclosure=Disclosure(label="Content Credentials present but not readable"), **fields)
+    return ProvenanceReport(
+        state="invalid", disclosure=Disclosure(label="Content Credentials present but not readable"), **fields
+    )
 
 
 class _RemoteManifest(Exception):
@@ -192,7 +239,9 @@ class _RemoteManifest(Exception):
         self.url = url
 
 
-def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Context, **fields: Any) -> ProvenanceReport | None:
+def _report(
+    fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Context, **fields: Any
+) -> ProvenanceReport | None:
     """The interpreted report, None when there is no manifest, an ``invalid`` report carrying
     c2pa-rs's error when the manifest is there but cannot be parsed."""
     # --- hostile-input guard (detectors/provenance/guard.py): bounded structure before c2pa-rs,
@@ -226,8 +275,9 @@ def _report(fmt: str, stream: Any, manifest_data: bytes | None, context: c2pa.Co
     except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
         # The JSON mirrors what the signer wrote: a custom assertion may hold any shape
         # ("actions": 5). Odd shapes mean credentials we cannot read, never a crash.
-        return _unreadable(error=f"credentials of an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})",
-                           **fields)
+        return _unreadable(
+            error=f"credentials of an unexpected shape ({type(exc).__name__}: {str(exc)[:120]})", **fields
+        )
 
 
 def _bounded_read(p: Path) -> bytes:

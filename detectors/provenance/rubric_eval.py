@@ -89,16 +89,16 @@ def evaluate_rubric(
     """
     profile: dict[str, Any] = dict(document.get("profile") or {}) if isinstance(document, Mapping) else {}
     root: dict[str, Any] = {**document, "profile": profile} if isinstance(document, Mapping) else {}
-    context = _Context(rubric, root, {**rubric.variables, **(variables or {})},
-                       language or rubric.language or "en")
+    context = _Context(rubric, root, {**rubric.variables, **(variables or {})}, language or rubric.language or "en")
     results = []
     for statement in rubric.statements:
         result = _evaluate_statement(statement, context)
         if statement.expression is not None:
             profile[statement.id] = context.raw.get(statement.id)
         results.append(result)
-    blocks = tuple(DataBlockResult(block.name, _frozen_or_none(_render_value(block.value, context)))
-                   for block in rubric.blocks)
+    blocks = tuple(
+        DataBlockResult(block.name, _frozen_or_none(_render_value(block.value, context))) for block in rubric.blocks
+    )
     return RubricReport(rubric.name, rubric.version, tuple(results), blocks)
 
 
@@ -116,22 +116,32 @@ def _evaluate_statement(statement: Statement, context: _Context) -> StatementRes
         text = _render(_pick_text(statement.report_text, None, context.language), context, ())
         return StatementResult(statement.id, statement.description, None, None, "info", text)
     try:
-        value = statement.expression.evaluate(context.root, variables=context.variables,
-                                              expressions=context.rubric.expressions)
+        value = statement.expression.evaluate(
+            context.root, variables=context.variables, expressions=context.rubric.expressions
+        )
     except FormulaError as exc:
         context.raw[statement.id] = None
-        return StatementResult(statement.id, statement.description, None, None, "error",
-                               f"Error: {exc}", error=str(exc))
+        return StatementResult(
+            statement.id, statement.description, None, None, "error", f"Error: {exc}", error=str(exc)
+        )
     context.raw[statement.id] = value
     outcome, matches = _classify(statement, value)
     text = _render(_pick_text(statement.report_text, outcome, context.language), context, matches)
     try:
         frozen, frozen_matches = _freeze(value), tuple(_freeze(match) for match in matches)
     except RecursionError:  # data nested deeper than _MAX_FREEZE_DEPTH (no real crJSON is)
-        return StatementResult(statement.id, statement.description, None, None, "error",
-                               "Error: value nests too deeply", error="value nests too deeply")
-    return StatementResult(statement.id, statement.description, frozen, outcome == "pass", outcome,
-                           text, frozen_matches)
+        return StatementResult(
+            statement.id,
+            statement.description,
+            None,
+            None,
+            "error",
+            "Error: value nests too deeply",
+            error="value nests too deeply",
+        )
+    return StatementResult(
+        statement.id, statement.description, frozen, outcome == "pass", outcome, text, frozen_matches
+    )
 
 
 def _classify(statement: Statement, value: Any) -> tuple[Outcome, tuple[Any, ...]]:
@@ -183,8 +193,9 @@ def _template_value(match: re.Match[str], context: _Context, matches: tuple[Any,
             source = json.loads(f'"{expression}"')  # the template quotes the expression JSON-style
             # Templates see the information block too ({{expr "@.rubric_metadata"}}).
             data = {**context.rubric.info, **context.root}
-            return parse_formula(source).evaluate(data, variables=context.variables,
-                                                  expressions=context.rubric.expressions)
+            return parse_formula(source).evaluate(
+                data, variables=context.variables, expressions=context.rubric.expressions
+            )
         except (FormulaError, ValueError):
             return _MISSING
     path = (path or "").strip()

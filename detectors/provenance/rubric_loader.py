@@ -29,8 +29,7 @@ import yaml
 from detectors.errors import ProvenanceError
 from detectors.provenance.formula import Formula, FormulaError, parse_formula
 
-__all__ = ["Rubric", "Statement", "DataBlock", "RubricError", "load_rubric", "load_rubric_file",
-           "bundled_rubrics"]
+__all__ = ["Rubric", "Statement", "DataBlock", "RubricError", "load_rubric", "load_rubric_file", "bundled_rubrics"]
 
 DATA_PACKAGE = "detectors.provenance.rubrics_data"
 MAX_RUBRIC_BYTES = 2 * 1024 * 1024  # the largest official rubric is 30 kB
@@ -248,11 +247,17 @@ def _build(raw: tuple[dict[str, Any], list[Any]], source: str, spec_version: str
     if len(set(ids)) != len(ids):
         raise RubricError(f"{source}: statement ids are not unique")
     return Rubric(
-        name=str(metadata.get("name", Path(source).stem)), version=str(metadata.get("version", "")),
-        issuer=str(metadata.get("issuer", "")), date=str(metadata.get("date", "")),
-        language=str(metadata.get("language", "en")), info=_Freezer(source).freeze(info),
-        variables=_Freezer(source).freeze(variables), expressions=MappingProxyType(expressions),
-        statements=tuple(statements), blocks=tuple(blocks), source=source,
+        name=str(metadata.get("name", Path(source).stem)),
+        version=str(metadata.get("version", "")),
+        issuer=str(metadata.get("issuer", "")),
+        date=str(metadata.get("date", "")),
+        language=str(metadata.get("language", "en")),
+        info=_Freezer(source).freeze(info),
+        variables=_Freezer(source).freeze(variables),
+        expressions=MappingProxyType(expressions),
+        statements=tuple(statements),
+        blocks=tuple(blocks),
+        source=source,
     )
 
 
@@ -280,11 +285,14 @@ def _statement(item: Mapping[str, Any], source: str) -> Statement:
     expression = None if text is None else _parse(text, source, f"statement {item['id']}")
     description = item.get("description")
     return Statement(
-        id=item["id"], description=None if description is None else str(description),
-        expression=expression, report_text=_Freezer(source).freeze(item.get("reportText")),
+        id=item["id"],
+        description=None if description is None else str(description),
+        expression=expression,
+        report_text=_Freezer(source).freeze(item.get("reportText")),
         fail_if_matched=bool(item.get("failIfMatched", False)),
         warn_if_matched=bool(item.get("warnIfMatched", False)),
-        spec_section=item.get("specSection"), title=_Freezer(source).freeze(item.get("title")),
+        spec_section=item.get("specSection"),
+        title=_Freezer(source).freeze(item.get("title")),
     )
 
 

@@ -28,15 +28,24 @@ from typing import Any, Literal
 from detectors.provenance.rubric_eval import RubricReport, evaluate_rubric
 from detectors.provenance.rubric_loader import Rubric, load_rubric
 
-__all__ = ["Signal", "ManifestSignals", "evaluate_signals", "signals", "signal_ids", "SIGNALS_RUBRIC",
-           "GENAI_SIGNALS", "POSSIBLE_GENAI_SIGNALS"]
+__all__ = [
+    "Signal",
+    "ManifestSignals",
+    "evaluate_signals",
+    "signals",
+    "signal_ids",
+    "SIGNALS_RUBRIC",
+    "GENAI_SIGNALS",
+    "POSSIBLE_GENAI_SIGNALS",
+]
 
 SIGNALS_RUBRIC = "asset-rubric-signals-local.yml"
 # Signals that say generative AI made or changed the content ...
 GENAI_SIGNALS = frozenset({"fullyGenAIMedia", "partlyGenAICreation", "perceptibleGenAI"})
 # ... and those that say it may have (the rubric's own "may contain" / "possibly" wording).
-POSSIBLE_GENAI_SIGNALS = frozenset({"compositionMayContainGenAI", "screenCaptureMayContainGenAI",
-                                    "perceptiblePossiblyGenAI"})
+POSSIBLE_GENAI_SIGNALS = frozenset(
+    {"compositionMayContainGenAI", "screenCaptureMayContainGenAI", "perceptiblePossiblyGenAI"}
+)
 Scope = Literal["active", "ingredient"]
 _SCHEMES = ("https://cv.iptc.org/", "https://c2pa.org/")
 
@@ -72,21 +81,26 @@ def _signals_rubric() -> Rubric:
     return load_rubric(SIGNALS_RUBRIC)
 
 
-def evaluate_signals(crjson: Mapping[str, Any], *, lenient: bool = True,
-                     rubric: Rubric | None = None) -> tuple[ManifestSignals, ...]:
+def evaluate_signals(
+    crjson: Mapping[str, Any], *, lenient: bool = True, rubric: Rubric | None = None
+) -> tuple[ManifestSignals, ...]:
     """One report per manifest and per flat ingredient, each followed (``lenient``) by the
     report on its lenient view when that view differs from the manifest itself."""
     rubric = rubric or _signals_rubric()
     nodes: list[ManifestSignals] = []
 
-    def add(index: int, label: str, scope: Scope, ingredient: str | None, document: Mapping[str, Any],
-            view: Mapping[str, Any] | None) -> None:
+    def add(
+        index: int,
+        label: str,
+        scope: Scope,
+        ingredient: str | None,
+        document: Mapping[str, Any],
+        view: Mapping[str, Any] | None,
+    ) -> None:
         pseudo = ingredient is not None
-        nodes.append(ManifestSignals(index, label, scope, pseudo, ingredient, False,
-                                     evaluate_rubric(rubric, document)))
+        nodes.append(ManifestSignals(index, label, scope, pseudo, ingredient, False, evaluate_rubric(rubric, document)))
         if lenient and view is not None:
-            nodes.append(ManifestSignals(index, label, scope, pseudo, ingredient, True,
-                                         evaluate_rubric(rubric, view)))
+            nodes.append(ManifestSignals(index, label, scope, pseudo, ingredient, True, evaluate_rubric(rubric, view)))
 
     for index, manifest in enumerate(_manifests(crjson)):
         label = str(manifest.get("label") or f"#{index}")
@@ -112,12 +126,22 @@ def signals(crjson: Mapping[str, Any], *, lenient: bool = True) -> tuple[Signal,
                 continue  # the published rubric already found it there
             if not node.lenient_view:
                 strict.add(key)
-            kind = "transformation" if result.id.startswith("transformation:") else "inception"
-            found.append(Signal(
-                id=result.id.split(":", 1)[-1].removeprefix("signal_"), trait=result.id, kind=kind,
-                scope=node.scope, manifest_label=node.manifest_label, manifest_index=node.manifest_index,
-                pseudo=node.pseudo, ingredient=node.ingredient, lenient=node.lenient_view,
-            ))
+            kind: Literal["inception", "transformation"] = (
+                "transformation" if result.id.startswith("transformation:") else "inception"
+            )
+            found.append(
+                Signal(
+                    id=result.id.split(":", 1)[-1].removeprefix("signal_"),
+                    trait=result.id,
+                    kind=kind,
+                    scope=node.scope,
+                    manifest_label=node.manifest_label,
+                    manifest_index=node.manifest_index,
+                    pseudo=node.pseudo,
+                    ingredient=node.ingredient,
+                    lenient=node.lenient_view,
+                )
+            )
     return tuple(found)
 
 
@@ -144,7 +168,7 @@ def _normalize(source_type: Any) -> Any:
         return source_type
     text = source_type.strip()
     if text.startswith(_SCHEMES):
-        text = "http://" + text[len("https://"):]
+        text = "http://" + text[len("https://") :]
     return text
 
 
@@ -152,8 +176,12 @@ def _normalized_actions(actions: Mapping[str, Any]) -> dict[str, Any]:
     items = actions.get("actions")
     if not isinstance(items, list):
         return dict(actions)
-    fixed = [{**item, "digitalSourceType": _normalize(item["digitalSourceType"])}
-             if isinstance(item, Mapping) and "digitalSourceType" in item else item for item in items]
+    fixed = [
+        {**item, "digitalSourceType": _normalize(item["digitalSourceType"])}
+        if isinstance(item, Mapping) and "digitalSourceType" in item
+        else item
+        for item in items
+    ]
     return {**actions, "actions": fixed}
 
 
@@ -197,10 +225,12 @@ def _flat_ingredients(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _pseudo_manifest(parent_label: str, ingredient: str, source_type: str) -> dict[str, Any]:
     return {
         "label": f"{parent_label}#{ingredient}",
-        "assertions": {"c2pa.actions.v2": {
-            "allActionsIncluded": True,
-            "actions": [{"action": "c2pa.created", "digitalSourceType": source_type}],
-        }},
+        "assertions": {
+            "c2pa.actions.v2": {
+                "allActionsIncluded": True,
+                "actions": [{"action": "c2pa.created", "digitalSourceType": source_type}],
+            }
+        },
     }
 
 
@@ -209,6 +239,10 @@ def _opened_source_type(assertions: Mapping[str, Any]) -> Any:
         if not str(key).startswith("c2pa.actions") or not isinstance(value, Mapping):
             continue
         for action in value.get("actions") or ():
-            if isinstance(action, Mapping) and action.get("action") == "c2pa.opened" and action.get("digitalSourceType"):
+            if (
+                isinstance(action, Mapping)
+                and action.get("action") == "c2pa.opened"
+                and action.get("digitalSourceType")
+            ):
                 return action["digitalSourceType"]
     return None

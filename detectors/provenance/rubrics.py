@@ -24,10 +24,22 @@ from typing import Any, Protocol
 from detectors.errors import ProvenanceError
 from detectors.provenance.rubric_eval import DataBlockResult, Outcome, RubricReport, StatementResult, evaluate_rubric
 from detectors.provenance.rubric_loader import (
-    DataBlock, Rubric, RubricError, Statement, bundled_rubrics, load_rubric, load_rubric_file,
+    DataBlock,
+    Rubric,
+    RubricError,
+    Statement,
+    bundled_rubrics,
+    load_rubric,
+    load_rubric_file,
 )
 from detectors.provenance.rubric_signals import (
-    GENAI_SIGNALS, POSSIBLE_GENAI_SIGNALS, SIGNALS_RUBRIC, ManifestSignals, Signal, evaluate_signals, signal_ids,
+    GENAI_SIGNALS,
+    POSSIBLE_GENAI_SIGNALS,
+    SIGNALS_RUBRIC,
+    ManifestSignals,
+    Signal,
+    evaluate_signals,
+    signal_ids,
     signals,
 )
 

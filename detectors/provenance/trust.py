@@ -49,8 +49,10 @@ class TrustConfig:
         certificate from passing as a claim signer unless its EKUs say so."""
         if self.empty:
             return {}
-        trust: dict[str, Any] = {"trust_anchors": _join(self.anchors_pem, self.tsa_anchors_pem),
-                                 "trust_config": "\n".join(self.ekus) + "\n"}
+        trust: dict[str, Any] = {
+            "trust_anchors": _join(self.anchors_pem, self.tsa_anchors_pem),
+            "trust_config": "\n".join(self.ekus) + "\n",
+        }
         if self.allowed_pem.strip():
             trust["allowed_list"] = self.allowed_pem
         return trust

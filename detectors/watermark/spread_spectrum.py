@@ -33,7 +33,7 @@ from detectors.watermark.ecc import CODE_BITS, PAYLOAD_BITS, bch_decode, bch_enc
 from detectors.watermark.innovation import InnovationSum
 from detectors.watermark.layout import TILE_PX, layout_for_key, working_size
 from detectors.watermark.readout import Readout, Templates, read_peak, templates_for_key
-from detectors.watermark.search import SEARCH_GRID, Hypothesis, SearchGrid, peak_of, search
+from detectors.watermark.search import SEARCH_GRID, Hypothesis, SearchGrid, coarse_starts, peak_of, refine
 
 __all__ = ["SpreadSpectrumV1", "PictureSums", "PICTURE_SUBSETS", "unwrap_frame"]
 
@@ -168,7 +168,7 @@ class PictureSums:
                 self.counts[name] += 1
 
     @classmethod
-    def of(cls, frames: Iterable[np.ndarray | CodedFrame]) -> "PictureSums":
+    def of(cls, frames: Iterable[np.ndarray | CodedFrame]) -> PictureSums:
         """The sums over a whole clip (no validation, no early stop: for studies of the null)."""
         sums: PictureSums | None = None
         for raw in frames:
@@ -328,6 +328,10 @@ class SpreadSpectrumV1(WatermarkScheme):
         sums = [("all", total, frames_used), *subsets]
         log_tests = math.log(len(sums))
         scored = []
+        # Where to climb is chosen once, on all the sums joined (they share the clip's geometry);
+        # every sum then climbs from those starts. The union bound counts the whole fine lattice.
+        starts = coarse_starts([summed for _, summed, _ in sums], templates.pilot_fft, self.grid) \
+            if self.search_enabled else []
         for sum_name, summed, count in sums:
             aligned = max(
                 (peak_of(summed, Hypothesis(mirrored=m), templates.pilot_fft, at_origin=True) for m in (False, True)),
@@ -335,7 +339,7 @@ class SpreadSpectrumV1(WatermarkScheme):
             )
             candidates = [(aligned, 2, "embedded")]
             if self.search_enabled:
-                found = search(summed, templates.pilot_fft, self.grid)
+                found = refine(summed, starts, templates.pilot_fft, self.grid)
                 candidates.append((found, self.grid.fine_count() * TILE_PX * TILE_PX, "resynchronised"))
             for peak, n_hypotheses, geometry in candidates:
                 readout = read_peak(summed, templates, peak)
@@ -349,6 +353,7 @@ class SpreadSpectrumV1(WatermarkScheme):
             "geometry": geometry,
             "scale": best.hypothesis.scale,
             "angle": best.hypothesis.angle,
+            "aspect": best.hypothesis.aspect,
             "mirrored": best.hypothesis.mirrored,
             "shift": best.shift,
             "frames_summed": sum_name,  # all, the I / I+P pictures only, or I+innovation

@@ -13,14 +13,21 @@
     ├── TrustError                      trust lists: not PEM, unknown list, bad EKU exit 26
     ├── PolicyDenied                    the policy refused the prompt               exit 3
     ├── flows.ProtectedMaterialBlocked  output matched protected material           exit 4
+    │   └── references.ReferenceProtectedMaterial  a reference matched it           exit 4
+    ├── references.ReferenceUseRefused  a reference's credentials forbid AI use     exit 6
+    ├── references.ReferenceMediaError  reference missing, wrong kind or format     exit 34
+    ├── flows.likeness.LikenessBlocked  (a PolicyDenied) enrolled face or person    exit 5
+    │                                   without a consent licence: prompt, reference or output
     ├── timestamp.TimestampError        (a SigningError) the TSA failed             exit 14
     ├── registry.RegistryError          protected-material registry                 exit 19
     │   └── registry.WorkNotFound
     ├── consent.ConsentError            likeness licences                           exit 19
+    ├── likeness.LikenessError          likeness registry: bad id, already enrolled exit 19
     ├── jobs.QueueUnavailable / BatchTimeout / JobBusy   the job engine
     ├── policies.PolicyError            (virtual) malformed packs, bad prompts      exit 40-42
     ├── generator.GeneratorError        (virtual) model loading / parameters        exit 30-33
     └── detectors.DetectorError         (virtual) media, watermark, fingerprints    exit 20-25
+        └── faces.FaceError             face models; NoFaceFound 28, SeveralFaces 29 exit 27
 
 Classes marked with a module prefix live beside the code that raises them.
 The leaf packages (policies, generator, detectors) never import governance, so their roots
@@ -121,7 +128,7 @@ class PolicyDenied(ReelGuardError):
 
     exit_code = 3
 
-    def __init__(self, decision: "PolicyDecision") -> None:
+    def __init__(self, decision: PolicyDecision) -> None:
         self.decision = decision
         super().__init__(f"prompt refused by policy ({decision.action}): {decision.reason}")
 

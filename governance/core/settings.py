@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     tsa_url: str | None = Field(
         default=None, description="RFC 3161 time-stamp authority; default: the install's own TSA on loopback"
     )
-    timestamp: bool = Field(default=True, description="time-stamp every manifest (off only for tests of the untimestamped path)")
+    timestamp: bool = Field(
+        default=True, description="time-stamp every manifest (off only for tests of the untimestamped path)"
+    )
     trust_lists: list[str] = Field(
         default_factory=lambda: ["c2pa", "c2pa-tsa", "cai-anchors", "cai-allowed"],
         description="bundled trust lists the verifier uses (see `reelguard trust list`)",
@@ -93,6 +95,27 @@ class Settings(BaseSettings):
     protected_match_action: Literal["block", "review"] = Field(
         default="block", description="what happens to a generated clip that matches protected material"
     )
+    # Likeness guard (issue 18): thresholds chosen on the DEV split of benchmarks/bench_likeness.py.
+    likeness_threshold: float = Field(
+        default=0.45, gt=0, lt=2, description="face descriptor distance that counts as the same person"
+    )
+    likeness_min_frames: int = Field(
+        default=2, ge=1, description="sampled frames an enrolled person must match in (a still: one)"
+    )
+    likeness_sample_interval_s: float = Field(
+        default=0.5, gt=0, description="seconds between sampled frames (cuts are sampled too)"
+    )
+    likeness_scope: str = Field(
+        default="video", min_length=1, description="consent scope the likeness gate asks licences for"
+    )
+    likeness_photo_max_pixels: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="largest enrolment photo, by its declared size (phone photos are 12-50 MP)",
+    )
+    consent_evidence_required: bool = Field(
+        default=False, description="`consent grant` refuses a licence without --evidence FILE"
+    )
     audit_checkpoint_every_events: int = Field(
         default=100, ge=0, description="sign and publish an audit checkpoint after this many events (0: never)"
     )
@@ -100,10 +123,40 @@ class Settings(BaseSettings):
         default=10.0, ge=0, description="and when this long has passed since the last one, checked on append (0: never)"
     )
     audit_witness: str | None = Field(
-        default=None, description="where checkpoints are published: a folder or an http(s) URL; default $REELGUARD_HOME/witness"
+        default=None,
+        description="where checkpoints are published: a folder or an http(s) URL; default $REELGUARD_HOME/witness",
     )
     audit_witness_timeout_s: float = Field(default=5.0, gt=0, description="HTTP witness timeout")
-    environment: Literal["local", "production"] = "local"
+    environment: Literal["local", "production"] = Field(
+        default="local",
+        description='"production" refuses the install\'s self-made CA and a missing tsa_url at start-up',
+    )
+    # Operator identity and the service's day (issue 23).
+    actor: str | None = Field(
+        default=None,
+        max_length=100,
+        description="who acts at the CLI, as the audit log names them (`--actor`); default: the OS user",
+    )
+    public_verify: bool = Field(
+        default=False, description="anonymous verification on the page and POST /api/verify (`serve --public-verify`)"
+    )
+    public_verify_per_minute: float = Field(
+        default=10.0, gt=0, description="anonymous verifications per client per minute"
+    )
+    public_verify_burst: int = Field(default=5, ge=1, description="anonymous verifications a client may make at once")
+    public_verify_max_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="upload limit for anonymous verification"
+    )
+    public_verify_concurrency: int = Field(
+        default=2, ge=1, description="anonymous verifications running at once per API process"
+    )
+    rate_limit_redis: bool = Field(
+        default=False, description="share the anonymous rate limit between API processes through Redis (broker_url)"
+    )
+    generate_in_process: bool = Field(
+        default=False, description="POST /api/generate runs the job in the API process when no worker is alive"
+    )
+    worker_stale_after_s: float = Field(default=30.0, gt=0, description="a worker unseen this long counts as gone")
 
     @classmethod
     def settings_customise_sources(
@@ -140,6 +193,17 @@ class Settings(BaseSettings):
     @cached_property
     def uploads_path(self) -> Path:
         return self.home / "uploads"
+
+    def operator(self) -> str:
+        """The audit actor for local commands: ``actor`` when set, else the OS login name."""
+        if self.actor and self.actor.strip():
+            return self.actor.strip()
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (some containers): the uid still names someone
+            return f"uid:{os.getuid()}"
 
     def ensure_dirs(self) -> None:
         """Create the home layout (keys 0700)."""

@@ -5,7 +5,7 @@ Nothing leaves unmarked, unsigned or unlogged: the signed file is written under 
 name and renamed to the requested output only after the generation record and its audit events
 are committed in one transaction. A denied prompt is logged and never reaches the model.
 
-Crash safety: the hidden temps are listed in an in-flight journal (``governance.flows.doctor``)
+Crash safety: the hidden temps are listed in an in-flight journal (``governance.flows.inflight``)
 before they are created, so a process killed at any point leaves nothing that the next flow
 context or ``reelguard doctor`` cannot clean up (or, after the commit, finish).
 """
@@ -13,161 +13,35 @@ context or ``reelguard doctor`` cannot clean up (or, after the commit, finish).
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from governance.core.errors import OutputError, OutputExistsError, PolicyDenied, ReelGuardError
+from governance.core.errors import PolicyDenied
 from governance.flows.context import FlowContext
-from governance.flows.doctor import InflightJournal, fsync_dir, remove_stored_manifest, temp_paths
+from governance.flows.generation import (
+    GenerateRequest,
+    GenerationOutcome,
+    ProtectedMaterialBlocked,
+    check_output,
+    check_prompt,
+    new_payload,
+    policy_event,
+    record_refusal,
+    unlock_audit_key,
+)
+from governance.flows.inflight import InflightJournal, fsync_dir, temp_paths
 from governance.flows.labels import apply_visible_label
-
-if TYPE_CHECKING:  # pragma: no cover
-    from generator import ModelRecord
-    from governance.records.registry import WorkMatch
-    from policies import PolicyDecision
+from governance.flows.likeness import check_likeness, check_prompt_likeness
+from governance.flows.recovery import remove_stored_manifest
 
 __all__ = ["GenerateRequest", "GenerationOutcome", "ProtectedMaterialBlocked", "generate", "check_prompt"]
 
 StageCallback = Callable[[str], None]
 StepCallback = Callable[[int, int], None]
-
-
-class ProtectedMaterialBlocked(ReelGuardError):
-    """The generated clip matched protected material and was not released."""
-
-    exit_code = 4
-
-    def __init__(self, matches: list["WorkMatch"], outcome: str) -> None:
-        self.matches = matches
-        self.outcome = outcome
-        titles = ", ".join(f"{m.title!r} ({m.owner})" for m in matches[:3])
-        super().__init__(f"generated clip matches protected material ({outcome}): {titles}")
-
-
-@dataclass(frozen=True)
-class GenerateRequest:
-    prompt: str
-    output: Path
-    seed: int = 0
-    model: str | None = None
-    num_frames: int | None = None
-    width: int | None = None
-    height: int | None = None
-    steps: int | None = None
-    fps: float | None = None
-    jurisdiction: str | None = None
-    force: bool = False
-    actor: str = "cli"
-
-
-@dataclass(frozen=True)
-class GenerationOutcome:
-    output: Path
-    content_id: str
-    payload_hex: str
-    watermark_scheme: str
-    decision: "PolicyDecision"
-    model_record: "ModelRecord"
-    manifest_digest: str
-    manifest_label: str
-    file_sha256: str
-    signer: str
-    audit_leaf_index: int
-    labels_applied: tuple[str, ...]
-    registry_outcome: str
-    timings_s: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "output": str(self.output),
-            "content_id": self.content_id,
-            "payload": self.payload_hex,
-            "watermark_scheme": self.watermark_scheme,
-            "policy": self.decision.to_dict(),
-            "model": self.model_record.to_dict(),
-            "manifest_digest": self.manifest_digest,
-            "manifest_label": self.manifest_label,
-            "file_sha256": self.file_sha256,
-            "signer": self.signer,
-            "audit_leaf_index": self.audit_leaf_index,
-            "labels_applied": list(self.labels_applied),
-            "registry_outcome": self.registry_outcome,
-            "timings_s": {k: round(v, 3) for k, v in self.timings_s.items()},
-        }
-
-
-def _check_output(output: Path, *, force: bool) -> Path:
-    output = Path(output).expanduser()
-    if output.suffix.lower() not in {".mp4", ".m4v", ".mov"}:
-        raise OutputError(f"{output}: output must be an .mp4, .m4v or .mov file (C2PA embeds in ISO BMFF)")
-    if output.is_dir():
-        raise OutputError(f"{output}: is a folder")
-    if output.exists() and not force:
-        raise OutputExistsError(f"{output}: already exists (pass --force to overwrite)")
-    parent = output.parent.resolve()
-    if not parent.is_dir():
-        raise OutputError(f"{output}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"{output}: folder {parent} is not writable")
-    return parent / output.name
-
-
-def check_prompt(ctx: FlowContext, prompt: str, *, jurisdiction: str | None = None) -> "PolicyDecision":
-    """Stage 1 alone: the policy decision for ``prompt`` (consent registry consulted)."""
-    return ctx.policy.check(prompt, jurisdiction=jurisdiction or ctx.settings.jurisdiction, consent=ctx.consent)
-
-
-def _policy_event(decision: "PolicyDecision"):
-    from governance.records.audit.events import PolicyDecisionEvent
-
-    return PolicyDecisionEvent(
-        prompt_sha256=decision.prompt_sha256,
-        action=str(decision.action.value if hasattr(decision.action, "value") else decision.action),
-        category=decision.category,
-        rule_id=decision.rule_id,
-        rule_ids=[hit.rule_id for hit in decision.hits],
-        reason=decision.reason,
-        pack_digest=decision.pack_digest,
-        jurisdiction=decision.jurisdiction,
-        consent_license_id=decision.consent_license_id,
-        obligations=list(decision.obligations),
-    )
-
-
-def _record_refusal(ctx: FlowContext, decision: "PolicyDecision", actor: str) -> None:
-    from governance.records.storage.db import session_scope
-
-    with session_scope(ctx.engine) as session:
-        ctx.audit.append(session, _policy_event(decision), actor=actor)
-
-
-def _unlock_audit_key(ctx: FlowContext) -> None:
-    """The audit log signs checkpoints on append with its own (possibly encrypted) key: open it
-    now, so a wrong passphrase does not surface only at the final commit."""
-    if not (ctx.settings.keys_path / "audit-log.key").exists():
-        return
-    from governance.records.audit.checkpoint import load_or_create_signer
-
-    load_or_create_signer(ctx.settings, create=False)
-
-
-def _new_payload(ctx: FlowContext) -> bytes:
-    """A random 64-bit payload not used by any earlier record (collisions are ~2^-32 at 4B clips)."""
-    from governance.records.storage.db import session_scope
-    from governance.records.storage.records import get_record_by_payload
-
-    with session_scope(ctx.engine) as session:
-        while True:
-            payload = secrets.token_bytes(ctx.watermark.payload_bits // 8)
-            if get_record_by_payload(session=session, payload_hex=payload.hex()) is None:
-                return payload
 
 
 def generate(
@@ -178,23 +52,37 @@ def generate(
     on_step: StepCallback | None = None,
 ) -> GenerationOutcome:
     """Run the whole gated pipeline for one prompt; raises PolicyDenied on refusal."""
+    from detectors.video_io import VideoWriter
     from generator import GenerationRequest
+    from governance.provenance.manifest_store import ManifestStore
+    from governance.provenance.signing import ManifestSpec, SignOptions, sign_video
     from governance.records.audit.events import (
         GenerationEvent,
         GenerationRecordedEvent,
         ManifestSignedEvent,
         OutputRegistryCheckEvent,
+        RegistryChangeEvent,
         WatermarkEmbeddedEvent,
     )
-    from governance.provenance.manifest_store import ManifestStore
-    from governance.provenance.signing import ManifestSpec, sign_video
     from governance.records.storage.db import session_scope
     from governance.records.storage.records import GenerationRecordCreate, create_record
-    from detectors.video_io import VideoWriter
 
     stage = on_stage or (lambda _name: None)
     timings: dict[str, float] = {}
-    output = _check_output(request.output, force=request.force)
+    if request.actor is None:
+        request = replace(request, actor=ctx.actor)
+    ctx.check_environment()  # production refuses the development CA before any work
+    # What the model cannot make fails now, from its configs, before keys, policy or weights load.
+    from governance.flows.model_limits import check_params
+
+    check_params(request.model or ctx.settings.model, num_frames=request.num_frames, width=request.width,
+                 height=request.height)
+    output = check_output(request.output, force=request.force)
+    # Reference media are read and decoded now (file, type, declared size): bad input fails
+    # before any key is opened or any model loads.
+    from governance.flows.references import check_reference, load_references
+
+    references = load_references(request, ctx.settings)
 
     # 0. Keys first: every encrypted key generation needs (signer, TSA, audit checkpoints) is
     # decrypted before the policy model or the diffusion model loads, so a wrong passphrase
@@ -203,7 +91,7 @@ def generate(
     t0 = time.perf_counter()
     identity = ctx.signing_identity
     key = ctx.watermark_key
-    _unlock_audit_key(ctx)
+    unlock_audit_key(ctx)
     timings["keys"] = time.perf_counter() - t0
 
     # 1. Policy: a refused prompt is logged and never reaches the model.
@@ -212,8 +100,20 @@ def generate(
     decision = check_prompt(ctx, request.prompt, jurisdiction=request.jurisdiction)
     timings["policy"] = time.perf_counter() - t0
     if not decision.allowed:
-        _record_refusal(ctx, decision, request.actor)
+        record_refusal(ctx, decision, request.actor)
+        # A person the prompt names who is enrolled in the likeness registry: exit 5, not 3.
+        check_prompt_likeness(ctx, decision, actor=request.actor)
         raise PolicyDenied(decision)
+
+    # 1b. Reference media: credentials (an ingredient), their permission, protected material,
+    # likeness. A refusal is audited inside and nothing reaches the model.
+    checked = []
+    if references:
+        stage("references")
+        t0 = time.perf_counter()
+        checked = [check_reference(ctx, ref, decision=decision, actor=request.actor) for ref in references]
+        timings["references"] = time.perf_counter() - t0
+    reference_info = tuple(c.to_dict() for c in checked)
 
     # 2. Diffusion core.
     stage("generate")
@@ -227,6 +127,9 @@ def generate(
             height=request.height,
             steps=request.steps,
             fps=request.fps,
+            image=next((c.reference.pixels for c in checked if c.reference.kind == "image"), None),
+            video=next((c.reference.pixels for c in checked if c.reference.kind == "video"), None),
+            strength=request.strength,
         ),
         progress=on_step if on_step is not None else False,
     )
@@ -249,11 +152,22 @@ def generate(
     if matches:
         registry_outcome = "review" if ctx.settings.protected_match_action == "review" else "blocked"
     timings["registry_check"] = time.perf_counter() - t0
+    # 3c. Likeness guard (issue 18): an enrolled face without a consent licence blocks the
+    # release before anything is written (LikenessBlocked, exit 5, the refusal audited inside).
+    stage("likeness check")
+    t0 = time.perf_counter()
+    likeness = check_likeness(ctx, frames, fps=record.fps, stage="output", decision=decision, actor=request.actor)
+    timings["likeness_check"] = time.perf_counter() - t0
+    # Our own fingerprints of the released pixels, stored with the record below (issue 21): the
+    # third layer that traces a clip whose manifest and watermark are both gone.
+    t0 = time.perf_counter()
+    own_fingerprints = ctx.registry.own.fingerprint_frames(frames, fps=record.fps)
+    timings["own_fingerprints"] = time.perf_counter() - t0
 
     # 4. Watermark and encode to a hidden temp file beside the output.
     stage("watermark")
     t0 = time.perf_counter()
-    payload = _new_payload(ctx)
+    payload = new_payload(ctx)
     content_id = payload.hex()
     scheme = ctx.watermark
     unsigned, signed_tmp = temp_paths(output, content_id)
@@ -271,7 +185,7 @@ def generate(
 
         if registry_outcome != "clear":
             with session_scope(ctx.engine) as session:
-                ctx.audit.append(session, _policy_event(decision), actor=request.actor)
+                ctx.audit.append(session, policy_event(decision), actor=request.actor)
                 ctx.audit.append(
                     session,
                     OutputRegistryCheckEvent(
@@ -286,7 +200,7 @@ def generate(
         t0 = time.perf_counter()
         created_at = datetime.now(timezone.utc)
         with session_scope(ctx.engine) as session:
-            ctx.audit.append(session, _policy_event(decision), actor=request.actor)
+            ctx.audit.append(session, policy_event(decision), actor=request.actor)
             generation_entry = ctx.audit.append(
                 session,
                 GenerationEvent(
@@ -323,8 +237,13 @@ def generate(
                 audit_leaf_index=generation_entry.leaf_index,
                 organisation=ctx.settings.organisation,
                 created_at=created_at,
+                ingredients=tuple(c.ingredient() for c in checked),
+                references=reference_info,
             )
-            signed = sign_video(unsigned, signed_tmp, spec=spec, identity=identity)
+            # With references, c2pa-rs validates their credentials against the verifier's trust
+            # store as it adds them, so the recorded ingredient validation reads as verify would.
+            sign_options = SignOptions(trust=ctx.trust.c2pa_settings() or None) if checked else None
+            signed = sign_video(unsigned, signed_tmp, spec=spec, identity=identity, options=sign_options)
             ctx.audit.append(
                 session,
                 ManifestSignedEvent(
@@ -370,13 +289,24 @@ def generate(
                     output_name=output.name,
                     signer=signed.signer,
                     audit_leaf_index=generation_entry.leaf_index,
-                    model_record=record.to_dict(),
+                    model_record={**record.to_dict(), **({"references": list(reference_info)} if reference_info else {})},
                     policy_decision=decision.to_dict(),
                 ),
             )
             ctx.audit.append(
                 session,
                 GenerationRecordedEvent(content_id=content_id, file_sha256=signed.file_sha256, output_name=output.name),
+                actor=request.actor,
+            )
+            if likeness.scan.enrolled:  # the faces scanned and the licences used, with the record
+                ctx.audit.append_many(session, likeness.audit_events(content_id=content_id), actor=request.actor)
+            own_owner = ctx.settings.organisation or "reelguard"
+            own_work = ctx.registry.own.add(session, content_id=content_id, file_sha256=signed.file_sha256,
+                                            name=output.name, owner=own_owner, clip=own_fingerprints)
+            ctx.audit.append(
+                session,
+                RegistryChangeEvent(action="add", work_id=own_work, owner=own_owner,
+                                    title=f"generated {content_id}", assets=1),
                 actor=request.actor,
             )
             # Keep the manifest for recovery when a re-upload strips it. Saved last, just before
@@ -414,4 +344,5 @@ def generate(
         labels_applied=tuple(labels),
         registry_outcome=registry_outcome,
         timings_s=timings,
+        references=reference_info,
     )

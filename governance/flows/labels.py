@@ -25,6 +25,8 @@ _HEIGHT_FRACTION = 0.06  # a margin above the 5 % floor survives downscaling
 def _mask() -> np.ndarray:
     data = resources.files("governance.flows.resources").joinpath("ai_label_mask.png").read_bytes()
     mask = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if mask is None:  # a damaged installation, not a user error
+        raise RuntimeError("the packaged label mask ai_label_mask.png does not decode; reinstall ReelGuard")
     return mask.astype(np.float32) / 255.0
 
 

@@ -2,7 +2,8 @@
 
 - ``authentic``: trusted credentials whose hard binding holds (and, where they declare a
   ReelGuard watermark, the pixels carry it with the same payload).
-- ``recovered``: no credentials, but the watermark resolves to a record of ours.
+- ``recovered``: no credentials, but the watermark, or failing it the fingerprints of our own
+  outputs, resolve to a record of ours.
 - ``tampered``: an integrity failure only: a content hash, the claim signature or an assertion
   hash no longer matches, or a ReelGuard soft binding that the pixels contradict.
 - ``untrusted``: valid credentials from a signer no configured list vouches for.
@@ -22,6 +23,7 @@ from detectors.provenance.codes import explain
 if TYPE_CHECKING:  # pragma: no cover
     from detectors.provenance import ProvenanceReport
     from detectors.watermark import Detection
+    from governance.records.registry import OwnMatch
 
 __all__ = ["VERDICTS", "decide_verdict", "is_own_binding"]
 
@@ -38,16 +40,19 @@ def _who(p: "ProvenanceReport") -> str:
 
 def decide_verdict(
     provenance: "ProvenanceReport", watermark: "Detection | None", *, record_found: bool,
-    unrecorded_own_release: bool = False,
+    unrecorded_own_release: bool = False, fingerprint_match: "OwnMatch | None" = None,
 ) -> tuple[str, list[str]]:
     """The verdict and its reasons. ``watermark`` is None when the pixels were not examined.
 
     ``unrecorded_own_release``: the credentials are this install's own ReelGuard credentials but
     no generation record exists for them (the caller looked); such a clip is never ``authentic``.
+    ``fingerprint_match``: one of our own generated clips found by fingerprint whose record
+    exists (the caller looked), used only when there are no credentials and the watermark
+    leads to no record.
     """
     state = provenance.state
     if state == "absent":
-        return _without_credentials(watermark, record_found=record_found)
+        return _without_credentials(watermark, record_found=record_found, fingerprint=fingerprint_match)
     integrity = provenance.integrity_codes
     if integrity:
         return "tampered", ["C2PA integrity check failed: " + "; ".join(explain(c) for c in integrity)]
@@ -102,8 +107,22 @@ def _own_binding_contradicted(p: "ProvenanceReport", watermark: "Detection | Non
     return None
 
 
-def _without_credentials(watermark: "Detection | None", *, record_found: bool) -> tuple[str, list[str]]:
+def _without_credentials(watermark: "Detection | None", *, record_found: bool,
+                         fingerprint: "OwnMatch | None" = None) -> tuple[str, list[str]]:
     reasons = ["no C2PA manifest in the file"]
+    by_watermark = watermark is not None and watermark.detected and watermark.payload is not None and record_found
+    if fingerprint is not None and not by_watermark:
+        if watermark is None:
+            reasons.append("the watermark was not checked")
+        elif watermark.detected:
+            reasons.append(f"ReelGuard watermark detected (p={watermark.p_value:.2e}) but it leads to no record here")
+        else:
+            reasons.append("no ReelGuard watermark detected")
+        reasons.append(
+            f"fingerprints match ReelGuard generation {fingerprint.content_id} ({fingerprint.fingerprint}, score "
+            f"{fingerprint.score:.2f}, query {fingerprint.query_start:.2f}-{fingerprint.query_end:.2f} s = original "
+            f"{fingerprint.ref_start:.2f}-{fingerprint.ref_end:.2f} s)")
+        return "recovered", reasons
     if watermark is None:
         reasons.append("the watermark was not checked")
         return "unknown", reasons

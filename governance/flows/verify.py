@@ -10,7 +10,7 @@ path: no decoding at all).
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from detectors.provenance import Disclosure, ProvenanceReport
     from detectors.watermark import Detection
     from governance.records.registry import WorkMatch
+    from governance.flows.likeness import LikenessScan
     from governance.records.storage.records import GenerationRecordPublic
 
-__all__ = ["VerifyReport", "VerifyOptions", "verify", "decide_verdict", "VERDICTS", "STAGES"]
+__all__ = ["VerifyReport", "VerifyOptions", "Recovery", "verify", "decide_verdict", "VERDICTS", "STAGES"]
 
 STAGES = frozenset({"c2pa", "watermark", "registry"})
 _HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reelguard-sha256")
@@ -41,6 +42,25 @@ class VerifyOptions:
         unknown = set(self.stages) - STAGES
         if unknown or not self.stages:
             raise ValueError(f"stages must be a non-empty subset of {sorted(STAGES)}, got {sorted(self.stages)}")
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The evidence behind a ``recovered`` verdict: which layer found the record, how strongly
+    (watermark: the pilot's z-score; fingerprint: coverage x mean frame similarity, 0..1) and
+    where (seconds of the query; for a fingerprint, also of our original clip)."""
+
+    recovered_by: str  # "watermark" | "fingerprint"
+    content_id: str
+    score: float
+    query_start: float | None = None
+    query_end: float | None = None
+    ref_start: float | None = None
+    ref_end: float | None = None
+    fingerprint: str | None = None  # "pdq" | "orb" | "layout" when recovered by fingerprint
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,8 @@ class VerifyReport:
     audit_leaf_index: int | None = None
     frames_read: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    recovery: "Recovery | None" = None  # how a ``recovered`` verdict found its record
+    likeness: "LikenessScan | None" = None  # enrolled people's faces (issue 18); None: not scanned
 
     def to_dict(self, *, verbose: bool = True) -> dict[str, Any]:
         """The report as JSON values. ``verbose=False`` (the CLI's default ``--json``) leaves out
@@ -90,16 +112,19 @@ class VerifyReport:
             "registry": {"record": record, "matches": [m.to_dict() for m in self.matches],
                          "recovered_manifest": recovered},
             "audit_leaf_index": self.audit_leaf_index,
+            "recovery": self.recovery.to_dict() if self.recovery is not None else None,
+            "likeness": self.likeness.summary_dict() if self.likeness is not None else {"matches": [], "scanned": False},
         }
 
 
-def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames: int = 240,
+def verify(ctx: FlowContext, path: str | Path, *, actor: str | None = None, max_frames: int = 240,
            options: VerifyOptions | None = None) -> VerifyReport:
     """Verify one file and log the verification. MediaError for a file that is not media."""
     from detectors.provenance import read_provenance
     from governance.provenance.signing.sign import sha256_file
 
     options = options or VerifyOptions(max_frames=max_frames)
+    actor = actor or ctx.actor  # None: the context's operator (``--actor`` or the OS user)
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"{path}: no such file")
@@ -110,18 +135,29 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
     finally:
         file_sha256 = digest.result()
     reasons: list[str] = []
-    detection, matches, frames_skipped = None, (), None
+    detection, matches, frames_skipped, own = None, (), None, ()
+    span: tuple = (None,) * 5
     if provenance.media_kind == "video" and options.stages & {"watermark", "registry"}:
         try:
-            detection, matches, frames_skipped = _pixels(ctx, path, options)
+            detection, matches, frames_skipped, own, span = _pixels(ctx, path, options, provenance)
         except DetectorError as exc:
             if provenance.manifest_label is None:
                 raise  # no credentials were read either: the file's own error is the answer
             frames_skipped = f"pixels not examined: {exc}"  # the credentials still stand on their own
     record = _record_for(ctx, detection)
+    recovery = None
+    if record is not None and detection is not None:
+        recovery = Recovery("watermark", record.content_id, round(float(detection.score), 4), *span)
+    elif own:  # no manifest, no watermark: our own fingerprints (issue 21)
+        record = _record_by_content(ctx, own[0].content_id)
+        if record is not None:
+            recovery = Recovery("fingerprint", record.content_id, own[0].score, own[0].query_start,
+                                own[0].query_end, own[0].ref_start, own[0].ref_end, own[0].fingerprint)
     unrecorded = _unrecorded_own_release(ctx, provenance)
     verdict, verdict_reasons = decide_verdict(provenance, detection, record_found=record is not None,
-                                              unrecorded_own_release=unrecorded)
+                                              unrecorded_own_release=unrecorded,
+                                              fingerprint_match=own[0] if recovery is not None
+                                              and recovery.recovered_by == "fingerprint" else None)
     reasons += verdict_reasons
     if frames_skipped:
         reasons.append(frames_skipped)
@@ -132,10 +168,13 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
         recovered = ManifestStore(ctx.settings).load(record.content_id)
         if recovered is not None:
             reasons.append(f"original manifest {record.manifest_label} recovered from the manifest store")
-        disclosure = _recovered_disclosure(record)
+        disclosure = _recovered_disclosure(record, by=recovery.recovered_by if recovery else "watermark")
     elif record is not None and provenance.disclosure.ai_generated is not True:
         disclosure = _recovered_disclosure(record)  # stripped or broken credentials: the record still says it
     flags = _flags(provenance, matches, reasons)
+    likeness = _likeness(ctx, path, provenance, options, actor=actor, file_sha256=file_sha256, reasons=reasons)
+    if likeness is not None and likeness.matches:
+        flags.append("likeness-match")
     if unrecorded:
         flags.append("unrecorded-release")
     stages = tuple(sorted(options.stages)) if provenance.media_kind == "video" else ("c2pa",)
@@ -146,31 +185,68 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str = "cli", max_frames
         matches=tuple(matches), verdict=verdict, reasons=tuple(reasons), flags=tuple(flags), stages=stages,
         disclosure=disclosure, recovered_manifest=recovered, audit_leaf_index=leaf_index,
         frames_read=detection.frames_used if detection is not None else 0,
+        recovery=recovery if verdict == "recovered" else None, likeness=likeness,
     )
 
 
-def _recovered_disclosure(record: "GenerationRecordPublic") -> "Disclosure":
+def _likeness(ctx: FlowContext, path: Path, provenance: "ProvenanceReport", options: VerifyOptions, *, actor: str,
+              file_sha256: str, reasons: list[str]) -> "LikenessScan | None":
+    """Enrolled people's faces in a video (with the registry stage; nothing decoded when nobody
+    is enrolled). At most 120 sampled frames (a minute at two a second) bound the time."""
+    if provenance.media_kind != "video" or "registry" not in options.stages:
+        return None
+    from governance.flows.likeness import scan_clip
+
+    try:
+        scan = scan_clip(ctx, path, stage="verify", actor=actor, media_sha256=file_sha256, only_if_enrolled=True,
+                         max_samples=120)
+    except DetectorError as exc:
+        reasons.append(f"faces not examined: {exc}")
+        return None
+    for m in scan.matches:
+        reasons.append(f"face of enrolled person {m.person_id} (score {m.score:.2f}, {len(m.frames)} frames, "
+                       f"first at {m.first_seen_s:.2f} s)")
+    return scan
+
+
+def _recovered_disclosure(record: "GenerationRecordPublic", *, by: str = "watermark") -> "Disclosure":
     """Our own record says it: a ReelGuard generation is AI-made, whatever was stripped."""
     from detectors.provenance import Disclosure
 
     return Disclosure(ai_generated=True, signals=("fullyGenAIMedia",), tool=record.model_id,
                       label=f"Made with AI: {record.model_id}, generated {record.created_at:%Y-%m-%d} "
-                            "(credentials recovered from the watermark)")
+                            f"(credentials recovered from the {by})")
 
 
-def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions) -> tuple[Any, tuple[Any, ...], str | None]:
-    """Watermark detection and registry matching; MediaError when the frames are over the
-    limits or do not decode."""
+def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions,
+            provenance: "ProvenanceReport") -> tuple[Any, tuple[Any, ...], str | None, tuple[Any, ...], tuple]:
+    """Watermark detection and registry matching (protected works; our own outputs only when
+    neither credentials nor the watermark lead to a record); MediaError when the frames are over
+    the limits or do not decode. The last item is the watermark's time span (start, end, None x3)."""
     from detectors.video_io import probe, read_coded_frames
 
-    probe(path, max_pixels=ctx.settings.max_pixels)  # refuses huge declared sizes before decoding
+    info = probe(path, max_pixels=ctx.settings.max_pixels)  # refuses huge declared sizes before decoding
     detection = None
     if "watermark" in options.stages:
         # Frames stream into the detector (it may stop early once confident).
         frames = read_coded_frames(path, max_frames=options.max_frames, max_pixels=ctx.settings.max_pixels)
         detection = ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=options.max_frames)
-    matches = tuple(ctx.registry.match_path(path)) if "registry" in options.stages else ()
-    return detection, matches, None
+    span = (0.0, round(detection.frames_used / info.fps, 3) if detection is not None and info.fps else None,
+            None, None, None)
+    if "registry" not in options.stages:
+        return detection, (), None, (), span
+    own = provenance.state == "absent" and _record_for(ctx, detection) is None
+    scan = ctx.registry.scan_path(path, own=own)
+    return detection, scan.matches, None, scan.own, span
+
+
+def _record_by_content(ctx: FlowContext, content_id: str) -> "GenerationRecordPublic | None":
+    from governance.records.storage.db import session_scope
+    from governance.records.storage.records import GenerationRecordPublic, get_record
+
+    with session_scope(ctx.engine) as session:
+        row = get_record(session=session, content_id=content_id)
+        return GenerationRecordPublic.model_validate(row) if row is not None else None
 
 
 def _record_for(ctx: FlowContext, detection: "Detection | None") -> "GenerationRecordPublic | None":

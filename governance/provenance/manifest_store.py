@@ -90,7 +90,7 @@ class ManifestStore:
         self.root = root.manifests_path if isinstance(root, Settings) else Path(root)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ManifestStore":
+    def from_settings(cls, settings: Settings) -> ManifestStore:
         return cls(settings.manifests_path)
 
     def _paths(self, content_id: str) -> tuple[Path, Path]:
@@ -186,7 +186,9 @@ class ManifestStore:
         return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
 
 
-def save(settings: Settings, content_id: str, manifest_json: str, manifest_bytes: bytes | None = None) -> StoredManifest:
+def save(
+    settings: Settings, content_id: str, manifest_json: str, manifest_bytes: bytes | None = None
+) -> StoredManifest:
     return ManifestStore(settings).save(content_id, manifest_json, manifest_bytes)
 
 
@@ -237,7 +239,10 @@ def supported_algorithms_response(
 ) -> dict[str, Any]:
     """Body of ``/services/supportedAlgorithms``."""
     names = set(watermarks) | set(store.algorithms() if store else ())
-    return {"watermarks": [{"alg": a} for a in sorted(names)], "fingerprints": [{"alg": a} for a in sorted(set(fingerprints))]}
+    return {
+        "watermarks": [{"alg": a} for a in sorted(names)],
+        "fingerprints": [{"alg": a} for a in sorted(set(fingerprints))],
+    }
 
 
 def recovered_report(store: ManifestStore, content_id: str, *, trust_anchors_pem: str | None = None) -> Any:

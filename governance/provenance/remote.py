@@ -19,7 +19,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from detectors.errors import ProvenanceError
@@ -35,7 +35,9 @@ _CHUNK = 64 * 1024
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # c2pa-rs words the same fact two ways: with remote fetching off, and when its own fetch failed.
-_URL_IN_ERROR = re.compile(r"(?:must fetch remote manifests from url|error sending request for url \()\s*(https?://[^\s)]+)")
+_URL_IN_ERROR = re.compile(
+    r"(?:must fetch remote manifests from url|error sending request for url \()\s*(https?://[^\s)]+)"
+)
 
 
 class RemoteManifestError(ProvenanceError):
@@ -76,14 +78,20 @@ class RemotePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> RemotePolicy:
         """The operator's ``remote_manifest*`` settings."""
-        return cls(settings.remote_manifests, tuple(settings.remote_manifest_hosts), settings.remote_manifest_max_bytes,
-                   settings.remote_manifest_timeout_s, settings.remote_manifest_allow_loopback,
-                   settings.remote_manifest_https_only)
+        return cls(
+            settings.remote_manifests,
+            tuple(settings.remote_manifest_hosts),
+            settings.remote_manifest_max_bytes,
+            settings.remote_manifest_timeout_s,
+            settings.remote_manifest_allow_loopback,
+            settings.remote_manifest_https_only,
+        )
 
     def allows_host(self, host: str) -> bool:
         """Exact match, or a subdomain of a ``*.`` pattern (wildcards never match IP literals)."""
-        return any(host == p or (p.startswith("*.") and not _is_ip(host) and host.endswith(p[1:]))
-                   for p in self.allowed_hosts)
+        return any(
+            host == p or (p.startswith("*.") and not _is_ip(host) and host.endswith(p[1:])) for p in self.allowed_hosts
+        )
 
 
 def remote_url_from_error(message: str) -> str | None:
@@ -200,6 +208,7 @@ def _refusal(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, policy: Remote
 
 
 def _resolve_and_vet(host: str, port: int, policy: RemotePolicy) -> list[tuple[int, tuple[Any, ...]]]:
+    infos: list[tuple[int, tuple[Any, ...]]]
     if _is_ip(host):  # literals never reach the resolver
         addr = ipaddress.ip_address(host)
         family = socket.AF_INET6 if addr.version == 6 else socket.AF_INET
@@ -224,7 +233,14 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-class _DeadlineMixin:
+# The mixin only ever sits before a socket class; the type checker is told so.
+if TYPE_CHECKING:
+    _SocketBase = socket.socket
+else:
+    _SocketBase = object
+
+
+class _DeadlineMixin(_SocketBase):
     """Bounds every blocking send/recv by the time left to one shared deadline.
 
     A per-call timeout alone lets a server trickle a byte just inside it forever; re-arming the
@@ -236,15 +252,15 @@ class _DeadlineMixin:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("remote manifest deadline passed")
-        self.settimeout(left)  # type: ignore[attr-defined]
+        self.settimeout(left)
 
     def recv_into(self, *args: Any, **kwargs: Any) -> int:  # what http.client's reader calls
         self._arm()
-        return super().recv_into(*args, **kwargs)  # type: ignore[misc]
+        return super().recv_into(*args, **kwargs)
 
     def sendall(self, *args: Any, **kwargs: Any) -> None:
         self._arm()
-        super().sendall(*args, **kwargs)  # type: ignore[misc]
+        super().sendall(*args, **kwargs)
 
 
 class _DeadlineSocket(_DeadlineMixin, socket.socket):
@@ -263,8 +279,14 @@ class _PinnedConnection(http.client.HTTPConnection):
     stays the name, so the Host header, SNI and certificate checks all use it, while no second
     DNS lookup ever happens (the connect goes to an address we already vetted)."""
 
-    def __init__(self, host: str, port: int, addresses: list[tuple[int, tuple[Any, ...]]], deadline: float,
-                 tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[tuple[int, tuple[Any, ...]]],
+        deadline: float,
+        tls: ssl.SSLContext | None,
+    ) -> None:
         super().__init__(host, port)
         self._addresses, self._deadline, self._tls = addresses, deadline, tls
 
@@ -279,8 +301,9 @@ class _PinnedConnection(http.client.HTTPConnection):
                 sock._arm()  # the TLS handshake gets only the time that is left
                 if self._tls is not None:
                     self._tls.sslsocket_class = _DeadlineSSLSocket
-                    tls_sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-                    tls_sock.deadline = self._deadline  # type: ignore[attr-defined]
+                    # sslsocket_class (just set) makes wrap_socket return a _DeadlineSSLSocket
+                    tls_sock = cast(_DeadlineSSLSocket, self._tls.wrap_socket(sock, server_hostname=self.host))
+                    tls_sock.deadline = self._deadline
                     self.sock = tls_sock
                 else:
                     self.sock = sock
@@ -303,14 +326,17 @@ def _read_capped(reply: http.client.HTTPResponse, max_bytes: int, host: str) -> 
     declared = reply.getheader("Content-Length")
     if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
         raise RemoteManifestError("remote.too-large", f"{host} declares {declared.strip()} bytes; limit is {max_bytes}")
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         # Ask for at most one byte past the cap: enough to know it was exceeded, never more.
         chunk = reply.read(min(_CHUNK, max_bytes + 1 - size))
         if not chunk:
             # read(amt) reports a hang-up as a short read, not an error: check what is owed.
             if reply.length:
-                raise RemoteManifestError("remote.protocol", f"{host} closed {reply.length} bytes short of its Content-Length")
+                raise RemoteManifestError(
+                    "remote.protocol", f"{host} closed {reply.length} bytes short of its Content-Length"
+                )
             return b"".join(chunks)
         size += len(chunk)
         if size > max_bytes:

@@ -26,7 +26,7 @@ def utcnow() -> datetime:
 class JobBase(SQLModel):
     kind: str = Field(max_length=32, index=True)
     status: str = Field(default="queued", max_length=16, index=True)
-    actor: str = Field(max_length=128, description="who submitted it (an API key id or 'cli')")
+    actor: str = Field(max_length=128, description="who submitted it: the key's holder and key id, as in the audit log")
     owner: str | None = Field(default=None, max_length=256)
 
 

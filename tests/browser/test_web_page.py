@@ -46,11 +46,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(home):
+def serve(home, **overrides):
+    """The API of ``home`` on a free loopback port, in a thread: (api, base URL, server, thread)."""
     import uvicorn
 
-    api = make_api(home)
+    api = make_api(home, **overrides)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -59,7 +59,13 @@ def server(home):
         if srv.started:
             break
         time.sleep(0.05)
-    yield api, f"http://127.0.0.1:{port}"
+    return api, f"http://127.0.0.1:{port}", srv, thread
+
+
+@pytest.fixture
+def server(home):
+    api, base, srv, thread = serve(home)
+    yield api, base
     srv.should_exit = True
     thread.join(timeout=10)
 
@@ -108,6 +114,7 @@ def test_upload_to_verdict_dashboard_and_registration(server, tmp_path):
         assert "near-duplicate of protected work" in page.text_content("#reasons")
         assert page.get_attribute(".match img", "src").startswith("data:image/jpeg;base64,")
         assert "Moon Walk" in page.text_content("#matches")
+        assert "= moon-walk.mp4 " in page.text_content("#matches")  # the registered file that matched, and when
         assert "tree size" in page.text_content("#proof")
         page.screenshot(path=str(shots / "verify.png"), full_page=True)
 

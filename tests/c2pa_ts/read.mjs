@@ -12,7 +12,8 @@ for (const brand of ['isom', 'iso2', 'iso4', 'iso5', 'iso6', 'mp41', 'mp42', 'av
 }
 
 async function read(path) {
-    const out = { manifest: false, valid: false, failures: [], active_label: null, assertions: [], error: null };
+    const out = { manifest: false, valid: false, failures: [], active_label: null, assertions: [], ingredients: [],
+                  manifests: [], error: null };
     try {
         const buf = new Uint8Array(await fs.readFile(path));
         if (!BMFF.canRead(buf)) throw new Error('not a readable BMFF file');
@@ -26,6 +27,12 @@ async function read(path) {
             const active = store.getActiveManifest();
             out.active_label = active?.label ?? null;
             out.assertions = (active?.assertions?.assertions ?? []).map((a) => a.label ?? null);
+            out.manifests = store.manifests.map((m) => m.label ?? null);
+            // ingredients: what the reference chain looks like to an independent reader
+            out.ingredients = (active?.assertions?.assertions ?? [])
+                .filter((a) => (a.label ?? '').startsWith('c2pa.ingredient'))
+                .map((a) => ({ label: a.label, title: a.title ?? null, relationship: a.relationship ?? null,
+                               active_manifest: (a.activeManifest ?? a.c2pa_manifest)?.uri ?? null }));
             result = await store.validate(asset);
         } catch (e) {
             result = ValidationResult.fromError(e);

@@ -18,6 +18,7 @@ MATRIX = {
     ("GET", "/api/me"): ALL,
     ("POST", "/api/verify"): V,
     ("POST", "/api/generate"): G,
+    ("POST", "/api/generate/reference"): G,  # issue 18: generation from a reference image or clip
     ("GET", "/api/jobs/{job_id}"): G,
     ("GET", "/api/jobs/{job_id}/clip"): G,
     ("POST", "/api/policy/check"): G,

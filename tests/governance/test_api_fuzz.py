@@ -24,7 +24,14 @@ def api(home, monkeypatch):
     redis_or_skip()  # /api/generate publishes jobs; a private queue keeps them off real workers
     queue = f"reelguard.fuzz.{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REELGUARD_QUEUE", queue)
-    yield make_api(home)
+    # A heartbeat on the private queue, so /api/generate queues (503 no-worker is tested elsewhere).
+    from governance.service.jobs.heartbeat import Heartbeat
+
+    beat = Heartbeat("redis://127.0.0.1:6379/0", name=f"fuzz-{queue}", queues=(queue,), interval_s=1).start()
+    try:
+        yield make_api(home)
+    finally:
+        beat.stop()
     import redis
 
     redis.Redis.from_url("redis://127.0.0.1:6379/0").delete(queue)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from governance.records.audit import AuditLog, merkle
-from governance.records.audit.log import typed_event
+from governance.records.audit.rows import typed_event
 from governance.records.audit.events import ConsentEvent, OutputRegistryCheckEvent, PolicyDecisionEvent
 from governance.core.errors import AuditError, StorageError
 from governance.records.storage.db import get_engine, session_scope

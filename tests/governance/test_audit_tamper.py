@@ -525,7 +525,8 @@ def test_stripping_every_tag_does_not_switch_the_tag_check_off(tmp_path):
     from governance.records.audit import merkle
     from governance.records.audit.canonical import canonical_bytes
     from governance.records.audit.events import PolicyDecisionEvent
-    from governance.records.audit.log import _Frontier, fetch_nodes
+    from governance.records.audit.log import _Frontier
+    from governance.records.audit.rows import fetch_nodes
     from governance.records.storage.db import session_scope
 
     ctx = FlowContext(get_settings(home=tmp_path / "home", timestamp=False), semantic_policy=False)

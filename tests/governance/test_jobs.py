@@ -16,7 +16,8 @@ SAFE = "a red circle moving right on a blue background"
 DENIED = "Mickey Mouse dancing in a castle"
 SMALL = {"num_frames": 16, "width": 128, "height": 128, "steps": 2}
 GENERATION_KINDS = ["policy.decision", "generation.generated", "generation.watermarked", "generation.signed",
-                    "generation.registry_check", "generation.recorded"]
+                    "generation.registry_check", "generation.recorded",
+                    "registry.change"]  # the output's own fingerprints, stored with its record (issue 21)
 
 
 class _Crash(BaseException):
@@ -99,7 +100,7 @@ def test_refused_prompt_is_logged_and_not_queued(home):
     body = r.json()
     assert body["status"] == "denied" and body["job_id"] is None and not body["decision"]["allowed"]
     key_id = api.tokens["generator"].split("_")[1]
-    assert _kinds(api.ctx, f"apikey:{key_id}") == ["policy.decision"]
+    assert _kinds(api.ctx, f"generator (apikey:{key_id})") == ["policy.decision"]  # the key's holder, named
     with session_scope(api.ctx.engine) as session:
         assert session.exec(select(Job)).all() == []
 
@@ -191,6 +192,13 @@ def test_generation_job_survives_sigkill_of_its_worker(home, tmp_path, monkeypat
     first = start_local_worker(**start, name="first", log_path=tmp_path / "first.log")
     second = None
     try:
+        # The API refuses to queue until a worker has been seen (its heartbeat).
+        from governance.service.jobs.heartbeat import workers_seen
+
+        deadline = time.monotonic() + 90
+        while not workers_seen(broker_url(api.settings), stale_after_s=30, queue=queue):
+            assert time.monotonic() < deadline, (tmp_path / "first.log").read_text()[-2000:]
+            time.sleep(0.2)
         r = api.client.post("/api/generate", json={"prompt": SAFE, "seed": 3, **SMALL}, headers=api.h("generator"))
         assert r.status_code == 202, r.text
         job_id = r.json()["job_id"]

@@ -81,6 +81,14 @@ def test_unknown_algorithm_is_refused(tmp_path):
         create_identity(new_settings(tmp_path), algorithm="rsa1024")
 
 
+@pytest.mark.parametrize(("key_algorithm", "algorithm"), [("ed25519", "es256"), ("es256", "ed25519"), ("es256", "ps256")])
+def test_signing_with_a_key_of_another_algorithm_is_a_key_material_error(key_algorithm, algorithm):
+    """A key that cannot make the algorithm's signature is refused by name, not with a TypeError."""
+    key = certs.generate_key(key_algorithm)
+    with pytest.raises(KeyMaterialError, match="cannot sign"):
+        certs.sign_bytes(key, algorithm, b"claim")
+
+
 def test_encrypted_keys_need_the_right_passphrase_and_never_leak(tmp_path, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     settings = new_settings(tmp_path, key_passphrase="correct horse")

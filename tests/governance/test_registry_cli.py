@@ -32,7 +32,9 @@ def test_add_match_list_remove(tmp_path, monkeypatch):
 
     added = runner.invoke(app, ["add", str(ref), "--owner", "NASA", "--title", "Astronaut", "--json"])
     assert added.exit_code == 0, added.output
-    work_id = json.loads(added.stdout)["work_id"]
+    (work,) = json.loads(added.stdout)["works"]
+    work_id = work["work_id"]
+    assert work["title"] == "Astronaut"  # one file: the title as given
     again = runner.invoke(app, ["add", str(ref), "--owner", "NASA", "--title", "Astronaut"])
     assert again.exit_code == 0 and "already registered" in again.stdout
 
@@ -44,7 +46,8 @@ def test_add_match_list_remove(tmp_path, monkeypatch):
 
     human = runner.invoke(app, ["match", str(query)])  # 80 columns: every field whole on its line
     assert human.exit_code == 0 and "Astronaut (NASA)" in human.stdout and work_id in human.stdout
-    assert "of the query" in human.stdout and "= reference" in human.stdout
+    assert "of the query" in human.stdout and "= astronaut.mp4 " in human.stdout  # the file that matched
+    assert m["file"] == "astronaut.mp4"
     listed_human = runner.invoke(app, ["list"])
     rows = [line.split("│") for line in listed_human.stdout.splitlines() if line.startswith("│")]
     assert listed_human.exit_code == 0 and "".join(r[-2].strip() for r in rows) == work_id  # folded, never cut
@@ -60,3 +63,35 @@ def test_add_match_list_remove(tmp_path, monkeypatch):
     assert runner.invoke(app, ["remove", work_id]).exit_code == 19
     imported = runner.invoke(app, ["import", str(tmp_path / "reg.json"), "--json"])
     assert json.loads(imported.stdout)["works"] == 1
+
+
+def test_a_folder_is_one_work_per_file_unless_grouped(tmp_path, monkeypatch):
+    from detectors.video_io import write_video
+
+    monkeypatch.setenv("REELGUARD_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "films"
+    folder.mkdir()
+    for still in ("astronaut", "coffee"):
+        write_video(folder / f"{still}.mp4", pan_clip(still), fps=FPS, preset="ultrafast")
+    (folder / "notes.mp4").write_bytes(b"not a video")
+    query = write_video(tmp_path / "query.mp4", letterbox(pan_clip("coffee")), fps=FPS, crf=30, preset="ultrafast")
+
+    added = runner.invoke(app, ["add", str(folder), "--owner", "Studio", "--json"])
+    assert added.exit_code == 0, added.output
+    out = json.loads(added.stdout)
+    assert not out["grouped"] and out["added"] == 2
+    assert [w["title"] for w in out["works"]] == ["astronaut", "coffee"]  # each file its own work
+    assert [f["path"].endswith("notes.mp4") for f in out["failed"]] == [True]  # reported, the rest registered
+    coffee_id = out["works"][1]["work_id"]
+
+    (m,) = json.loads(runner.invoke(app, ["match", str(query), "--json"]).stdout)["matches"]
+    assert (m["work_id"], m["title"], m["file"]) == (coffee_id, "coffee", "coffee.mp4")
+    assert 0 <= m["query_start"] < m["query_end"] and 0 <= m["ref_start"] < m["ref_end"]
+
+    refused = runner.invoke(app, ["add", str(folder), "--owner", "Studio", "--group"])
+    assert refused.exit_code == 19 and "--title" in refused.output
+    grouped = runner.invoke(app, ["add", str(folder / "coffee.mp4"), str(folder / "astronaut.mp4"), "--owner", "Studio",
+                                  "--title", "Both", "--group", "--json"])
+    assert grouped.exit_code == 0, grouped.output
+    (work,) = json.loads(grouped.stdout)["works"]
+    assert work["duplicate"] and len(work["duplicates"]) == 2  # already registered one by one: nothing re-added

@@ -26,7 +26,7 @@ from governance.provenance.signing import (
     sign_video,
 )
 from governance.provenance.signing import _embeddable
-from governance.provenance.signing.sign import SignedAsset, _HashingWriter, sha256_file
+from governance.provenance.signing.sign import _HashingWriter, sha256_file
 from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from typer.testing import CliRunner
 
 from governance.core.errors import TrustError

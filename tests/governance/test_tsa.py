@@ -4,6 +4,7 @@ their signing certificate because they carry a timestamp."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 
 import httpx
@@ -45,6 +46,20 @@ def test_round_trip_returns_a_verified_token(tsa_home):
     assert token.hash_algorithm == "sha256" and len(token.message_imprint) == 32
     anchors = trust_bundle_pem(settings)
     assert certs.cert_pem(token.tsa_certificate) in anchors  # verifiers get the TSA certificate too
+
+
+def test_tsa_on_ipv6_loopback_serves_a_bracketed_url(tsa_home):
+    """``host="::1"`` is accepted, so it must bind (IPv6) and give a URL clients can parse."""
+    settings, _, _ = tsa_home
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    key, cert, chain = load_or_create_tsa(settings)
+    with LoopbackTSA(key, cert, chain, host="::1") as tsa:
+        assert tsa.url.startswith("http://[::1]:")
+        assert request_timestamp(tsa.url, b"frame bytes").hash_algorithm == "sha256"
 
 
 def test_token_for_other_data_or_nonce_is_refused(tsa_home):

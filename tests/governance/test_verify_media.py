@@ -4,7 +4,6 @@ manifests (fetched only when enabled, from loopback here), and the HTTP API taki
 from __future__ import annotations
 
 import http.server
-import io
 import json
 import threading
 import time

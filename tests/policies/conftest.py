@@ -1,4 +1,5 @@
-"""Engines built once per session: lexical only (fast) and with the MiniLM semantic matcher."""
+"""Engines built once per session: lexical only (fast), with the multilingual semantic matcher
+(the default), and with the English MiniLM matcher (the earlier model, still selectable)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,16 @@ def model_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def semantic(model_cache) -> PolicyEngine:
-    engine = PolicyEngine.load(semantic=True, model_cache=model_cache)
+def semantic() -> PolicyEngine:
+    """The shipped engine: USE-multilingual, loaded from its wheel (~4 s with the exemplars)."""
+    engine = PolicyEngine.load(semantic=True)
+    engine.warm_up()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def minilm(model_cache) -> PolicyEngine:
+    engine = PolicyEngine.load(semantic=True, model_cache=model_cache, semantic_model="minilm")
     engine.warm_up()
     return engine
 

@@ -34,16 +34,40 @@ def test_check_allowed_prompt_exits_0_with_jurisdiction_obligations(home):
     assert "visible-label" in body["obligations"] and body["jurisdiction"] == "cn"
 
 
-def test_check_file_prints_one_json_object_per_line(home, tmp_path):
+def test_check_file_prints_one_json_object_per_line_and_exits_3_if_any_is_refused(home, tmp_path):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("Taylor Swift skiing\nm1ck3y m0use\n\na quiet harbour at night\n\u0000binary\n", encoding="utf-8")
     result = runner.invoke(app, ["check", "--file", str(prompts), "--json", *FAST])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["line"] for r in rows] == [1, 2, 4, 5]
     assert [r["action"] for r in rows] == ["require-consent", "deny", "allow", "deny"]
+    assert [r["prompt"] for r in rows[:3]] == ["Taylor Swift skiing", "m1ck3y m0use", "a quiet harbour at night"]
     assert "control character" in rows[3]["error"]
     assert len({r.get("pack_digest") for r in rows[:3]}) == 1
+
+
+def test_check_file_exits_0_only_when_every_prompt_passes(home, tmp_path):
+    prompts = tmp_path / "ok.txt"
+    prompts.write_text("a quiet harbour at night\n\na red kite over a field\n", encoding="utf-8")
+    result = runner.invoke(app, ["check", "--file", str(prompts), "--json", "--no-prompt", *FAST])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["action"] for r in rows] == ["allow", "allow"] and all("prompt" not in r for r in rows)
+    prompts.write_text("a quiet harbour at night\nMickey Mouse skiing\n", encoding="utf-8")
+    assert runner.invoke(app, ["check", "--file", str(prompts), *FAST]).exit_code == 3
+
+
+def test_a_second_check_in_the_same_process_is_warm(home):
+    """The engine loads once per process; the second check costs milliseconds, not a reload."""
+    import time
+
+    assert runner.invoke(app, ["check", "a lighthouse at dawn", "--json"]).exit_code == 0  # loads the model
+    start = time.perf_counter()
+    result = runner.invoke(app, ["check", "ピカチュウが走る", "--json"])
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 3 and json.loads(result.output)["rule_id"] == "characters.games-anime"
+    assert elapsed < 0.05, f"second check took {elapsed * 1000:.0f} ms"
 
 
 def test_bad_prompt_and_broken_pack_exit_with_their_codes(home, tmp_path):
@@ -59,6 +83,14 @@ def test_explain_shows_rule_and_normalised_text(home):
     result = runner.invoke(app, ["explain", "p1k4chu at the beach", *FAST])
     assert result.exit_code == 0
     assert "characters.games-anime" in result.output and "normalised: 'p1k4chu at the beach'" in result.output
+
+
+def test_explain_shows_the_alias_behind_an_indirect_reference(home):
+    result = runner.invoke(app, ["explain", "the current Pope skateboarding", *FAST])
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert result.exit_code == 0
+    assert "alias 'the current pope' refers to pope-leo-xiv" in text
+    assert "hit: likeness.politics" in text and "entity pope-leo-xiv" in text
 
 
 def test_test_runs_a_packs_own_examples(home):

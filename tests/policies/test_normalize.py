@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies import normalize, tokenize
-from policies.evasion import EVASIONS, evade
+from tests.support.evasion import EVASIONS, evade
 
 
 def words(text: str) -> list[str]:

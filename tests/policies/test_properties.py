@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies import Action
-from policies.evasion import EVASIONS, evade_prompt
+from tests.support.evasion import EVASIONS, evade_prompt
 
 NAMES = ["Mickey Mouse", "Spider-Man", "Darth Vader", "Pikachu", "SpongeBob", "Taylor Swift",
          "Cristiano Ronaldo", "Barack Obama", "Homer Simpson", "Scooby-Doo"]
@@ -37,3 +37,37 @@ def test_surrounding_text_never_unlocks_a_refusal(lexical, prefix, suffix):
     except PromptError:
         return
     assert not decision.allowed
+
+
+# Names in several scripts, and the look-alike letters a disguise may swap in (both ways).
+SCRIPT_NAMES = [("Pikachu", "pikachu"), ("Spider-Man", "spider-man"), ("Человек-паук", "spider-man"),
+                ("Дональд Трамп", "donald-trump"), ("ミッキーマウス", "mickey-mouse"), ("피카츄", "pikachu"),
+                ("皮卡丘", "pikachu"), ("Micky Maus", "mickey-mouse"), ("Путин", "vladimir-putin")]
+LOOKALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х",
+              "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m", "т": "t"}
+
+
+@st.composite
+def disguised(draw):
+    """A protected name with letters spaced apart, cased at random and swapped for look-alikes."""
+    name, entity = draw(st.sampled_from(SCRIPT_NAMES))
+    out = []
+    for ch in name:
+        if ch.lower() in LOOKALIKES and draw(st.booleans()):
+            ch = LOOKALIKES[ch.lower()]
+        if draw(st.booleans()):
+            ch = ch.upper()
+        out.append(ch)
+        if draw(st.integers(0, 3)) == 0:
+            out.append(" ")
+    return "".join(out).strip(), entity
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=disguised(), template=st.sampled_from(["{} on the beach", "一张{}的照片", "{}が走る", "фото: {}"]))
+def test_spaced_cased_and_lookalike_names_never_pass(lexical, case, template):
+    """Spacing, case and cross-script look-alikes of a protected name, in any script, never pass."""
+    variant, entity = case
+    decision = lexical.check(template.format(variant))
+    assert not decision.allowed, (variant, decision.reason)
+    assert entity in {h.entity_id for h in decision.hits}, (variant, decision.reason)

@@ -1,4 +1,4 @@
-"""Semantic matching with the embedded all-MiniLM-L6-v2 (loaded once per session)."""
+"""Semantic matching with the shipped multilingual model (and MiniLM where a test is about it)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def test_a_style_tail_neither_hides_nor_dilutes_a_description(semantic):
     assert "semantic input: 'a cat on a sofa'" in lines
 
 
-def test_held_out_descriptions_are_mostly_caught(semantic):
+def test_tuning_descriptions_are_mostly_caught(semantic):
+    """``descriptions_heldout.csv`` is, despite its name, the set the pack descriptions were
+    written against (issue #19): a regression guard, not a held-out figure (those are in
+    docs/policy.md, from benchmarks/policy/heldout_prompts.jsonl)."""
     rows = read_csv("descriptions_heldout.csv")
     caught = [r for r in rows if not semantic.check(r["prompt"]).allowed]
     assert len(rows) >= 70 and len(caught) / len(rows) >= 0.9
@@ -35,10 +38,12 @@ def test_generic_prompts_near_the_benign_anchors_pass(semantic):
     assert len(refused) <= 2, refused
 
 
-def test_explain_lists_the_nearest_exemplars(semantic):
+def test_explain_lists_the_nearest_exemplars(semantic, minilm):
     lines = semantic.explain("a masked vigilante dressed as a bat on a rooftop")
-    assert "semantic model: all-MiniLM-L6-v2 on onnx-int8 (minilm-" in "\n".join(lines)
+    assert "semantic model: universal-sentence-encoder-multilingual-3 on numpy" in "\n".join(lines)
     assert any(line.startswith("nearest exemplar: characters.dc") for line in lines)
+    lines = minilm.explain("a masked vigilante dressed as a bat on a rooftop")
+    assert "semantic model: all-MiniLM-L6-v2 on onnx-int8 (minilm-" in "\n".join(lines)
 
 
 def test_semantic_is_skipped_once_a_deny_is_certain(semantic, monkeypatch):

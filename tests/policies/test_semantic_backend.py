@@ -20,13 +20,13 @@ def torch_embedder() -> Embedder:
 PROMPTS = [r["prompt"] for r in read_csv("descriptions_heldout.csv")][:20] + ["", "史努比", "x " * 300]
 
 
-def test_the_engine_runs_the_int8_graph_by_default(semantic, model_cache):
-    embed = semantic.semantic.embedder
+def test_the_engine_runs_the_int8_graph_by_default(minilm, model_cache):
+    embed = minilm.semantic.embedder
     assert embed.backend == "onnx-int8" and embed.onnx_path.parent == model_cache
     assert embed.onnx_path.name.endswith("-int8.onnx") and embed.onnx_path.is_file()
 
 
-def test_float32_onnx_equals_torch(semantic, model_cache, torch_embedder):
+def test_float32_onnx_equals_torch(minilm, model_cache, torch_embedder):
     onnx = Embedder(cache_dir=model_cache, backend="onnx")  # the engine's load already exported it
     assert onnx.backend == "onnx" and not onnx.onnx_path.name.endswith("-int8.onnx")
     got, want = onnx(PROMPTS), torch_embedder(PROMPTS)
@@ -36,15 +36,15 @@ def test_float32_onnx_equals_torch(semantic, model_cache, torch_embedder):
     assert float(np.abs(one[0] - want[0]).max()) < 1e-4
 
 
-def test_int8_embeddings_stay_close_to_torch(semantic, torch_embedder):
+def test_int8_embeddings_stay_close_to_torch(minilm, torch_embedder):
     prompts = [p for p in PROMPTS if p]  # the engine refuses empty prompts before any model runs
-    got, want = semantic.semantic.embedder(prompts), torch_embedder(prompts)
+    got, want = minilm.semantic.embedder(prompts), torch_embedder(prompts)
     cosine = (got * want).sum(1)
     assert float(cosine.min()) > 0.98 and float(np.median(cosine)) > 0.99
 
 
-def test_a_corrupt_cached_graph_is_rebuilt_not_used(semantic, tmp_path):
-    name = semantic.semantic.embedder.onnx_path.name
+def test_a_corrupt_cached_graph_is_rebuilt_not_used(minilm, tmp_path):
+    name = minilm.semantic.embedder.onnx_path.name
     (tmp_path / name).write_bytes(b"\x08\x07 not an onnx graph")
     embed = Embedder(cache_dir=tmp_path, backend="onnx-int8")
     assert embed.backend == "onnx-int8" and embed.onnx_path == tmp_path / name
@@ -65,8 +65,8 @@ def test_torch_backend_never_exports(tmp_path):
     assert embed.backend == "torch" and not list(tmp_path.iterdir())
 
 
-def test_one_prompt_uses_two_threads_and_gets_the_same_embedding(semantic):
-    embed = semantic.semantic.embedder
+def test_one_prompt_uses_two_threads_and_gets_the_same_embedding(minilm):
+    embed = minilm.semantic.embedder
     long = " ".join(["a red fox jumping over a lazy dog in the snow"] * 8)
     calls = []
     real = embed._single_session.run
@@ -88,8 +88,8 @@ def _op_counts(path) -> dict[str, int]:
     return counts
 
 
-def test_the_exported_graph_has_bert_fused(semantic):
-    int8 = semantic.semantic.embedder.onnx_path
+def test_the_exported_graph_has_bert_fused(minilm):
+    int8 = minilm.semantic.embedder.onnx_path
     fp32 = int8.with_name(int8.name.replace("-int8", ""))
     ops = _op_counts(fp32)
     assert ops.get("Attention") == 6 and ops.get("EmbedLayerNormalization") == 1

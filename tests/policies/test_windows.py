@@ -78,8 +78,8 @@ def test_a_description_after_a_long_preamble_is_caught(semantic):
     assert semantic.check(preamble + "children playing near a fountain").allowed
 
 
-def test_windows_run_side_by_side_and_match_one_at_a_time(semantic):
-    embed = semantic.semantic.embedder
+def test_windows_run_side_by_side_and_match_one_at_a_time(minilm):
+    embed = minilm.semantic.embedder
     texts = ["a red fox jumping over a lazy dog", "a castle at night under the stars, snow falling"]
     together = embed.each(texts)
     alone = [embed._encode([t], 1, session=embed._session)[0] for t in texts]

@@ -14,7 +14,16 @@ from typing import Any
 
 from detectors.provenance._formula.errors import FormulaFunctionError, FormulaLimitError, FormulaTypeError
 from detectors.provenance._formula.values import (
-    Budget, as_float, equal, is_array, is_object, number_result, to_number, to_string, truthy, type_of,
+    Budget,
+    as_float,
+    equal,
+    is_array,
+    is_object,
+    number_result,
+    to_number,
+    to_string,
+    truthy,
+    type_of,
 )
 
 __all__ = ["FUNCTIONS", "call_builtin", "LAZY_FUNCTIONS"]
@@ -110,7 +119,7 @@ def _join(args: list[Any], budget: Budget) -> str:
     if any(text is None for text in texts):
         raise FormulaTypeError("join() needs an array of scalars")
     budget.spend(len(texts))
-    return budget.check_string(glue.join(texts))  # type: ignore[arg-type]
+    return budget.check_string(glue.join(texts))
 
 
 def _unique(args: list[Any], budget: Budget) -> list[Any]:
@@ -131,11 +140,11 @@ def _sort(args: list[Any], budget: Budget) -> list[Any]:
 
 
 def _sum(args: list[Any], budget: Budget) -> int | float:
-    numbers = [to_number(item) for item in args[0]]
-    if any(number is None for number in numbers):
+    numbers = [number for item in args[0] if (number := to_number(item)) is not None]
+    if len(numbers) != len(args[0]):
         raise FormulaTypeError("sum() needs an array of numbers")
     budget.spend(len(numbers))
-    return number_result(sum(as_float(n) for n in numbers))  # type: ignore[arg-type]
+    return number_result(sum(as_float(n) for n in numbers))
 
 
 def _value(args: list[Any], budget: Budget) -> Any:

@@ -11,29 +11,61 @@ and not shadowed inside ``[?...]`` filters (which rebind ``@`` only).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from detectors.provenance._formula.errors import (
-    FormulaEvaluationError, FormulaFunctionError, FormulaLimitError, FormulaTypeError,
+    FormulaEvaluationError,
+    FormulaFunctionError,
+    FormulaLimitError,
+    FormulaTypeError,
 )
 from detectors.provenance._formula.functions import LAZY_FUNCTIONS, call_builtin
 from detectors.provenance._formula.nodes import (
-    And, Binary, Call, Current, Field, FilterProjection, Flatten, FormulaLimits, Index, Literal,
-    MultiHash, MultiList, Negate, Node, Not, Or, Pipe, Projection, Slice, Subexpr, ValueProjection,
+    And,
+    Binary,
+    Call,
+    Current,
+    Field,
+    FilterProjection,
+    Flatten,
+    FormulaLimits,
+    Index,
+    Literal,
+    MultiHash,
+    MultiList,
+    Negate,
+    Node,
+    Not,
+    Or,
+    Pipe,
+    Projection,
+    Slice,
+    Subexpr,
+    ValueProjection,
     Variable,
 )
 from detectors.provenance._formula.values import (
-    Budget, as_float, equal, is_array, is_object, number_result, to_number, to_string, truthy, type_of,
+    Budget,
+    as_float,
+    equal,
+    is_array,
+    is_object,
+    number_result,
+    to_number,
+    to_string,
+    truthy,
+    type_of,
 )
 
 __all__ = ["Interpreter"]
+
+_Ordered = TypeVar("_Ordered", str, float)  # both sides strings, or both numbers
 
 
 class Interpreter:
     """One evaluation: globals, helper bodies, the ``$args`` stack, depth and work budget."""
 
-    def __init__(self, variables: Mapping[str, Any], helpers: Mapping[str, Node],
-                 limits: FormulaLimits) -> None:
+    def __init__(self, variables: Mapping[str, Any], helpers: Mapping[str, Node], limits: FormulaLimits) -> None:
         self.variables = variables
         self.helpers = helpers
         self.limits = limits
@@ -78,7 +110,7 @@ class Interpreter:
             return None
         if node.step == 0:
             raise FormulaEvaluationError("slice step cannot be 0")
-        return self.budget.check_array(list(current[node.start:node.stop:node.step]))
+        return self.budget.check_array(list(current[node.start : node.stop : node.step]))
 
     def _subexpr(self, node: Subexpr, current: Any) -> Any:
         return self.visit(node.right, self.visit(node.left, current))
@@ -166,7 +198,7 @@ class Interpreter:
         lefts = list(left) + [None] * (size - len(left)) if is_array(left) else [left] * size
         rights = list(right) + [None] * (size - len(right)) if is_array(right) else [right] * size
         self.budget.spend(size)
-        return [self._scalar(op, a, b) for a, b in zip(lefts, rights)]
+        return [self._scalar(op, a, b) for a, b in zip(lefts, rights, strict=True)]
 
     def _scalar(self, op: str, left: Any, right: Any) -> Any:
         if op == "&":
@@ -221,30 +253,49 @@ class Interpreter:
 def _ordered(op: str, left: Any, right: Any) -> bool:
     numeric = (int, float)
     if isinstance(left, str) and isinstance(right, str):
-        a, b = left, right  # code-point order, as json-formula specifies
-    elif (isinstance(left, numeric) and not isinstance(left, bool)
-          and isinstance(right, numeric) and not isinstance(right, bool)):
-        a, b = left, right
-    else:
-        x, y = to_number(left), to_number(right)
-        if x is None or y is None:
-            return False  # a failed coercion makes an ordering comparison false, not an error
-        a, b = x, y
+        return _compare(op, left, right)  # code-point order, as json-formula specifies
+    if (
+        isinstance(left, numeric)
+        and not isinstance(left, bool)
+        and isinstance(right, numeric)
+        and not isinstance(right, bool)
+    ):
+        return _compare(op, left, right)
+    x, y = to_number(left), to_number(right)
+    if x is None or y is None:
+        return False  # a failed coercion makes an ordering comparison false, not an error
+    return _compare(op, x, y)
+
+
+def _compare(op: str, a: _Ordered, b: _Ordered) -> bool:
     if op == "<":
-        return a < b  # type: ignore[operator]
+        return a < b
     if op == "<=":
-        return a <= b  # type: ignore[operator]
+        return a <= b
     if op == ">":
-        return a > b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+        return a > b
+    return a >= b
 
 
 _DISPATCH: dict[type, Callable[[Interpreter, Any, Any], Any]] = {
-    Literal: Interpreter._literal, Current: Interpreter._current, Field: Interpreter._field,
-    Variable: Interpreter._variable, Index: Interpreter._index, Slice: Interpreter._slice,
-    Subexpr: Interpreter._subexpr, Pipe: Interpreter._pipe, Projection: Interpreter._projection,
-    ValueProjection: Interpreter._value_projection, FilterProjection: Interpreter._filter,
-    Flatten: Interpreter._flatten, Or: Interpreter._or, And: Interpreter._and, Not: Interpreter._not,
-    Negate: Interpreter._negate, Binary: Interpreter._binary, MultiList: Interpreter._multi_list,
-    MultiHash: Interpreter._multi_hash, Call: Interpreter._call,
+    Literal: Interpreter._literal,
+    Current: Interpreter._current,
+    Field: Interpreter._field,
+    Variable: Interpreter._variable,
+    Index: Interpreter._index,
+    Slice: Interpreter._slice,
+    Subexpr: Interpreter._subexpr,
+    Pipe: Interpreter._pipe,
+    Projection: Interpreter._projection,
+    ValueProjection: Interpreter._value_projection,
+    FilterProjection: Interpreter._filter,
+    Flatten: Interpreter._flatten,
+    Or: Interpreter._or,
+    And: Interpreter._and,
+    Not: Interpreter._not,
+    Negate: Interpreter._negate,
+    Binary: Interpreter._binary,
+    MultiList: Interpreter._multi_list,
+    MultiHash: Interpreter._multi_hash,
+    Call: Interpreter._call,
 }

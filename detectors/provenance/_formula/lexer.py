@@ -21,11 +21,37 @@ _NAME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$"
 _NAME_PART = _NAME_START | frozenset("0123456789")
 _DIGITS = frozenset("0123456789")
 # Longest first, so "&&" wins over "&" and "<=" over "<".
-_OPERATORS = ("&&", "||", "==", "!=", "<=", ">=", "<>",
-              ".", "*", "]", "{", "}", "(", ")", ",", ":", "@", "&", "|", "!", "=", "<", ">",
-              "+", "-", "/", "~", "?")
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
-            "`": "`", "'": "'"}
+_OPERATORS = (
+    "&&",
+    "||",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "<>",
+    ".",
+    "*",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "@",
+    "&",
+    "|",
+    "!",
+    "=",
+    "<",
+    ">",
+    "+",
+    "-",
+    "/",
+    "~",
+    "?",
+)
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "`": "`", "'": "'"}
 # A token after which "." starts a field access, not a number like ".5".
 _VALUE_END = frozenset({"name", "qname", "string", "json", "number", "]", ")", "}", "@", "*"})
 
@@ -57,8 +83,9 @@ def tokenize(text: str, limits: FormulaLimits) -> list[Token]:
                 stop += 1
             tokens.append(Token("name", text[pos:stop], pos))
             pos = stop
-        elif char in _DIGITS or (char == "." and previous not in _VALUE_END
-                                 and pos + 1 < end and text[pos + 1] in _DIGITS):
+        elif char in _DIGITS or (
+            char == "." and previous not in _VALUE_END and pos + 1 < end and text[pos + 1] in _DIGITS
+        ):
             token, pos = _number(text, pos)
             tokens.append(token)
         elif char == '"':

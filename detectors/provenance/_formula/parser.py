@@ -14,17 +14,50 @@ from typing import NoReturn
 from detectors.provenance._formula.errors import FormulaLimitError, FormulaSyntaxError
 from detectors.provenance._formula.lexer import Token, tokenize
 from detectors.provenance._formula.nodes import (
-    And, Binary, Call, Current, Field, FilterProjection, Flatten, FormulaLimits, Index, Literal,
-    MultiHash, MultiList, Negate, Node, Not, Or, Pipe, Projection, Slice, Subexpr, ValueProjection,
-    Variable, children,
+    And,
+    Binary,
+    Call,
+    Current,
+    Field,
+    FilterProjection,
+    Flatten,
+    FormulaLimits,
+    Index,
+    Literal,
+    MultiHash,
+    MultiList,
+    Negate,
+    Node,
+    Not,
+    Or,
+    Pipe,
+    Projection,
+    Slice,
+    Subexpr,
+    ValueProjection,
+    Variable,
+    children,
 )
 
 __all__ = ["parse"]
 
 _COMPARISONS = {"==": "==", "=": "==", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _BINDING = {
-    "|": 1, "||": 2, "&&": 3, **{op: 5 for op in _COMPARISONS}, "&": 6, "+": 7, "-": 7, "~": 7,
-    "*": 8, "/": 8, "flatten": 10, "filter": 21, ".": 40, "[": 55, "(": 60,
+    "|": 1,
+    "||": 2,
+    "&&": 3,
+    **{op: 5 for op in _COMPARISONS},
+    "&": 6,
+    "+": 7,
+    "-": 7,
+    "~": 7,
+    "*": 8,
+    "/": 8,
+    "flatten": 10,
+    "filter": 21,
+    ".": 40,
+    "[": 55,
+    "(": 60,
 }
 _UNARY = 9  # binds tighter than * and /, looser than flatten and the postfix forms
 _PROJECTION_STOP = 11
@@ -123,7 +156,7 @@ class _Parser:
         if kind == "&":
             self.fail("expression references (&expr) are not supported", token)
         self.fail(f"unexpected {'end of expression' if kind == 'eof' else repr(kind)}", token)
-    
+
     def led(self, token: Token, left: Node) -> Node:
         kind = token.kind
         if kind == ".":
@@ -222,9 +255,8 @@ class _Parser:
         if slot == 0:
             if parts[0] is None:
                 self.fail("empty index")
-            return Subexpr(left, Index(int(parts[0])))  # type: ignore[arg-type]
-        return Projection(Subexpr(left, Slice(parts[0], parts[1], parts[2])),
-                          self.projection_rhs(_STAR))
+            return Subexpr(left, Index(parts[0]))
+        return Projection(Subexpr(left, Slice(parts[0], parts[1], parts[2])), self.projection_rhs(_STAR))
 
     def signed_int(self) -> int:
         negative = self.peek().kind == "-"
@@ -267,4 +299,4 @@ class _Parser:
                 self.advance()
                 args.append(self.expression(0))
         self.expect(")")
-        return Call(left.name, tuple(args))  # type: ignore[union-attr]
+        return Call(left.name, tuple(args))

@@ -14,8 +14,18 @@ from typing import Any
 from detectors.provenance._formula.errors import FormulaEvaluationError, FormulaLimitError, FormulaTypeError
 from detectors.provenance._formula.nodes import FormulaLimits
 
-__all__ = ["Budget", "type_of", "truthy", "equal", "to_number", "to_string", "number_result", "as_float",
-           "is_array", "is_object"]
+__all__ = [
+    "Budget",
+    "type_of",
+    "truthy",
+    "equal",
+    "to_number",
+    "to_string",
+    "number_result",
+    "as_float",
+    "is_array",
+    "is_object",
+]
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 _MAX_NUMERIC_TEXT = 400  # a longer "number" in a string is not one we need to honour
@@ -94,7 +104,7 @@ def equal(left: Any, right: Any, budget: Budget) -> bool:
         if kind == "array":
             if len(a) != len(b):
                 return False
-            stack.extend(zip(a, b))
+            stack.extend(zip(a, b, strict=True))
         elif kind == "object":
             if len(a) != len(b) or any(key not in b for key in a):
                 return False
@@ -141,13 +151,12 @@ def to_string(value: Any) -> str | None:
 
 def number_result(value: float | int) -> int | float:
     """A computed number as json-formula would show it: finite, and integral values as ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)  # keeps arithmetic on doubles, as json-formula specifies
-    if not math.isfinite(value):
+    number = float(value)  # keeps arithmetic on doubles, as json-formula specifies
+    if not math.isfinite(number):
         raise FormulaEvaluationError("arithmetic result is not a finite number")
-    if value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
 
 
 def as_float(value: int | float) -> float:

@@ -14,8 +14,8 @@ from typing import Protocol, runtime_checkable
 from cryptography.hazmat.primitives import serialization
 
 from governance.core.errors import KeyMaterialError, PassphraseError
-from governance.provenance.keys.certs import PrivateKey, algorithm_of, sign_bytes
 from governance.core.secrets import write_secret_file
+from governance.provenance.keys.certs import PrivateKey, algorithm_of, sign_bytes, signing_key
 
 __all__ = ["SigningBackend", "FileSigningBackend", "load_private_key", "save_private_key", "key_pem"]
 
@@ -37,7 +37,9 @@ class SigningBackend(Protocol):
 def key_pem(key: PrivateKey, passphrase: str | None) -> bytes:
     """PKCS#8 PEM, encrypted with the passphrase when one is given."""
     encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase else serialization.NoEncryption()
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
+        if passphrase
+        else serialization.NoEncryption()
     )
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
@@ -62,7 +64,9 @@ def load_private_key(path: Path, passphrase: str | None) -> PrivateKey:
     if encrypted and not passphrase:
         raise PassphraseError(f"{path} is encrypted: set REELGUARD_KEY_PASSPHRASE or use --prompt")
     try:
-        key = serialization.load_pem_private_key(data, password=passphrase.encode("utf-8") if encrypted and passphrase else None)
+        key = serialization.load_pem_private_key(
+            data, password=passphrase.encode("utf-8") if encrypted and passphrase else None
+        )
     except ValueError:
         if encrypted:
             raise PassphraseError(f"wrong passphrase for {path}") from None
@@ -71,8 +75,7 @@ def load_private_key(path: Path, passphrase: str | None) -> PrivateKey:
         raise PassphraseError(f"{path}: key encryption does not match the passphrase setting") from None
     except Exception as exc:  # unsupported key format, cipher, etc.
         raise KeyMaterialError(f"{path}: cannot load private key ({type(exc).__name__})") from None
-    algorithm_of(key)  # refuses unsupported key types early
-    return key  # type: ignore[return-value]
+    return signing_key(key)  # refuses unsupported key types early
 
 
 class FileSigningBackend:
@@ -84,7 +87,7 @@ class FileSigningBackend:
         self._algorithm = algorithm_of(self._key)
 
     @classmethod
-    def from_key(cls, key: PrivateKey, *, label: str = "<memory>") -> "FileSigningBackend":
+    def from_key(cls, key: PrivateKey, *, label: str = "<memory>") -> FileSigningBackend:
         """Wrap an in-memory key (tests, short-lived identities)."""
         backend = cls.__new__(cls)
         backend.key_path = Path(label)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 from c2pa import C2paSigningAlg
 from cryptography import x509
@@ -31,6 +31,7 @@ __all__ = [
     "sign_bytes",
     "c2pa_alg",
     "algorithm_of",
+    "signing_key",
     "fingerprint",
     "common_name",
     "cert_pem",
@@ -40,7 +41,7 @@ __all__ = [
 
 Algorithm = Literal["es256", "es384", "ed25519", "ps256"]
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
-PrivateKey = Union[ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey]
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 CertProfile = Literal["root", "intermediate", "signer", "tsa"]
 
 _C2PA_ALG = {
@@ -84,6 +85,14 @@ def algorithm_of(key: object) -> str:
     raise KeyMaterialError(f"unsupported key type {type(key).__name__}")
 
 
+def signing_key(key: object) -> PrivateKey:
+    """``key`` itself, once it is known to be a private key C2PA can sign with (``algorithm_of``)."""
+    algorithm_of(key)  # refuses unsupported types, curves and sizes by name
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
+        raise KeyMaterialError(f"a {type(key).__name__} is not a private key")
+    return key
+
+
 def c2pa_alg(algorithm: str) -> C2paSigningAlg:
     try:
         return _C2PA_ALG[algorithm]
@@ -93,15 +102,17 @@ def c2pa_alg(algorithm: str) -> C2paSigningAlg:
 
 def sign_bytes(key: PrivateKey, algorithm: str, data: bytes) -> bytes:
     """Sign ``data`` the way COSE (and so C2PA) wants it: raw r||s for ECDSA, PSS for RSA."""
-    if algorithm in ("es256", "es384"):
+    if algorithm in ("es256", "es384") and isinstance(key, ec.EllipticCurvePrivateKey):
         digest, size = (hashes.SHA256(), 32) if algorithm == "es256" else (hashes.SHA384(), 48)
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest)))  # type: ignore[union-attr]
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(digest)))
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
-    if algorithm == "ed25519":
-        return key.sign(data)  # type: ignore[call-arg]
-    if algorithm == "ps256":
+    if algorithm == "ed25519" and isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(data)
+    if algorithm == "ps256" and isinstance(key, rsa.RSAPrivateKey):
         pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-        return key.sign(data, pss, hashes.SHA256())  # type: ignore[call-arg]
+        return key.sign(data, pss, hashes.SHA256())
+    if algorithm in ALGORITHMS:
+        raise KeyMaterialError(f"a {type(key).__name__} cannot sign {algorithm}")
     raise KeyMaterialError(f"unsupported algorithm {algorithm!r}")
 
 
@@ -119,11 +130,14 @@ def issue_certificate(
     """Issue a certificate for ``key``; self-signed when ``issuer`` is None (root only)."""
     if profile != "root" and issuer is None:
         raise KeyMaterialError(f"a {profile} certificate needs an issuer")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = not_before or now - dt.timedelta(minutes=5)  # tolerate clock skew between hosts
     end = not_after or now + dt.timedelta(days=days)
     subject = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)]
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+        ]
     )
     issuer_cert, signing_key = issuer if issuer else (None, key)
     issuer_name = issuer_cert.subject if issuer_cert else subject
@@ -139,10 +153,14 @@ def issue_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
     aki_source = issuer_cert.public_key() if issuer_cert else public
+    if not isinstance(aki_source, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, rsa.RSAPublicKey)):
+        raise KeyMaterialError(f"unsupported issuer key type {type(aki_source).__name__}")
     builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(aki_source), critical=False)
     is_ca = profile in ("root", "intermediate")
     path_len = 1 if profile == "root" else 0
-    builder = builder.add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_len if is_ca else None), critical=True)
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=is_ca, path_length=path_len if is_ca else None), critical=True
+    )
     builder = builder.add_extension(
         x509.KeyUsage(
             digital_signature=not is_ca,

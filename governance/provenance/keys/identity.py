@@ -29,10 +29,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from governance.core.errors import KeyMaterialError, PassphraseError, SigningError
-from governance.provenance.keys import certs
-from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, load_private_key, save_private_key
 from governance.core.secrets import write_secret_file
 from governance.core.settings import Settings
+from governance.provenance.keys import certs
+from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, load_private_key, save_private_key
 
 __all__ = [
     "SigningIdentity",
@@ -67,12 +67,12 @@ class SigningIdentity:
     not_after: dt.datetime
     tsa_url: str | None = None
 
-    def with_tsa(self, tsa_url: str | None) -> "SigningIdentity":
+    def with_tsa(self, tsa_url: str | None) -> SigningIdentity:
         return replace(self, tsa_url=tsa_url)
 
     def check_valid(self, at: dt.datetime | None = None) -> None:
         """SigningError when the signer certificate is not valid at ``at`` (default now)."""
-        now = at or dt.datetime.now(dt.timezone.utc)
+        now = at or dt.datetime.now(dt.UTC)
         if now >= self.not_after:
             raise SigningError(
                 f"signer certificate {self.signer!r} expired on {self.not_after:%Y-%m-%d %H:%M:%S}Z; "
@@ -84,7 +84,9 @@ class SigningIdentity:
     def c2pa_signer(self) -> c2pa.Signer:
         """A c2pa Signer that calls back into ``backend`` (the key never enters c2pa-rs)."""
         try:
-            return c2pa.Signer.from_callback(self.backend.sign, certs.c2pa_alg(self.algorithm), self.chain_pem, self.tsa_url)
+            return c2pa.Signer.from_callback(
+                self.backend.sign, certs.c2pa_alg(self.algorithm), self.chain_pem, self.tsa_url
+            )
         except c2pa.C2paError as exc:
             raise SigningError(f"c2pa refused the signer {self.signer!r}: {exc}") from None
 
@@ -153,7 +155,7 @@ def _save_meta(folder: Path, meta: dict[str, Any]) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def install_id(folder: Path) -> str:
@@ -172,7 +174,9 @@ def _key_id(public_key: Any) -> str:
 
 def _issue_signer(folder: Path, settings: Settings, algorithm: str, *, days: int = SIGNER_DAYS) -> x509.Certificate:
     """New signer key + certificate from the intermediate on disk."""
-    inter_cert = certs.load_cert_chain((folder / "intermediate.cert.pem").read_bytes(), source="intermediate.cert.pem")[0]
+    inter_cert = certs.load_cert_chain((folder / "intermediate.cert.pem").read_bytes(), source="intermediate.cert.pem")[
+        0
+    ]
     inter_key = load_private_key(folder / "intermediate.key.pem", settings.key_passphrase)
     key = certs.generate_key(algorithm)
     cert = certs.issue_certificate(
@@ -220,11 +224,17 @@ def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool
         org = settings.organisation
         root_key = certs.generate_key(algorithm)
         ident = _key_id(root_key.public_key())
-        root = certs.issue_certificate(root_key, common_name=f"{org} Root CA {ident}", organisation=org, profile="root", days=CA_DAYS)
+        root = certs.issue_certificate(
+            root_key, common_name=f"{org} Root CA {ident}", organisation=org, profile="root", days=CA_DAYS
+        )
         inter_key = certs.generate_key(algorithm)
         inter = certs.issue_certificate(
-            inter_key, common_name=f"{org} Intermediate CA {ident}", organisation=org, profile="intermediate",
-            issuer=(root, root_key), days=CA_DAYS,
+            inter_key,
+            common_name=f"{org} Intermediate CA {ident}",
+            organisation=org,
+            profile="intermediate",
+            issuer=(root, root_key),
+            days=CA_DAYS,
         )
         save_private_key(folder / "root.key.pem", root_key, settings.key_passphrase)
         save_private_key(folder / "intermediate.key.pem", inter_key, settings.key_passphrase)
@@ -234,21 +244,28 @@ def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool
         for stale in ("tsa.cert.pem", "tsa.key.pem"):  # a TSA cert from an old CA would not chain
             (folder / stale).unlink(missing_ok=True)
         signer = _issue_signer(folder, settings, algorithm)
-        _save_meta(folder, {
-            "algorithm": algorithm,
-            "imported": False,
-            "encrypted": bool(settings.key_passphrase),
-            "created_at": _now().isoformat(),
-            "history": [{"at": _now().isoformat(), "event": "created", "fingerprint": certs.fingerprint(signer)}],
-        })
+        _save_meta(
+            folder,
+            {
+                "algorithm": algorithm,
+                "imported": False,
+                "encrypted": bool(settings.key_passphrase),
+                "created_at": _now().isoformat(),
+                "history": [{"at": _now().isoformat(), "event": "created", "fingerprint": certs.fingerprint(signer)}],
+            },
+        )
     return load_identity(settings)
 
 
-def identity_from_chain(chain: list[x509.Certificate], backend: SigningBackend, *, tsa_url: str | None = None) -> SigningIdentity:
+def identity_from_chain(
+    chain: list[x509.Certificate], backend: SigningBackend, *, tsa_url: str | None = None
+) -> SigningIdentity:
     """A SigningIdentity over a parsed chain and any backend (HSM / KMS plug-in point)."""
     leaf = chain[0]
     if certs.algorithm_of(leaf.public_key()) != backend.algorithm:
-        raise KeyMaterialError(f"backend signs {backend.algorithm} but the certificate holds a {certs.algorithm_of(leaf.public_key())} key")
+        raise KeyMaterialError(
+            f"backend signs {backend.algorithm} but the certificate holds a {certs.algorithm_of(leaf.public_key())} key"
+        )
     return SigningIdentity(
         algorithm=backend.algorithm,
         chain_pem=certs.cert_pem(*chain),
@@ -312,7 +329,12 @@ def rotate_signer(settings: Settings, *, algorithm: str | None = None, days: int
         cert = _issue_signer(folder, settings, alg, days=days)
         rotation = KeyRotation(old_fingerprint=old.fingerprint, new_fingerprint=certs.fingerprint(cert), algorithm=alg)
         meta.setdefault("history", []).append(
-            {"at": _now().isoformat(), "event": "rotated", "fingerprint": rotation.new_fingerprint, "replaced": old.fingerprint}
+            {
+                "at": _now().isoformat(),
+                "event": "rotated",
+                "fingerprint": rotation.new_fingerprint,
+                "replaced": old.fingerprint,
+            }
         )
         meta["algorithm"] = alg
         _save_meta(folder, meta)
@@ -341,11 +363,14 @@ def import_identity(
         if key_passphrase:
             raise PassphraseError("imported key: wrong passphrase or malformed key") from None
         raise KeyMaterialError("imported key: not a valid PEM private key") from None
-    certs.check_key_matches(key, chain[0], source="imported key")  # type: ignore[arg-type]
-    alg = certs.algorithm_of(key)
+    certs.check_key_matches(key, chain[0], source="imported key")
+    signer_key = certs.signing_key(key)
+    alg = certs.algorithm_of(signer_key)
     leaf = chain[0]
     if _now() >= leaf.not_valid_after_utc:
-        raise KeyMaterialError(f"imported certificate {certs.common_name(leaf)!r} expired on {leaf.not_valid_after_utc:%Y-%m-%d}")
+        raise KeyMaterialError(
+            f"imported certificate {certs.common_name(leaf)!r} expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
+        )
     anchors = certs.load_cert_chain(anchors_pem, source="imported anchors") if anchors_pem else []
     roots = [c for c in chain if c.issuer == c.subject]
     chain = [c for c in chain if c.issuer != c.subject]  # roots are anchors, never part of the signed chain
@@ -362,15 +387,20 @@ def import_identity(
             retired = folder / "retired"
             retired.mkdir(mode=0o700, exist_ok=True)
             _write_public(retired / f"{old_fp[:16]}.chain.pem", certs.cert_pem(*old_chain))
-        _stage_signer(folder, key, certs.cert_pem(*chain), settings.key_passphrase)  # type: ignore[arg-type]
+        _stage_signer(folder, signer_key, certs.cert_pem(*chain), settings.key_passphrase)
         if anchors:
             existing = (folder / "anchors.pem").read_text() if (folder / "anchors.pem").exists() else ""
             _write_public(folder / "anchors.pem", existing + certs.cert_pem(*anchors))
         for private in ("intermediate.key.pem",):  # the dev CA can no longer issue for this identity
             (folder / private).unlink(missing_ok=True)
         history = old.get("history", [])
-        history.append({"at": _now().isoformat(), "event": "imported", "fingerprint": certs.fingerprint(leaf), "replaced": old_fp})
-        _save_meta(folder, {**old, "algorithm": alg, "imported": True, "encrypted": bool(settings.key_passphrase), "history": history})
+        history.append(
+            {"at": _now().isoformat(), "event": "imported", "fingerprint": certs.fingerprint(leaf), "replaced": old_fp}
+        )
+        _save_meta(
+            folder,
+            {**old, "algorithm": alg, "imported": True, "encrypted": bool(settings.key_passphrase), "history": history},
+        )
     return KeyRotation(old_fingerprint=old_fp, new_fingerprint=certs.fingerprint(leaf), algorithm=alg)
 
 

@@ -7,6 +7,7 @@
 from governance.provenance.signing.manifest import (
     AIGC_LABEL,
     GENERATION_LABEL,
+    INGREDIENT_SHA256_KEY,
     SB942_LABEL,
     TRAINED_ALGORITHMIC_MEDIA,
     TRAINING_MINING_LABEL,
@@ -20,6 +21,7 @@ from governance.provenance.signing.sign import SignedAsset, SignOptions, active_
 __all__ = [
     "ManifestSpec",
     "Ingredient",
+    "INGREDIENT_SHA256_KEY",
     "SignedAsset",
     "SignOptions",
     "sign_video",

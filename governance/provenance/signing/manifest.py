@@ -52,6 +52,7 @@ __all__ = [
     "TRAINING_MINING_LABEL",
     "DEFAULT_TRAINING_MINING",
     "mime_for",
+    "INGREDIENT_SHA256_KEY",
 ]
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -94,13 +95,31 @@ def mime_for(path: str | os.PathLike[str]) -> str | None:
     return _MIME.get(suffix) or (mimetypes.guess_type(str(path))[0] if suffix not in (".webm", ".mkv") else None)
 
 
+# Where an ingredient's file digest sits in its ``metadata`` (C2PA assertion metadata allows
+# extra fields; c2pa-rs drops an ingredient-level ``hash`` but keeps these).
+INGREDIENT_SHA256_KEY = "org.reelguard.sha256"
+
+
 @dataclass(frozen=True)
 class Ingredient:
-    """An input of the generation (image-to-video: ``inputTo``) or the edited clip (``parentOf``)."""
+    """An input of the generation (a reference image or clip: ``inputTo``, C2PA 2.x: "used as an
+    input to a computational process, such as an AI/ML model") or the edited clip (``parentOf``).
+
+    c2pa-rs reads the file's own manifest store, validates it and carries it in the output, so
+    the chain stays verifiable; a file without credentials becomes a hash-only ingredient.
+    ``sha256`` (of the whole file) is computed at signing; when given, a file that no longer
+    has it is refused (SigningError), so the manifest never cites bytes other than those checked.
+    """
 
     path: Path
     relationship: Literal["inputTo", "parentOf", "componentOf"] = "inputTo"
     title: str | None = None
+    sha256: str | None = None
+    media_type: str | None = None  # the sniffed type, when the file name's suffix may lie
+
+    def __post_init__(self) -> None:
+        if self.sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
+            raise SigningError(f"ingredient sha256 must be 64 lowercase hex characters but is {self.sha256!r}")
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,9 @@ class ManifestSpec:
     system_version: str | None = None
     generator_version: str = "0.1.0"
     spec_version: str = "2.4"  # C2PA specification written to: one of C2PA_SPEC_VERSIONS
+    # The reference media the generation was conditioned on, as the flow checked them (file
+    # sha256, kind, media type, their own credentials' state): org.reelguard.generation "references".
+    references: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.spec_version not in C2PA_SPEC_VERSIONS:
@@ -139,7 +161,9 @@ class ManifestSpec:
             raise SigningError(f"at most {MAX_INGREDIENTS} ingredients, got {len(self.ingredients)}")
         if self.audit_leaf_index is not None and self.audit_leaf_index < 0:
             raise SigningError("audit_leaf_index must be >= 0")
-        for name in ("model_record", "policy_decision"):
+        if len(self.references) > MAX_INGREDIENTS:
+            raise SigningError(f"at most {MAX_INGREDIENTS} references, got {len(self.references)}")
+        for name in ("model_record", "policy_decision", "references"):
             size = len(_json(getattr(self, name), name))
             if size > MAX_JSON_FIELD_BYTES:
                 raise SigningError(f"{name} is {size} bytes as JSON; the limit is {MAX_JSON_FIELD_BYTES}")
@@ -232,6 +256,8 @@ def build_definition(spec: ManifestSpec, *, fmt: str, ingredient_ids: list[str] 
         "audit_leaf_index": spec.audit_leaf_index,
         "watermark": {"scheme": spec.watermark_scheme, "payload_hex": spec.watermark_payload_hex},
     }
+    if spec.references:  # absent, not empty, when there were none: older manifests read the same
+        generation["references"] = json.loads(_json(list(spec.references), "references"))
     aigc = {
         "Label": "1",  # 1 = AI-generated (GB 45438-2025 Appendix E)
         "ContentProducer": spec.organisation,

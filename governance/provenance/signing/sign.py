@@ -17,7 +17,7 @@ import io
 import os
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from governance.core.errors import OutputError, OutputExistsError, SigningError
 from governance.provenance.keys import SigningIdentity
 from governance.core.secrets import write_secret_file
 from governance.provenance.signing import _embeddable
-from governance.provenance.signing.manifest import ManifestSpec, build_definition, mime_for
+from governance.provenance.signing.manifest import INGREDIENT_SHA256_KEY, ManifestSpec, build_definition, mime_for
 
 __all__ = ["SignedAsset", "SignOptions", "sign_video", "sign_sidecar", "active_label", "sha256_file", "EMBEDDABLE"]
 
@@ -200,6 +200,9 @@ class SignOptions:
     verify_after_sign: bool = False
     trust_anchors_pem: str | None = None
     output_sha256: bool = True
+    # c2pa-rs's whole ``trust`` table (anchors, allowed list, EKUs: ``TrustConfig.c2pa_settings()``),
+    # so an ingredient from another issuer is validated as the verifier would; wins over the PEM.
+    trust: Mapping[str, Any] | None = None
 
     def context(self, signer: c2pa.Signer | None = None) -> c2pa.Context:
         """The c2pa-rs Context; ``signer`` (consumed) is for the embeddable calls, which take it
@@ -208,7 +211,9 @@ class SignOptions:
             "verify": {"verify_after_sign": self.verify_after_sign, "ocsp_fetch": False, "remote_manifest_fetch": False},
             "core": {"allowed_network_hosts": []},  # offline: no DID, OCSP or manifest look-ups
         }
-        if self.trust_anchors_pem:
+        if self.trust:
+            config["trust"] = dict(self.trust)
+        elif self.trust_anchors_pem:
             config["trust"] = {"trust_anchors": self.trust_anchors_pem}
         try:
             return c2pa.Context.from_dict(config, signer=signer)
@@ -228,15 +233,24 @@ def _builder(
         raise SigningError(f"c2pa rejected the manifest definition: {exc}") from None
     handles = []
     for ident, ing in zip(ids, ingredients):
-        ing_fmt = mime_for(ing.path)
+        ing_fmt = ing.media_type or mime_for(ing.path)
         if ing_fmt is None or not ing.path.is_file():
             builder.close()
             raise SigningError(f"ingredient {ing.path}: missing or unsupported format")
         handle = open(ing.path, "rb")
         handles.append(handle)
+        digest = sha256_file(ing.path)
+        if ing.sha256 is not None and digest != ing.sha256:
+            # the caller checked other bytes (a reference replaced after its checks): cite nothing
+            for h in handles:
+                h.close()
+            builder.close()
+            raise SigningError(f"ingredient {ing.path.name} changed after it was checked (sha256 {digest[:16]}…, "
+                               f"expected {ing.sha256[:16]}…)")
         try:
             builder.add_ingredient(
-                {"title": ing.title or ing.path.name, "relationship": ing.relationship, "label": ident}, ing_fmt, handle
+                {"title": ing.title or ing.path.name, "relationship": ing.relationship, "label": ident,
+                 "metadata": {INGREDIENT_SHA256_KEY: digest}}, ing_fmt, handle
             )
         except c2pa.C2paError as exc:
             for h in handles:

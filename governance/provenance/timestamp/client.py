@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import httpx
 
-from governance.provenance.timestamp.protocol import MAX_MESSAGE_BYTES, TimestampError, TimestampToken, make_request, parse_response
+from governance.provenance.timestamp.protocol import (
+    MAX_MESSAGE_BYTES,
+    TimestampError,
+    TimestampToken,
+    make_request,
+    parse_response,
+)
 
 __all__ = ["request_timestamp"]
 
 CONTENT_TYPE = "application/timestamp-query"
 
 
-def request_timestamp(url: str, data: bytes, *, hash_algorithm: str = "sha256", timeout: float = 10.0) -> TimestampToken:
+def request_timestamp(
+    url: str, data: bytes, *, hash_algorithm: str = "sha256", timeout: float = 10.0
+) -> TimestampToken:
     """Stamp ``data`` at ``url``; the token's imprint, nonce and signature are verified."""
     if not url.startswith(("http://", "https://")):
         raise TimestampError(f"time-stamp authority URL must be http(s): {url!r}")

@@ -23,13 +23,23 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from governance.core.errors import SigningError
 
-__all__ = ["TimestampError", "TimestampToken", "make_request", "issue_response", "parse_response", "REELGUARD_TSA_POLICY"]
+__all__ = [
+    "TimestampError",
+    "TimestampToken",
+    "make_request",
+    "issue_response",
+    "parse_response",
+    "REELGUARD_TSA_POLICY",
+]
 
 # TSA policy OID: 2.999 is the joint ISO/ITU-T example arc, as ReelGuard owns no OID arc;
 # an organisation running its own TSA should use a policy OID from its own arc.
 REELGUARD_TSA_POLICY = "2.999.4242.1"
-_HASHES = {"sha256": (hashlib.sha256, hashes.SHA256), "sha384": (hashlib.sha384, hashes.SHA384),
-           "sha512": (hashlib.sha512, hashes.SHA512)}
+_HASHES = {
+    "sha256": (hashlib.sha256, hashes.SHA256),
+    "sha384": (hashlib.sha384, hashes.SHA384),
+    "sha512": (hashlib.sha512, hashes.SHA512),
+}
 MAX_MESSAGE_BYTES = 64 * 1024
 
 
@@ -53,13 +63,17 @@ def make_request(data: bytes, *, hash_algorithm: str = "sha256", cert_req: bool 
     if hash_algorithm not in _HASHES:
         raise TimestampError(f"unsupported hash {hash_algorithm!r}; use one of {', '.join(_HASHES)}")
     nonce = secrets.randbits(63)
-    request = tsp.TimeStampReq({
-        "version": "v1",
-        "message_imprint": {"hash_algorithm": {"algorithm": hash_algorithm},
-                            "hashed_message": _HASHES[hash_algorithm][0](data).digest()},
-        "nonce": nonce,
-        "cert_req": cert_req,
-    })
+    request = tsp.TimeStampReq(
+        {
+            "version": "v1",
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": hash_algorithm},
+                "hashed_message": _HASHES[hash_algorithm][0](data).digest(),
+            },
+            "nonce": nonce,
+            "cert_req": cert_req,
+        }
+    )
     return request.dump(), nonce
 
 
@@ -78,7 +92,9 @@ def _sign(key: object, data: bytes) -> bytes:
         return key.sign(data, ec.ECDSA(hashes.SHA256()))
     if isinstance(key, rsa.RSAPrivateKey):
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    return key.sign(data)  # type: ignore[union-attr]
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(data)
+    raise TimestampError(f"unsupported TSA key type {type(key).__name__}")
 
 
 class _TimeStampResp(core.Sequence):
@@ -117,7 +133,7 @@ def issue_response(
         return _rejection("rejection", "bad_alg", f"unsupported hash {algorithm}")
     if len(hashed) != _HASHES[algorithm][0]().digest_size:
         return _rejection("rejection", "bad_data_format", "message imprint length does not match its hash")
-    gen_time = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    gen_time = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     tst_info = {
         "version": "v1",
         "policy": REELGUARD_TSA_POLICY,
@@ -131,17 +147,28 @@ def issue_response(
     econtent = tsp.TSTInfo(tst_info).dump()
     cert_der = cert.public_bytes(serialization.Encoding.DER)
     asn_cert = asn1_x509.Certificate.load(cert_der)
-    signing_certificate_v2 = tsp.SigningCertificateV2({
-        "certs": [{"hash_algorithm": {"algorithm": "sha256"}, "cert_hash": hashlib.sha256(cert_der).digest(),
-                   "issuer_serial": {"issuer": [asn1_x509.GeneralName("directory_name", asn_cert.issuer)],
-                                     "serial_number": asn_cert.serial_number}}],
-    })
-    signed_attrs = cms.CMSAttributes([
-        {"type": "content_type", "values": ["tst_info"]},
-        {"type": "signing_time", "values": [cms.Time({"utc_time": gen_time})]},
-        {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]},
-        {"type": "signing_certificate_v2", "values": [signing_certificate_v2]},
-    ])
+    signing_certificate_v2 = tsp.SigningCertificateV2(
+        {
+            "certs": [
+                {
+                    "hash_algorithm": {"algorithm": "sha256"},
+                    "cert_hash": hashlib.sha256(cert_der).digest(),
+                    "issuer_serial": {
+                        "issuer": [asn1_x509.GeneralName("directory_name", asn_cert.issuer)],
+                        "serial_number": asn_cert.serial_number,
+                    },
+                }
+            ],
+        }
+    )
+    signed_attrs = cms.CMSAttributes(
+        [
+            {"type": "content_type", "values": ["tst_info"]},
+            {"type": "signing_time", "values": [cms.Time({"utc_time": gen_time})]},
+            {"type": "message_digest", "values": [hashlib.sha256(econtent).digest()]},
+            {"type": "signing_certificate_v2", "values": [signing_certificate_v2]},
+        ]
+    )
     signature = _sign(key, signed_attrs.dump())
     signer_info = {
         "version": "v1",
@@ -204,9 +231,8 @@ def parse_response(response_der: bytes, *, data: bytes | None = None, nonce: int
         raise TimestampError(f"malformed time-stamp response ({type(exc).__name__})") from None
     hash_algorithm = info["message_imprint"]["hash_algorithm"]["algorithm"]
     imprint = info["message_imprint"]["hashed_message"]
-    if data is not None:
-        if hash_algorithm not in _HASHES or _HASHES[hash_algorithm][0](data).digest() != imprint:
-            raise TimestampError("time-stamp token covers different data (message imprint mismatch)")
+    if data is not None and (hash_algorithm not in _HASHES or _HASHES[hash_algorithm][0](data).digest() != imprint):
+        raise TimestampError("time-stamp token covers different data (message imprint mismatch)")
     if nonce is not None and info.get("nonce") != nonce:
         raise TimestampError("time-stamp response nonce does not match the request")
     tsa_cert = _verify_signer(signer, certs, econtent.dump())
@@ -236,10 +262,12 @@ def _verify_signer(signer: cms.SignerInfo, certs: list[x509.Certificate], econte
     if cert is None:
         return None  # the caller did not ask for the certificate; trust decisions happen later
     try:
-        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        time_stamping = (
+            ExtendedKeyUsageOID.TIME_STAMPING in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        )
     except x509.ExtensionNotFound:
-        eku = []
-    if ExtendedKeyUsageOID.TIME_STAMPING not in eku:
+        time_stamping = False
+    if not time_stamping:
         raise TimestampError("time-stamp signer certificate lacks the timeStamping extended key usage")
     try:
         signed_bytes = b"\x31" + attrs.dump()[1:]  # signed over the SET OF, not the [0] tagging

@@ -13,6 +13,7 @@ TSA vouched for, not against today.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,10 +22,10 @@ from typing import Any
 from cryptography import x509
 
 from governance.core.errors import KeyMaterialError
+from governance.core.settings import Settings
 from governance.provenance.keys import certs
 from governance.provenance.keys.backend import load_private_key, save_private_key
 from governance.provenance.keys.identity import _locked, _write_public, c2pa_dir, install_id, load_or_create_identity
-from governance.core.settings import Settings
 from governance.provenance.timestamp.protocol import MAX_MESSAGE_BYTES, issue_response
 
 __all__ = ["LoopbackTSA", "load_or_create_tsa"]
@@ -44,8 +45,12 @@ def load_or_create_tsa(settings: Settings) -> tuple[Any, x509.Certificate, tuple
             root_key = load_private_key(folder / "root.key.pem", settings.key_passphrase)
             key = certs.generate_key("es256")
             cert = certs.issue_certificate(
-                key, common_name=f"{settings.organisation} Time-Stamp Authority {install_id(folder)}", organisation=settings.organisation,
-                profile="tsa", issuer=(root, root_key), days=TSA_DAYS,
+                key,
+                common_name=f"{settings.organisation} Time-Stamp Authority {install_id(folder)}",
+                organisation=settings.organisation,
+                profile="tsa",
+                issuer=(root, root_key),
+                days=TSA_DAYS,
             )
             save_private_key(folder / "tsa.key.pem", key, settings.key_passphrase)
             _write_public(folder / "tsa.cert.pem", certs.cert_pem(cert))
@@ -56,9 +61,9 @@ def load_or_create_tsa(settings: Settings) -> tuple[Any, x509.Certificate, tuple
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/timestamp-query":
             self._reply(415, b"", "text/plain")
@@ -85,7 +90,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    tsa: "LoopbackTSA"
+    tsa: LoopbackTSA
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6  # the class default (IPv4) cannot bind ::1
 
 
 class LoopbackTSA:
@@ -106,23 +115,23 @@ class LoopbackTSA:
         self._key = key
         self.cert = cert
         self.chain = chain
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.issued = 0
-        self._server = _Server((host, port), _Handler)
+        self._server = (_Server6 if host == "::1" else _Server)((host, port), _Handler)
         self._server.tsa = self
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> "LoopbackTSA":
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> LoopbackTSA:
         key, cert, chain = load_or_create_tsa(settings)
         return cls(key, cert, chain, **kwargs)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        host, port = self._server.socket.getsockname()[:2]
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
-    def start(self) -> "LoopbackTSA":
+    def start(self) -> LoopbackTSA:
         if self._thread is None:
             self._thread = threading.Thread(target=self._server.serve_forever, name="reelguard-tsa", daemon=True)
             self._thread.start()
@@ -135,7 +144,7 @@ class LoopbackTSA:
             self._thread = None
         self._server.server_close()
 
-    def __enter__(self) -> "LoopbackTSA":
+    def __enter__(self) -> LoopbackTSA:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

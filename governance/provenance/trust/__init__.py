@@ -12,6 +12,6 @@ ReelGuard signs as, and ``keys export-trust`` exports only the install's own cha
 """
 
 from governance.provenance.trust.lists import BUNDLED, ListSpec, parse_certificates
-from governance.provenance.trust.store import TrustSource, TrustStore, TrustedCertificate
+from governance.provenance.trust.store import TrustedCertificate, TrustSource, TrustStore
 
 __all__ = ["TrustStore", "TrustSource", "TrustedCertificate", "BUNDLED", "ListSpec", "parse_certificates"]

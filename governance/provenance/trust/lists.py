@@ -31,14 +31,42 @@ class ListSpec:
 
 
 BUNDLED: tuple[ListSpec, ...] = (
-    ListSpec("c2pa", "anchor", "c2pa-trust-list.pem", "C2PA conformance program trust list",
-             "c2pa-org/conformance-public trust-list/ (7dbff51)", "CC BY 4.0", "2026-08-05"),
-    ListSpec("c2pa-tsa", "tsa", "c2pa-tsa-trust-list.pem", "C2PA trusted time-stamp authorities",
-             "c2pa-org/conformance-public trust-list/ (7dbff51)", "CC BY 4.0", "2026-08-05"),
-    ListSpec("cai-anchors", "anchor", "cai-anchors.pem", "Content Authenticity Initiative interim trust anchors",
-             "contentauth/verify-site static/trust/anchors.pem (506f98c)", "Apache-2.0", "2026-01-01"),
-    ListSpec("cai-allowed", "allowed", "cai-allowed.pem", "Content Authenticity Initiative allowed signers",
-             "contentauth/verify-site static/trust/allowed.pem (506f98c)", "Apache-2.0", "2026-01-01"),
+    ListSpec(
+        "c2pa",
+        "anchor",
+        "c2pa-trust-list.pem",
+        "C2PA conformance program trust list",
+        "c2pa-org/conformance-public trust-list/ (7dbff51)",
+        "CC BY 4.0",
+        "2026-08-05",
+    ),
+    ListSpec(
+        "c2pa-tsa",
+        "tsa",
+        "c2pa-tsa-trust-list.pem",
+        "C2PA trusted time-stamp authorities",
+        "c2pa-org/conformance-public trust-list/ (7dbff51)",
+        "CC BY 4.0",
+        "2026-08-05",
+    ),
+    ListSpec(
+        "cai-anchors",
+        "anchor",
+        "cai-anchors.pem",
+        "Content Authenticity Initiative interim trust anchors",
+        "contentauth/verify-site static/trust/anchors.pem (506f98c)",
+        "Apache-2.0",
+        "2026-01-01",
+    ),
+    ListSpec(
+        "cai-allowed",
+        "allowed",
+        "cai-allowed.pem",
+        "Content Authenticity Initiative allowed signers",
+        "contentauth/verify-site static/trust/allowed.pem (506f98c)",
+        "Apache-2.0",
+        "2026-01-01",
+    ),
 )
 
 
@@ -70,7 +98,9 @@ def _from_json(data: bytes, *, source: str) -> list[x509.Certificate]:
         doc = json.loads(data)
         entities = doc["LoTE"]["TrustedEntitiesList"]
     except (ValueError, KeyError, TypeError):
-        raise TrustError(f"{source}: JSON but not an ETSI TS 119 602 trust list (no LoTE.TrustedEntitiesList)") from None
+        raise TrustError(
+            f"{source}: JSON but not an ETSI TS 119 602 trust list (no LoTE.TrustedEntitiesList)"
+        ) from None
     out: list[x509.Certificate] = []
     for entity in entities if isinstance(entities, list) else ():
         for service in _list(entity, "TrustedEntityServices"):

@@ -56,16 +56,25 @@ class TrustSource:
     certificates: tuple[x509.Certificate, ...]
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "title": self.title, "origin": self.origin,
-                "dated": self.dated, "certificates": len(self.certificates)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "title": self.title,
+            "origin": self.origin,
+            "dated": self.dated,
+            "certificates": len(self.certificates),
+        }
 
 
 def _describe(cert: x509.Certificate, source: str) -> TrustedCertificate:
     orgs = cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
     return TrustedCertificate(
-        subject=cert.subject.rfc4514_string(), organisation=str(orgs[0].value) if orgs else None,
+        subject=cert.subject.rfc4514_string(),
+        organisation=str(orgs[0].value) if orgs else None,
         fingerprint=certs.fingerprint(cert),
-        not_after=cert.not_valid_after_utc.date().isoformat(), source=source)
+        not_after=cert.not_valid_after_utc.date().isoformat(),
+        source=source,
+    )
 
 
 class TrustStore:
@@ -79,8 +88,16 @@ class TrustStore:
         for kind in _KINDS:
             path = self.root / "extra" / f"{kind}.pem"
             if path.is_file():
-                out.append(TrustSource(f"operator-{kind}", kind, f"operator-added {kind} certificates",
-                                       str(path), None, tuple(parse_certificates(path.read_bytes(), source=str(path)))))
+                out.append(
+                    TrustSource(
+                        f"operator-{kind}",
+                        kind,
+                        f"operator-added {kind} certificates",
+                        str(path),
+                        None,
+                        tuple(parse_certificates(path.read_bytes(), source=str(path))),
+                    )
+                )
         own = self._own()
         if own is not None:
             out.append(own)
@@ -91,10 +108,18 @@ class TrustStore:
         if updated.is_file():
             meta = self._update_meta(spec.name)
             listed = parse_certificates(updated.read_bytes(), source=str(updated))
-            return TrustSource(spec.name, spec.kind, spec.title, f"updated from {meta.get('origin', '?')}",
-                               meta.get("issued") or meta.get("updated_at"), tuple(listed))
+            return TrustSource(
+                spec.name,
+                spec.kind,
+                spec.title,
+                f"updated from {meta.get('origin', '?')}",
+                meta.get("issued") or meta.get("updated_at"),
+                tuple(listed),
+            )
         listed = parse_certificates(bundled_bytes(spec), source=f"bundled {spec.file}")
-        return TrustSource(spec.name, spec.kind, spec.title, f"bundled: {spec.source}, {spec.licence}", spec.dated, tuple(listed))
+        return TrustSource(
+            spec.name, spec.kind, spec.title, f"bundled: {spec.source}, {spec.licence}", spec.dated, tuple(listed)
+        )
 
     def _own(self) -> TrustSource | None:
         if not self.settings.trust_own_ca:
@@ -108,8 +133,14 @@ class TrustStore:
         if not pem:
             return None
         own = parse_certificates(pem.encode(), source="own trust bundle")
-        return TrustSource("own", "anchor", "this install's CA and time-stamp authority",
-                           str(self.settings.keys_path / "c2pa"), None, tuple(own))
+        return TrustSource(
+            "own",
+            "anchor",
+            "this install's CA and time-stamp authority",
+            str(self.settings.keys_path / "c2pa"),
+            None,
+            tuple(own),
+        )
 
     def ekus(self) -> tuple[str, ...]:
         path = self.root / "ekus.txt"
@@ -121,8 +152,12 @@ class TrustStore:
         by_kind: dict[str, list[x509.Certificate]] = {"anchor": [], "allowed": [], "tsa": []}
         for source in self.sources():
             by_kind["anchor" if source.kind == "own" else source.kind].extend(source.certificates)
-        return TrustConfig(anchors_pem=certs.cert_pem(*by_kind["anchor"]), allowed_pem=certs.cert_pem(*by_kind["allowed"]),
-                           tsa_anchors_pem=certs.cert_pem(*by_kind["tsa"]), ekus=self.ekus())
+        return TrustConfig(
+            anchors_pem=certs.cert_pem(*by_kind["anchor"]),
+            allowed_pem=certs.cert_pem(*by_kind["allowed"]),
+            tsa_anchors_pem=certs.cert_pem(*by_kind["tsa"]),
+            ekus=self.ekus(),
+        )
 
     def certificates(self) -> tuple[TrustedCertificate, ...]:
         return tuple(_describe(c, s.name) for s in self.sources() for c in s.certificates)
@@ -179,8 +214,13 @@ class TrustStore:
         found = parse_certificates(data, source=origin)
         issued = _issue_date(data)
         self._write(self.root / "lists" / f"{name}.pem", certs.cert_pem(*found).encode())
-        meta = {"origin": origin, "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "issued": issued, "sha256": hashlib.sha256(data).hexdigest(), "certificates": len(found)}
+        meta = {
+            "origin": origin,
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "issued": issued,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "certificates": len(found),
+        }
         self._write(self.root / "lists" / f"{name}.json", json.dumps(meta, indent=2).encode())
         return self._bundled(spec)
 

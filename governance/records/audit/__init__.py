@@ -1,10 +1,10 @@
 """The tamper-evident audit log (RFC 9162 Merkle tree, C2SP signed checkpoints) and its reports.
 
-    from governance.records.audit import AuditLog
-    log = AuditLog(engine)
-    entry = log.append(session, event, actor="cli")   # in the caller's transaction
-    entry.leaf_index, entry.event_id, entry.leaf_hash
-    log.prove(entry.event_id).verify(); log.verify()  # -> VerifyResult
+from governance.records.audit import AuditLog
+log = AuditLog(engine)
+entry = log.append(session, event, actor="cli")   # in the caller's transaction
+entry.leaf_index, entry.event_id, entry.leaf_hash
+log.prove(entry.event_id).verify(); log.verify()  # -> VerifyResult
 """
 
 from governance.records.audit.checkpoint import (
@@ -24,8 +24,8 @@ from governance.records.audit.log import (
     VerifyResult,
     WitnessCheck,
 )
-from governance.records.audit.witness import DirectoryWitness, HttpWitness, witness_for
 from governance.records.audit.models import AuditEntry, AuditEntryPublic
+from governance.records.audit.witness import DirectoryWitness, HttpWitness, witness_for
 
 __all__ = [
     "AuditLog",

@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from governance.records.audit.models import AuditCheckpointRecord
 from governance.core.errors import AuditError, KeyMaterialError, PassphraseError, StorageError
 from governance.core.secrets import create_secret_file, write_secret_file
+from governance.records.audit.models import AuditCheckpointRecord
 
 if TYPE_CHECKING:  # pragma: no cover
-    from governance.records.audit.log import AuditLog
     from governance.core.settings import Settings
+    from governance.records.audit.log import AuditLog
 
 __all__ = [
     "Checkpoint",
@@ -93,8 +93,13 @@ class Checkpoint:
         return f"{self.text}\n{sigs}"
 
     def to_dict(self) -> dict:
-        return {"origin": self.origin, "size": self.size, "root": self.root.hex(),
-                "signers": [s.name for s in self.signatures], "note": self.note()}
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "root": self.root.hex(),
+            "signers": [s.name for s in self.signatures],
+            "note": self.note(),
+        }
 
     @classmethod
     def parse(cls, data: str | bytes) -> Checkpoint:
@@ -229,8 +234,7 @@ def load_or_create_signer(settings: Settings, *, create: bool = True) -> NoteSig
             raise KeyMaterialError(f"no audit checkpoint key at {key_path}")
         settings.ensure_dirs()
         key = Ed25519PrivateKey.generate()
-        encryption = (serialization.BestAvailableEncryption(password) if password
-                      else serialization.NoEncryption())
+        encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
         if create_secret_file(key_path, pem):  # exclusive: concurrent first uses get one key
             signer = NoteSigner(name, key)
@@ -239,7 +243,7 @@ def load_or_create_signer(settings: Settings, *, create: bool = True) -> NoteSig
             return signer
         # another process created it first: read theirs below
     try:
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
+        loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
     except TypeError as exc:
         raise PassphraseError(f"audit checkpoint key {key_path}: {exc}") from exc
     except ValueError as exc:
@@ -248,9 +252,9 @@ def load_or_create_signer(settings: Settings, *, create: bool = True) -> NoteSig
         raise KeyMaterialError(f"audit checkpoint key {key_path} is malformed") from exc
     except OSError as exc:
         raise KeyMaterialError(f"cannot read audit checkpoint key {key_path}: {exc.strerror}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise KeyMaterialError(f"audit checkpoint key {key_path} is not an Ed25519 key")
-    return NoteSigner(name, key)
+    return NoteSigner(name, loaded)
 
 
 def load_verifier(settings: Settings, vkey_file: Path | None = None) -> NoteVerifier:
@@ -290,7 +294,7 @@ def sign_checkpoint(
     """
     own = session is None
     try:
-        if own:
+        if session is None:
             with Session(log.engine) as reader:
                 size = log.size(reader)
                 root = log.root(reader, size=size)
@@ -299,10 +303,14 @@ def sign_checkpoint(
             root = log.root(session, size=size)
         checkpoint = signer.sign(signer.name, size, bytes.fromhex(root))
         record = AuditCheckpointRecord(
-            size=size, root_hash=checkpoint.root.hex(), origin=checkpoint.origin,
-            key_id=signer.verifier.key_id.hex(), note=checkpoint.note(), created_at=datetime.now(timezone.utc),
+            size=size,
+            root_hash=checkpoint.root.hex(),
+            origin=checkpoint.origin,
+            key_id=signer.verifier.key_id.hex(),
+            note=checkpoint.note(),
+            created_at=datetime.now(UTC),
         )
-        if own:
+        if session is None:
             with Session(log.engine) as writer:
                 writer.add(record)
                 writer.commit()

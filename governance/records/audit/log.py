@@ -8,70 +8,75 @@ order is the commit order. A rollback undoes the bump with everything else.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import BigInteger, bindparam, insert, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from governance.core.errors import AuditError, AuditIntegrityError, StorageError
 from governance.records.audit import merkle
 from governance.records.audit.canonical import canonical_bytes
-from governance.records.audit.events import EVENT_TYPES, AuditEvent
+from governance.records.audit.events import AuditEvent
 from governance.records.audit.models import AuditCheckpointRecord, AuditEntry, AuditEntryPublic, AuditHead
-from governance.core.errors import AuditError, AuditIntegrityError, StorageError
+from governance.records.audit.results import (
+    ConsistencyProof,
+    FailureCase,
+    InclusionProof,
+    LogEntry,
+    VerifyFailure,
+    VerifyResult,
+    WitnessCheck,
+    auth_tag,
+    iso,
+    parse_payload,
+    utc,
+)
+from governance.records.audit.rows import fetch_nodes, to_public
+from governance.records.storage.tables import table_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.core.settings import Settings
     from governance.records.audit.checkpoint import Checkpoint, NoteSigner, NoteVerifier
     from governance.records.audit.witness import AutoCheckpointer, Witness
 
-__all__ = ["AuditLog", "LogEntry", "InclusionProof", "ConsistencyProof", "VerifyResult", "VerifyFailure",
-           "WitnessCheck", "FailureCase", "parse_payload", "auth_tag"]
+__all__ = [
+    "AuditLog",
+    "LogEntry",
+    "InclusionProof",
+    "ConsistencyProof",
+    "VerifyResult",
+    "VerifyFailure",
+    "WitnessCheck",
+    "FailureCase",
+    "parse_payload",
+    "auth_tag",
+]
 
-_ENTRIES = AuditEntry.__table__
-_HEAD = AuditHead.__table__
+_ENTRIES = table_of(AuditEntry)
+_HEAD = table_of(AuditHead)
 _STATE_KEY = "reelguard.audit.frontier"
 _PENDING_KEY = "reelguard.audit.pending"  # (log, first leaf, end) appended in this transaction
 _logger = logging.getLogger(__name__)
 # Built once: statement construction costs more than the SQL itself for one-event appends.
-_BUMP = (update(_HEAD).where(_HEAD.c.id == 1).values(size=_HEAD.c.size + bindparam("k", type_=BigInteger()))
-         .returning(_HEAD.c.size))
+_BUMP = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(size=_HEAD.c.size + bindparam("k", type_=BigInteger()))
+    .returning(_HEAD.c.size)
+)
 _INSERT = insert(_ENTRIES)
 PAYLOAD_VERSION = 1
-
-
-def _utc(ts: datetime) -> datetime:
-    if ts.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
-        return ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc)
-
-
-def _iso(ts: datetime) -> str:
-    """``2026-10-01T07:12:33.123456Z`` (fixed width: verify compares it byte for byte)."""
-    return _utc(ts).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_payload(payload: bytes) -> dict[str, Any]:
-    """The envelope stored in a leaf: ``{"v", "event_id", "recorded_at", "actor", "event"}``."""
-    return json.loads(payload.decode("utf-8"))
-
-
-def auth_tag(key: bytes, leaf_index: int, root_hex: str) -> str:
-    """HMAC-SHA256 over ``"<leaf index>:<root hex>"``: the tree up to this leaf is ReelGuard's."""
-    return hmac.new(key, f"{leaf_index}:{root_hex}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -91,15 +96,26 @@ def _install(settings: Settings) -> _Install:
     from governance.records.audit.checkpoint import load_or_create_signer
     from governance.records.audit.witness import AutoCheckpointer, witness_for
 
-    key = (settings.resolved_database_url, str(settings.keys_path), settings.organisation, settings.audit_witness,
-           str(settings.home), settings.audit_checkpoint_every_events, settings.audit_checkpoint_every_minutes,
-           settings.retention_days)
+    key = (
+        settings.resolved_database_url,
+        str(settings.keys_path),
+        settings.organisation,
+        settings.audit_witness,
+        str(settings.home),
+        settings.audit_checkpoint_every_events,
+        settings.audit_checkpoint_every_minutes,
+        settings.retention_days,
+    )
     found = _INSTALLS.get(key)
     if found is None:
         signer = load_or_create_signer(settings)
         witness = witness_for(settings)
-        auto = AutoCheckpointer(signer, witness, every_events=settings.audit_checkpoint_every_events,
-                                every_minutes=settings.audit_checkpoint_every_minutes)
+        auto = AutoCheckpointer(
+            signer,
+            witness,
+            every_events=settings.audit_checkpoint_every_events,
+            every_minutes=settings.audit_checkpoint_every_minutes,
+        )
         found = _INSTALLS[key] = _Install(signer, witness, auto, settings.retention_days)
     return found
 
@@ -116,131 +132,6 @@ def _detect_install(engine: Engine) -> _Install | None:
     except Exception as exc:  # no usable settings or key: a bare log (verify will say so)
         _logger.warning("audit log without the install's checkpoint key: %s", exc)
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """What ``append`` returns: where the event sits in the log and what was hashed."""
-
-    leaf_index: int
-    event_id: str
-    kind: str
-    actor: str
-    recorded_at: datetime
-    leaf_hash: str
-    root_hash: str  # tree root right after this leaf
-    payload: bytes  # the exact canonical bytes hashed into the leaf
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    """RFC 9162 inclusion proof of one event in the tree of ``tree_size`` leaves."""
-
-    event_id: str
-    leaf_index: int
-    tree_size: int
-    leaf_hash: str
-    root: str
-    path: tuple[str, ...]
-
-    def verify(self, root: str | None = None) -> bool:
-        """Checks the proof against ``root`` (default: the root it was issued for)."""
-        return merkle.verify_inclusion(
-            bytes.fromhex(self.leaf_hash), self.leaf_index, self.tree_size,
-            [bytes.fromhex(p) for p in self.path], bytes.fromhex(root or self.root),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"event_id": self.event_id, "leaf_index": self.leaf_index, "tree_size": self.tree_size,
-                "leaf_hash": self.leaf_hash, "root": self.root, "path": list(self.path)}
-
-
-@dataclass(frozen=True)
-class ConsistencyProof:
-    old_size: int
-    new_size: int
-    old_root: str
-    new_root: str
-    path: tuple[str, ...]
-
-    def verify(self) -> bool:
-        return merkle.verify_consistency(
-            self.old_size, self.new_size, bytes.fromhex(self.old_root), bytes.fromhex(self.new_root),
-            [bytes.fromhex(p) for p in self.path],
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"old_size": self.old_size, "new_size": self.new_size, "old_root": self.old_root,
-                "new_root": self.new_root, "path": list(self.path)}
-
-
-FailureCase = Literal[
-    "leaf-edited", "leaf-missing", "leaf-moved", "leaf-inserted", "log-truncated", "log-rewritten",
-    "unauthenticated", "pruned-early", "checkpoint-invalid", "checkpoint-rollback", "database-damaged",
-    "record-mismatch", "record-missing", "record-unlogged", "registry-mismatch", "registry-missing",
-    "registry-unlogged",
-]
-
-
-@dataclass(frozen=True)
-class VerifyFailure:
-    """One thing ``verify`` found wrong: which case, and which leaf, event or row."""
-
-    case: FailureCase
-    detail: str
-    leaf: int | None = None
-    event_id: str | None = None
-    row: str | None = None  # "generation_record#12 (content …)", "registry_work/<id>", a witness file
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class WitnessCheck:
-    """What the external checkpoint said. ``status``: consistent | none | failed | not-configured."""
-
-    location: str | None
-    status: Literal["consistent", "none", "failed", "not-configured"]
-    source: str | None = None  # the file or URL of the checkpoint checked against
-    size: int | None = None
-    root: str | None = None
-    notes_read: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """Outcome of a full recomputation. ``first_bad_*`` name the first leaf that does not match;
-    ``failures`` lists every failure found, each with its case."""
-
-    ok: bool
-    size: int
-    root: str
-    first_bad_index: int | None = None
-    first_bad_event_id: str | None = None
-    reason: str = ""
-    checkpoints_checked: int = 0
-    pruned: int = 0
-    failures: tuple[VerifyFailure, ...] = ()
-    witness: WitnessCheck | None = None
-    authenticated_size: int | None = None  # leaves covered by a valid authentication tag (None: not checked)
-    records_checked: int = 0  # generation_record rows cross-checked against their events
-    registry_works_checked: int = 0
-    unverifiable_records: int = 0  # rows whose events were pruned by retention
-
-    @property
-    def case(self) -> str | None:
-        return self.failures[0].case if self.failures else None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("failures", "witness")}
-        out["case"] = self.case
-        out["failures"] = [f.to_dict() for f in self.failures]
-        out["witness"] = self.witness.to_dict() if self.witness else None
-        return out
 
 
 @dataclass
@@ -272,7 +163,11 @@ class AuditLog:
     """The tamper-evident audit log over one database (see module docstring for the locking)."""
 
     def __init__(
-        self, engine: Engine, *, verifier: NoteVerifier | None = None, settings: Settings | None = None,
+        self,
+        engine: Engine,
+        *,
+        verifier: NoteVerifier | None = None,
+        settings: Settings | None = None,
         install: bool = True,
     ) -> None:
         """``settings``: the install this database belongs to (its checkpoint key authenticates
@@ -328,8 +223,19 @@ class AuditLog:
             raise StorageError(f"cannot append to the audit log: {_reason(exc)}") from exc
         if self.auto_checkpoints is not None:
             self._note_pending(session, start, new_size)
-        return [LogEntry(r["leaf_index"], r["event_id"], r["kind"], r["actor"], r["recorded_at"], r["leaf_hash"],
-                         r["root_hash"], r["payload"]) for r in rows]
+        return [
+            LogEntry(
+                r["leaf_index"],
+                r["event_id"],
+                r["kind"],
+                r["actor"],
+                r["recorded_at"],
+                r["leaf_hash"],
+                r["root_hash"],
+                r["payload"],
+            )
+            for r in rows
+        ]
 
     def _note_pending(self, session: Session, start: int, end: int) -> None:
         """Remember what this transaction appended; the checkpoint check runs after its commit."""
@@ -345,26 +251,38 @@ class AuditLog:
 
     def last_checkpoint_age_s(self) -> float | None:
         """Seconds since the newest stored checkpoint was signed (None: never)."""
-        table = AuditCheckpointRecord.__table__
+        table = table_of(AuditCheckpointRecord)
         with self._connect(None) as conn:
             at = conn.execute(select(table.c.created_at).order_by(table.c.id.desc()).limit(1)).scalar_one_or_none()
-        return None if at is None else max(0.0, (datetime.now(timezone.utc) - _utc(at)).total_seconds())
+        return None if at is None else max(0.0, (datetime.now(UTC) - utc(at)).total_seconds())
 
     def _prepare(self, event: AuditEvent, *, actor: str, at: datetime | None) -> dict[str, Any]:
         if not isinstance(event, AuditEvent):
             raise AuditError(f"not an audit event: {type(event).__name__}")
-        recorded_at = _utc(at) if at is not None else datetime.now(timezone.utc)
+        recorded_at = utc(at) if at is not None else datetime.now(UTC)
         event_id = uuid.uuid4().hex
         try:
             body = event.body()
             payload = canonical_bytes(
-                {"v": PAYLOAD_VERSION, "event_id": event_id, "recorded_at": _iso(recorded_at),
-                 "actor": actor, "event": body}
+                {
+                    "v": PAYLOAD_VERSION,
+                    "event_id": event_id,
+                    "recorded_at": iso(recorded_at),
+                    "actor": actor,
+                    "event": body,
+                }
             )
         except Exception as exc:  # pydantic / rfc8785 refuse NaN, bytes, non-str keys, …
             raise AuditError(f"audit event {event.kind!r} is not serialisable: {exc}") from exc
-        return {"event_id": event_id, "kind": event.kind, "actor": actor, "recorded_at": recorded_at,
-                "payload": payload, "leaf_hash": merkle.leaf_hash(payload).hex(), "pruned_at": None}
+        return {
+            "event_id": event_id,
+            "kind": event.kind,
+            "actor": actor,
+            "recorded_at": recorded_at,
+            "payload": payload,
+            "leaf_hash": merkle.leaf_hash(payload).hex(),
+            "pruned_at": None,
+        }
 
     def _frontier(self, session: Session, conn: Connection, size: int) -> _Frontier:
         """The compact range at ``size``, cached on the session for the rest of its transaction."""
@@ -447,7 +365,9 @@ class AuditLog:
         root = merkle.root_from_compact([nodes[k] for k in root_keys]).hex()
         return InclusionProof(row.event_id, row.leaf_index, size, row.leaf_hash, root, path)
 
-    def consistency(self, old_size: int, new_size: int | None = None, *, session: Session | None = None) -> ConsistencyProof:
+    def consistency(
+        self, old_size: int, new_size: int | None = None, *, session: Session | None = None
+    ) -> ConsistencyProof:
         """Proof that the tree at ``old_size`` is a prefix of the tree at ``new_size``."""
         with self._connect(session) as conn:
             new_size = self._size_at(conn, new_size)
@@ -458,20 +378,28 @@ class AuditLog:
             nodes = fetch_nodes(conn, [k for lo, hi in ranges for k in merkle.range_keys(lo, hi)] + old_keys + new_keys)
         path = tuple(merkle.range_hash(nodes, lo, hi).hex() for lo, hi in ranges)
         return ConsistencyProof(
-            old_size, new_size, merkle.root_from_compact([nodes[k] for k in old_keys]).hex(),
-            merkle.root_from_compact([nodes[k] for k in new_keys]).hex(), path,
+            old_size,
+            new_size,
+            merkle.root_from_compact([nodes[k] for k in old_keys]).hex(),
+            merkle.root_from_compact([nodes[k] for k in new_keys]).hex(),
+            path,
         )
 
     def events(
-        self, *, start: datetime | None = None, end: datetime | None = None, kinds: Iterable[str] = (),
-        limit: int | None = None, session: Session | None = None,
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        kinds: Iterable[str] = (),
+        limit: int | None = None,
+        session: Session | None = None,
     ) -> Iterator[AuditEntryPublic]:
         """Entries in leaf order, optionally within [start, end) and of the given kinds."""
         query = select(_ENTRIES).order_by(_ENTRIES.c.leaf_index)
         if start is not None:
-            query = query.where(_ENTRIES.c.recorded_at >= _utc(start))
+            query = query.where(_ENTRIES.c.recorded_at >= utc(start))
         if end is not None:
-            query = query.where(_ENTRIES.c.recorded_at < _utc(end))
+            query = query.where(_ENTRIES.c.recorded_at < utc(end))
         kinds = list(kinds)
         if kinds:
             query = query.where(_ENTRIES.c.kind.in_(kinds))
@@ -483,13 +411,18 @@ class AuditLog:
 
     def checkpoints(self, session: Session | None = None) -> list[AuditCheckpointRecord]:
         with self._connect(session) as conn:
-            rows = conn.execute(select(AuditCheckpointRecord.__table__).order_by("size", "id")).mappings()
+            rows = conn.execute(select(table_of(AuditCheckpointRecord)).order_by("size", "id")).mappings()
             return [AuditCheckpointRecord(**dict(r)) for r in rows]
 
     # ------------------------------------------------------------------ verifying
     def verify(
-        self, from_checkpoint: Checkpoint | str | bytes | Path | None = None, *, verifier: NoteVerifier | None = None,
-        witness: Witness | None | bool = True, retention_days: int | None = None, cross_check: bool = True,
+        self,
+        from_checkpoint: Checkpoint | str | bytes | Path | None = None,
+        *,
+        verifier: NoteVerifier | None = None,
+        witness: Witness | None | bool = True,
+        retention_days: int | None = None,
+        cross_check: bool = True,
     ) -> VerifyResult:
         """Recomputes every leaf, subtree and root; checks stored, witnessed and given
         checkpoints, authentication tags, retention and the generation/registry tables.
@@ -501,8 +434,13 @@ class AuditLog:
         if witness is True:
             witness = self.witness
         return verify_log(
-            self, from_checkpoint, verifier=verifier or self.verifier, witness=witness or None,
-            auth_key=self._auth_key, retention_days=retention_days or self.retention_days, cross_check=cross_check,
+            self,
+            from_checkpoint,
+            verifier=verifier or self.verifier,
+            witness=witness or None,
+            auth_key=self._auth_key,
+            retention_days=retention_days or self.retention_days,
+            cross_check=cross_check,
         )
 
 
@@ -510,7 +448,8 @@ class _Conn:
     """A connection inside the caller's session, or a short-lived one of our own."""
 
     def __init__(self, engine: Engine, session: Session | None) -> None:
-        self.engine, self.session, self.conn = engine, session, None
+        self.engine, self.session = engine, session
+        self.conn: Connection | None = None
 
     def __enter__(self) -> Connection:
         try:
@@ -546,50 +485,3 @@ def _after_rollback(session: Session) -> None:
 def _reason(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def fetch_nodes(conn: Connection, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    """Complete-subtree hashes by (level, index), read from the rows that closed them."""
-    keys = list(dict.fromkeys(keys))
-    owner = {k: ((k[1] + 1) << k[0]) - 1 for k in keys}  # the leaf that completed the subtree
-    rows: dict[int, Any] = {}
-    wanted = sorted(set(owner.values()))
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for r in conn.execute(
-            select(_ENTRIES.c.leaf_index, _ENTRIES.c.leaf_hash, _ENTRIES.c.nodes).where(_ENTRIES.c.leaf_index.in_(chunk))
-        ):
-            rows[r.leaf_index] = r
-    out: dict[merkle.NodeKey, bytes] = {}
-    for key, leaf in owner.items():
-        row = rows.get(leaf)
-        level = key[0]
-        if row is None:
-            raise AuditIntegrityError(f"audit leaf {leaf} is missing: run `reelguard audit verify`")
-        value = bytes.fromhex(row.leaf_hash) if level == 0 else bytes(row.nodes)[(level - 1) * 32 : level * 32]
-        if len(value) != 32:
-            raise AuditIntegrityError(f"audit leaf {leaf} has damaged subtree hashes: run `reelguard audit verify`")
-        out[key] = value
-    return out
-
-
-def to_public(row: Any) -> AuditEntryPublic:
-    payload = row["payload"]
-    event = parse_payload(bytes(payload))["event"] if payload is not None else None
-    return AuditEntryPublic(
-        leaf_index=row["leaf_index"], event_id=row["event_id"], kind=row["kind"], actor=row["actor"],
-        recorded_at=_utc(row["recorded_at"]), leaf_hash=row["leaf_hash"], root_hash=row["root_hash"],
-        event=event, pruned=payload is None,
-    )
-
-
-def typed_event(public: AuditEntryPublic) -> AuditEvent | None:
-    """The typed event of an entry (None when pruned or of a kind this version does not know)."""
-    if public.event is None or public.kind not in EVENT_TYPES:
-        return None
-    body = {k: v for k, v in public.event.items() if k != "kind"}
-    return EVENT_TYPES[public.kind].model_validate(body)
-
-
-def count_rows(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(_ENTRIES)).scalar_one())

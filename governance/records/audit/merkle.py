@@ -171,9 +171,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     return root_from_inclusion(leaf, index, size, proof) == root
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """True iff ``proof`` shows the tree (old_size, old_root) is a prefix of (new_size, new_root)."""
     if not 0 <= old_size <= new_size:
         return False
@@ -243,4 +241,3 @@ class MemoryTree:
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         return self._hashes(consistency_ranges(old_size, self.size if new_size is None else new_size))
-

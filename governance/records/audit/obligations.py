@@ -91,38 +91,83 @@ def evaluate_obligations(
 
     marked_and_signed = lambda c, g: c in marked and c in signed  # noqa: E731
     if "eu" in wanted:
-        add("eu", "eu.art50.2.marking", "Outputs marked in a machine-readable format",
+        add(
+            "eu",
+            "eu.art50.2.marking",
+            "Outputs marked in a machine-readable format",
             "EU AI Act Art. 50(2)",
-            _every(gens["eu"], marked_and_signed, "carry a watermark and a signed C2PA manifest"))
-        add("eu", "eu.art50.2.detectable", "Marking is detectable", "EU AI Act Art. 50(2)",
-            detection("eu", own_detected, f"{own_detected} verifications identified ReelGuard outputs from "
-                      "their C2PA manifest or watermark"))
+            _every(gens["eu"], marked_and_signed, "carry a watermark and a signed C2PA manifest"),
+        )
+        add(
+            "eu",
+            "eu.art50.2.detectable",
+            "Marking is detectable",
+            "EU AI Act Art. 50(2)",
+            detection(
+                "eu",
+                own_detected,
+                f"{own_detected} verifications identified ReelGuard outputs from their C2PA manifest or watermark",
+            ),
+        )
         needs = {c: g for c, g in gens["eu"].items() if g["prompt_sha256"] in disclosure_prompts}
-        add("eu", "eu.art50.4.disclosure", "Deep fakes disclosed as artificially generated",
+        add(
+            "eu",
+            "eu.art50.4.disclosure",
+            "Deep fakes disclosed as artificially generated",
             "EU AI Act Art. 50(4)",
-            _every(needs, lambda c, g: {"deepfake-disclosure", "visible-label"} & set(g.get("labels_applied") or []),
-                   "that required disclosure carry a disclosure label"))
+            _every(
+                needs,
+                lambda c, g: {"deepfake-disclosure", "visible-label"} & set(g.get("labels_applied") or []),
+                "that required disclosure carry a disclosure label",
+            ),
+        )
     if "cn" in wanted:
-        add("cn", "cn.explicit-label", "Explicit (visible) AI label on every output",
+        add(
+            "cn",
+            "cn.explicit-label",
+            "Explicit (visible) AI label on every output",
             "CAC Labelling Measures Art. 4; GB 45438-2025",
-            _every(gens["cn"], lambda c, g: "visible-label" in (g.get("labels_applied") or []),
-                   "carry the visible label"))
-        add("cn", "cn.implicit-label", "Implicit label in metadata (and watermark)",
+            _every(
+                gens["cn"], lambda c, g: "visible-label" in (g.get("labels_applied") or []), "carry the visible label"
+            ),
+        )
+        add(
+            "cn",
+            "cn.implicit-label",
+            "Implicit label in metadata (and watermark)",
             "CAC Labelling Measures Art. 5; GB 45438-2025",
-            _every(gens["cn"], lambda c, g: marked_and_signed(c, g) and
-                   "gb45438-implicit" in (g.get("labels_applied") or []),
-                   "carry GB 45438 metadata in a signed manifest and a watermark"))
-        add("cn", "cn.log-retention", "Generation logs kept at least 6 months",
-            "CAC Labelling Measures Art. 9", _retention(gens["cn"], retention, first_event, end))
+            _every(
+                gens["cn"],
+                lambda c, g: marked_and_signed(c, g) and "gb45438-implicit" in (g.get("labels_applied") or []),
+                "carry GB 45438 metadata in a signed manifest and a watermark",
+            ),
+        )
+        add(
+            "cn",
+            "cn.log-retention",
+            "Generation logs kept at least 6 months",
+            "CAC Labelling Measures Art. 9",
+            _retention(gens["cn"], retention, first_event, end),
+        )
     if "us-ca" in wanted:
-        add("us-ca", "us-ca.latent-disclosure", "Latent disclosure in every output",
+        add(
+            "us-ca",
+            "us-ca.latent-disclosure",
+            "Latent disclosure in every output",
             "California SB 942 §22757.3(b)",
-            _every(gens["us-ca"], lambda c, g: marked_and_signed(c, g) and
-                   "sb942-latent" in (g.get("labels_applied") or []),
-                   "carry a latent disclosure (watermark + signed provenance manifest)"))
-        add("us-ca", "us-ca.detection-tool", "AI detection tool available and used",
+            _every(
+                gens["us-ca"],
+                lambda c, g: marked_and_signed(c, g) and "sb942-latent" in (g.get("labels_applied") or []),
+                "carry a latent disclosure (watermark + signed provenance manifest)",
+            ),
+        )
+        add(
+            "us-ca",
+            "us-ca.detection-tool",
+            "AI detection tool available and used",
             "California SB 942 §22757.2",
-            detection("us-ca", verifications, f"the detection tool answered {verifications} verification requests"))
+            detection("us-ca", verifications, f"the detection tool answered {verifications} verification requests"),
+        )
     return out
 
 
@@ -132,8 +177,11 @@ def _retention(gens: dict, retention: list[dict[str, Any]], first: datetime | No
     short = [r for r in retention if r["retention_days"] < CN_LOG_DAYS and r["pruned"] > 0]
     if short:
         worst = min(r["retention_days"] for r in short)
-        return (NOT_MET, f"{len(short)} retention runs pruned events after only {worst} days "
-                f"(at least {CN_LOG_DAYS} required)", tuple(r["cutoff"] for r in short))
+        return (
+            NOT_MET,
+            f"{len(short)} retention runs pruned events after only {worst} days (at least {CN_LOG_DAYS} required)",
+            tuple(r["cutoff"] for r in short),
+        )
     runs = len(retention)
     since = f"; the record reaches back to {first:%Y-%m-%d}" if first else ""
     if runs:

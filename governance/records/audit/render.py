@@ -17,8 +17,13 @@ __all__ = ["render_html", "render_pdf", "plots"]
 
 JURIS_NAMES = {"eu": "European Union", "cn": "China", "us-ca": "California (US)"}
 INK, ACCENT, MUTED = "#1d2330", "#2f5fb3", "#9aa3b5"
-VERDICT_COLORS = {"authentic": "#2e7d32", "recovered": "#558b2f", "unknown": "#9aa3b5",
-                  "untrusted": "#ef6c00", "tampered": "#c62828"}
+VERDICT_COLORS = {
+    "authentic": "#2e7d32",
+    "recovered": "#558b2f",
+    "unknown": "#9aa3b5",
+    "untrusted": "#ef6c00",
+    "tampered": "#c62828",
+}
 
 
 def _png(fig) -> str:
@@ -50,7 +55,7 @@ def _barh(data: dict[str, int], colors: dict[str, str] | None = None, top: int =
     if not items:
         _empty(ax)
     else:
-        labels, values = zip(*reversed(items))
+        labels, values = zip(*reversed(items), strict=True)
         ax.barh(labels, values, color=[(colors or {}).get(k, ACCENT) for k in labels])
         for y, v in enumerate(values):
             ax.text(v, y, f" {v:,}", va="center", fontsize=8, color=INK)
@@ -64,20 +69,32 @@ def plots(report: AuditReport) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
+    from datetime import date
+
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
-    from datetime import date
 
     fig, ax = plt.subplots(figsize=(8.2, 2.6))
     days = [date.fromisoformat(d["date"]) for d in report.daily]
-    series = [("generations", ACCENT), ("denials", "#c62828"), ("held for review", "#ef6c00"),
-              ("verifications", "#2e7d32")]
+    series = [
+        ("generations", ACCENT),
+        ("denials", "#c62828"),
+        ("held for review", "#ef6c00"),
+        ("verifications", "#2e7d32"),
+    ]
     if not any(d[k] for d in report.daily for k, _ in series):
         _empty(ax)
     else:
         for key, color in series:
-            ax.plot(days, [d[key] for d in report.daily], label=key, color=color, linewidth=1.6,
-                    marker="o" if len(days) < 40 else None, markersize=2.5)
+            ax.plot(
+                mdates.date2num(days),
+                [d[key] for d in report.daily],
+                label=key,
+                color=color,
+                linewidth=1.6,
+                marker="o" if len(days) < 40 else None,
+                markersize=2.5,
+            )
         ax.legend(frameon=False, fontsize=8, ncol=4, loc="upper left", bbox_to_anchor=(0, 1.18))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.set_ylabel("events per day", fontsize=8, color=INK)
@@ -113,10 +130,18 @@ def render_html(report: AuditReport) -> str:
         ilong = f"verification FAILED at leaf {integrity.get('first_bad_index')}: {integrity.get('reason')}"
     review_keys = ["approved", "rejected", "expired"]
     return template.render(
-        r=report, css=folder.joinpath("report.css").read_text(encoding="utf-8"), plots=plots(report),
-        share=share, share_ok=share == 1.0, share_text="–" if share is None else f"{100 * share:.1f} %",
-        integrity_text=itext, integrity_class=iclass, integrity_long=ilong, juris_names=JURIS_NAMES,
-        pct=_pct, review_keys=review_keys,
+        r=report,
+        css=folder.joinpath("report.css").read_text(encoding="utf-8"),
+        plots=plots(report),
+        share=share,
+        share_ok=share == 1.0,
+        share_text="–" if share is None else f"{100 * share:.1f} %",
+        integrity_text=itext,
+        integrity_class=iclass,
+        integrity_long=ilong,
+        juris_names=JURIS_NAMES,
+        pct=_pct,
+        review_keys=review_keys,
         open_reviews=max(0, report.reviews.get("held", 0) - sum(report.reviews.get(k, 0) for k in review_keys)),
     )
 

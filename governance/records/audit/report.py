@@ -22,6 +22,7 @@ from typing import Any, Literal
 from governance.records.audit.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from governance.records.audit.log import AuditLog, InclusionProof, VerifyResult
 from governance.records.audit.obligations import ObligationCheck, evaluate_obligations
+from governance.records.audit.report_tables import ReportTables, TableBuilder
 from governance.core.errors import AuditError, OutputError
 
 __all__ = ["AuditReport", "build_report", "write_report", "render_html", "render_csv", "render_json", "FORMATS"]
@@ -61,11 +62,14 @@ class AuditReport:
     pruned_events: int = 0
     proofs: list[InclusionProof] = field(default_factory=list)
     obligations: list[ObligationCheck] = field(default_factory=list)
+    # The rows behind the totals: flagged incoming verifications, each generation, each refusal,
+    # likeness events (``report_tables.py``).
+    tables: ReportTables = field(default_factory=ReportTables)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("proofs", "obligations")}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("proofs", "obligations", "tables")}
         out.update(start=self.start.isoformat(), end=self.end.isoformat(),
-                   generated_at=self.generated_at.isoformat(),
+                   generated_at=self.generated_at.isoformat(), tables=self.tables.to_dict(),
                    proofs=[p.to_dict() for p in self.proofs], obligations=[o.to_dict() for o in self.obligations])
         return out
 
@@ -148,6 +152,7 @@ def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> No
     by_kind: Counter = Counter()
     gens, marked, signed = {}, set(), set()
     decisions, cats, rules, reviews, verdicts, holders, consent, registry = (Counter() for _ in range(8))
+    rows = TableBuilder()
     for e in entries:
         if e.event is None:
             report.pruned_events += 1
@@ -156,6 +161,7 @@ def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> No
         if not _in_scope(ev, report.jurisdiction, juris_of):
             continue
         by_kind[e.kind] += 1
+        rows.add(e)
         day = daily[e.recorded_at.date()]
         if e.kind == "policy.decision":
             decisions[ev["action"]] += 1
@@ -209,6 +215,7 @@ def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> No
     report.protected_matches = dict(holders.most_common())
     report.consent = {k: consent.get(k, 0) for k in ("grant", "use", "revoke")}
     report.registry_changes = dict(registry.most_common())
+    report.tables = rows.finish()
 
 
 def _proofs(log: AuditLog, entries: list, size: int) -> list[InclusionProof]:
@@ -250,6 +257,11 @@ def render_csv(report: AuditReport) -> str:
                     "verifications", "protected_matches", "consent", "registry_changes"):
         for key, value in getattr(report, section).items():
             w.writerow([section, key, value])
+    for flag, count in report.tables.verification_flags.items():
+        w.writerow(["verification_flags", flag, count])
+    for kind, count in report.tables.likeness_kinds.items():
+        w.writerow(["likeness", kind, count])
+    w.writerow(["totals", "refusals", len(report.tables.refusals)])
     for row in report.daily:
         for key, value in row.items():
             if key != "date":

@@ -9,21 +9,22 @@ pruned: they are the evidence that the retention duties were kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from governance.core.errors import AuditError, StorageError
 from governance.records.audit.events import RetentionEvent
 from governance.records.audit.log import AuditLog
 from governance.records.audit.models import AuditEntry
-from governance.core.errors import AuditError, StorageError
+from governance.records.storage.tables import table_of
 
 __all__ = ["RetentionResult", "prune", "KEEP_KINDS"]
 
 KEEP_KINDS = ("audit.retention", "keys.rotation")
-_E = AuditEntry.__table__
+_E = table_of(AuditEntry)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,12 @@ class RetentionResult:
 
 
 def prune(
-    log: AuditLog, session: Session, *, retention_days: int, now: datetime | None = None, actor: str = "retention",
+    log: AuditLog,
+    session: Session,
+    *,
+    retention_days: int,
+    now: datetime | None = None,
+    actor: str = "retention",
     minimum_days: int | None = None,
 ) -> RetentionResult:
     """Clears payloads recorded more than ``retention_days`` ago, in the caller's transaction.
@@ -50,9 +56,11 @@ def prune(
         raise AuditError(f"retention period must be at least 1 day, got {retention_days}")
     floor = minimum_days if minimum_days is not None else getattr(log, "retention_days", None)
     if floor is not None and retention_days < floor:
-        raise AuditError(f"cannot prune inside the retention period: {retention_days} days is shorter than the "
-                         f"configured {floor} days (settings.retention_days)")
-    now = now or datetime.now(timezone.utc)
+        raise AuditError(
+            f"cannot prune inside the retention period: {retention_days} days is shorter than the "
+            f"configured {floor} days (settings.retention_days)"
+        )
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=retention_days)
     where = (_E.c.recorded_at < cutoff, _E.c.payload.is_not(None), _E.c.kind.not_in(KEEP_KINDS))
     try:
@@ -65,8 +73,13 @@ def prune(
         raise StorageError(f"cannot prune the audit log: {str(getattr(exc, 'orig', exc)).strip()}") from exc
     entry = log.append(
         session,
-        RetentionEvent(retention_days=retention_days, cutoff=cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       pruned=int(count), first_leaf=first, last_leaf=last),
+        RetentionEvent(
+            retention_days=retention_days,
+            cutoff=cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            pruned=int(count),
+            first_leaf=first,
+            last_leaf=last,
+        ),
         actor=actor,
         at=now,
     )

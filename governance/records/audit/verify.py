@@ -18,8 +18,8 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +27,19 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from governance.core.errors import AuditError, StorageError
 from governance.records.audit import merkle
 from governance.records.audit.canonical import canonical_bytes
+from governance.records.audit.checkpoint_checks import (
+    check_consistency,
+    checkpoint_targets,
+    read_witness,
+    witness_check,
+)
+from governance.records.audit.crosscheck import check_records, check_registry
 from governance.records.audit.merkle import EMPTY_ROOT
-from governance.records.audit.models import AuditCheckpointRecord, AuditEntry, AuditHead
-from governance.core.errors import AuditError, StorageError
+from governance.records.audit.models import AuditEntry, AuditHead
+from governance.records.storage.tables import table_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.records.audit.checkpoint import Checkpoint, NoteVerifier
@@ -40,15 +48,26 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["verify_log"]
 
-_E = AuditEntry.__table__
+_E = table_of(AuditEntry)
 _sha256 = hashlib.sha256
 
 
 def _columns(dialect: str) -> tuple:
     # SQLite: read the stored timestamp text as is; parsing a million datetimes costs seconds.
     recorded = type_coerce(_E.c.recorded_at, String).label("recorded_at") if dialect == "sqlite" else _E.c.recorded_at
-    return (_E.c.leaf_index, _E.c.event_id, _E.c.kind, _E.c.actor, recorded, _E.c.leaf_hash,
-            _E.c.payload, _E.c.nodes, _E.c.root_hash, _E.c.pruned_at, _E.c.auth_tag)
+    return (
+        _E.c.leaf_index,
+        _E.c.event_id,
+        _E.c.kind,
+        _E.c.actor,
+        recorded,
+        _E.c.leaf_hash,
+        _E.c.payload,
+        _E.c.nodes,
+        _E.c.root_hash,
+        _E.c.pruned_at,
+        _E.c.auth_tag,
+    )
 
 
 @contextmanager
@@ -63,9 +82,8 @@ def _snapshot(log: AuditLog) -> Iterator[Connection]:
                 finally:
                     conn.rollback()
         else:
-            with log.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-                with conn.begin():
-                    yield conn
+            with log.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+                yield conn
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot read the audit log: {str(getattr(exc, 'orig', exc)).strip()}") from exc
 
@@ -74,12 +92,13 @@ def _iso(ts: Any) -> str:
     """The payload's ``recorded_at`` text from the column (raw SQLite text or a datetime)."""
     if isinstance(ts, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, as written)
         return f"{ts[:10]}T{ts[11:26]}Z"
-    ts = ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
     return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _row_problem(event_id: str, kind: str, actor: str, ts: Any, leaf_hex: str, payload: Any,
-                 pruned_at: Any) -> tuple[bytes, str | None]:
+def _row_problem(
+    event_id: str, kind: str, actor: str, ts: Any, leaf_hex: str, payload: Any, pruned_at: Any
+) -> tuple[bytes, str | None]:
     """The leaf hash to use for this row, and what is wrong with the row itself (or None).
 
     The payload is canonical JSON with sorted keys, so the envelope columns sit at fixed places:
@@ -115,8 +134,9 @@ def _rows(conn: Connection, log: AuditLog) -> Iterator[tuple]:
     """Every row in leaf order as plain tuples, streamed."""
     dialect = log.engine.dialect.name
     stmt = select(*_columns(dialect)).order_by(_E.c.leaf_index)
-    if dialect == "sqlite":  # the driver cursor directly: no per-row SQLAlchemy processing
-        cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    if dialect == "sqlite" and driver is not None:  # the driver cursor directly: no per-row SQLAlchemy processing
+        cursor = driver.cursor()
         cursor.execute(str(stmt.compile(dialect=conn.dialect)))
         while batch := cursor.fetchmany(20_000):
             yield from batch
@@ -127,36 +147,21 @@ def _rows(conn: Connection, log: AuditLog) -> Iterator[tuple]:
 
 
 _GEN_KINDS = ("generation.generated", "generation.watermarked", "generation.signed", "generation.recorded")
-_GEN_FIELDS = {  # generation_record column -> (event kind, event field)
-    "prompt_sha256": ("generation.generated", "prompt_sha256"),
-    "model_id": ("generation.generated", "model_id"),
-    "pipeline_class": ("generation.generated", "pipeline_class"),
-    "weights_digest": ("generation.generated", "weights_digest"),
-    "seed": ("generation.generated", "seed"),
-    "steps": ("generation.generated", "steps"),
-    "width": ("generation.generated", "width"),
-    "height": ("generation.generated", "height"),
-    "num_frames": ("generation.generated", "num_frames"),
-    "fps": ("generation.generated", "fps"),
-    "jurisdiction": ("generation.generated", "jurisdiction"),
-    "labels_applied": ("generation.generated", "labels_applied"),
-    "watermark_scheme": ("generation.watermarked", "scheme"),
-    "payload_hex": ("generation.watermarked", "payload_hex"),
-    "manifest_digest": ("generation.signed", "manifest_digest"),
-    "manifest_label": ("generation.signed", "manifest_label"),
-    "file_sha256": ("generation.signed", "file_sha256"),
-    "signer": ("generation.signed", "signer"),
-    "output_name": ("generation.recorded", "output_name"),
-}
 
 
 def verify_log(
-    log: AuditLog, from_checkpoint: Checkpoint | str | bytes | Path | None, *, verifier: NoteVerifier | None,
-    witness: Witness | None = None, auth_key: bytes | None = None, retention_days: int | None = None,
-    cross_check: bool = True, now: datetime | None = None,
+    log: AuditLog,
+    from_checkpoint: Checkpoint | str | bytes | Path | None,
+    *,
+    verifier: NoteVerifier | None,
+    witness: Witness | None = None,
+    auth_key: bytes | None = None,
+    retention_days: int | None = None,
+    cross_check: bool = True,
+    now: datetime | None = None,
 ) -> VerifyResult:
     from governance.records.audit.checkpoint import Checkpoint, load_checkpoint
-    from governance.records.audit.log import VerifyFailure, VerifyResult, WitnessCheck, auth_tag
+    from governance.records.audit.results import FailureCase, VerifyFailure, VerifyResult, auth_tag
 
     given = None
     if from_checkpoint is not None:
@@ -166,44 +171,21 @@ def verify_log(
     failures: list[VerifyFailure] = []
     witness_failed = False
 
-    def add(case: str, detail: str, leaf: int | None = None, event_id: str | None = None, row: str | None = None,
-            *, from_witness: bool = False) -> None:
+    def add(
+        case: FailureCase,
+        detail: str,
+        leaf: int | None = None,
+        event_id: str | None = None,
+        row: str | None = None,
+        *,
+        from_witness: bool = False,
+    ) -> None:
         nonlocal witness_failed
-        failures.append(VerifyFailure(case, detail, leaf, event_id, row))  # type: ignore[arg-type]
+        failures.append(VerifyFailure(case, detail, leaf, event_id, row))
         witness_failed = witness_failed or from_witness
 
     # 1. External checkpoints, read before the snapshot (a witness only ever grows).
-    witnessed: list[tuple[Checkpoint, str]] = []
-    notes_read = 0
-    if witness is not None:
-        try:
-            notes = witness.notes()
-        except AuditError as exc:
-            notes = []
-            add("checkpoint-invalid", f"cannot read the witness: {exc}", row=witness.location, from_witness=True)
-        notes_read = len(notes)
-        for note in notes:
-            try:
-                cp = Checkpoint.parse(note.note)
-            except AuditError as exc:
-                add("checkpoint-invalid", f"witness checkpoint {note.source} is corrupt: {exc}", row=note.source,
-                    from_witness=True)
-                continue
-            if verifier is None:
-                add("checkpoint-invalid", "no checkpoint key to check the witness's checkpoints against",
-                    row=witness.location, from_witness=True)
-                break
-            if not verifier.verify(cp):
-                add("checkpoint-invalid", f"witness checkpoint {note.source} (size {cp.size}) is not signed by "
-                    f"{verifier.name}: forged or signed by another key", row=note.source, from_witness=True)
-                continue
-            witnessed.append((cp, note.source))
-        if len(witnessed) > 1 and witnessed[0][1] == notes[0].source:
-            newest = max(witnessed, key=lambda w: w[0].size)
-            if witnessed[0][0].size < newest[0].size:
-                add("checkpoint-rollback", f"the witness's latest checkpoint {witnessed[0][1]} (size "
-                    f"{witnessed[0][0].size}) is older than {newest[1]} (size {newest[0].size}) it published "
-                    "before: an old checkpoint was replayed", row=witnessed[0][1], from_witness=True)
+    witnessed, notes_read = read_witness(witness, verifier, add)
     best = max(witnessed, key=lambda w: w[0].size) if witnessed else None
 
     size, root, checked, pruned, auth_size = 0, "", 0, 0, None
@@ -213,38 +195,26 @@ def verify_log(
     scan_ok = False
     try:
         with _snapshot(log) as conn:
-            size = int(conn.execute(select(AuditHead.__table__.c.size)).scalar_one_or_none() or 0)
-            targets: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)  # size -> [(label, root, witness?)]
-            for rec in conn.execute(select(AuditCheckpointRecord.__table__).order_by("size")).mappings():
-                label = f"stored checkpoint #{rec['id']} (size {rec['size']})"
-                if verifier is not None:
-                    try:
-                        cp = Checkpoint.parse(rec["note"])
-                    except AuditError as exc:
-                        add("checkpoint-invalid", f"{label} is corrupt: {exc}", row=f"audit_checkpoints#{rec['id']}")
-                        continue
-                    if not verifier.verify(cp) or cp.size != rec["size"] or cp.root.hex() != rec["root_hash"]:
-                        add("checkpoint-invalid", f"{label} does not carry a valid signature by {verifier.name}",
-                            row=f"audit_checkpoints#{rec['id']}")
-                        continue
-                targets[rec["size"]].append((label, rec["root_hash"], False))
-            for cp, source in witnessed:
-                targets[cp.size].append((f"witness checkpoint {source} (size {cp.size})", cp.root.hex(), True))
-            if given is not None:
-                if not verifier.verify(given):
-                    add("checkpoint-invalid", f"the given checkpoint is forged or signed by another key (expected "
-                        f"{verifier.name})")
-                else:
-                    targets[given.size].append(("the given checkpoint", given.root.hex(), False))
+            size = int(conn.execute(select(table_of(AuditHead).c.size)).scalar_one_or_none() or 0)
+            targets = checkpoint_targets(conn, verifier, witnessed, given, add)
             too_big = [s for s in targets if s > size]
             if too_big:
                 largest = max(too_big)
                 label, _, from_w = sorted(targets[largest], key=lambda t: not t[2])[0]  # name the witness
-                lost = "the database is empty: it was truncated, deleted or replaced" if size == 0 else (
-                    f"events {size}..{largest - 1} were deleted or lost (a lowered head, a truncated, replaced or "
-                    "rolled-back database, or a lost WAL)")
-                add("log-truncated", f"{label} covers {largest} events but the log holds {size}: {lost}",
-                    leaf=size, from_witness=from_w)
+                lost = (
+                    "the database is empty: it was truncated, deleted or replaced"
+                    if size == 0
+                    else (
+                        f"events {size}..{largest - 1} were deleted or lost (a lowered head, a truncated, replaced or "
+                        "rolled-back database, or a lost WAL)"
+                    )
+                )
+                add(
+                    "log-truncated",
+                    f"{label} covers {largest} events but the log holds {size}: {lost}",
+                    leaf=size,
+                    from_witness=from_w,
+                )
                 for s in too_big:
                     targets.pop(s)
             for label, root_hex, from_w in targets.pop(0, []):
@@ -262,20 +232,30 @@ def verify_log(
             any_tag = False
             cutoff_iso = None
             if retention_days:
-                cutoff_iso = _iso((now or datetime.now(timezone.utc)) - timedelta(days=retention_days))
+                cutoff_iso = _iso((now or datetime.now(UTC)) - timedelta(days=retention_days))
             unretained: tuple[int, str, str] | None = None  # (first pruned leaf, its id, latest pruned time)
             # The hot loop (a million rows): tuples, local names, hashing inlined.
-            for index, event_id, kind, actor, ts, leaf_hex, payload, nodes, root_hex, pruned_at, tag in _rows(conn, log):
+            for index, event_id, kind, actor, ts, leaf_hex, payload, nodes, root_hex, pruned_at, tag in _rows(
+                conn, log
+            ):
                 if index != count:
                     if index < count:  # cannot happen with a primary key, but be explicit
                         add("leaf-inserted", f"leaf {index}: duplicate leaf index", index, event_id)
                     else:
-                        add("leaf-missing", f"leaf {count} is missing: the event after {previous_id} was deleted",
-                            count, None)
+                        add(
+                            "leaf-missing",
+                            f"leaf {count} is missing: the event after {previous_id} was deleted",
+                            count,
+                            None,
+                        )
                     break
                 if count >= size:
-                    add("leaf-inserted", f"leaf {count} lies beyond the log size {size}: the event was inserted "
-                        "without moving the head", count, event_id)
+                    add(
+                        "leaf-inserted",
+                        f"leaf {count} lies beyond the log size {size}: the event was inserted without moving the head",
+                        count,
+                        event_id,
+                    )
                     break
                 leaf, problem = _row_problem(event_id, kind, actor, ts, leaf_hex, payload, pruned_at)
                 if problem:
@@ -286,8 +266,13 @@ def verify_log(
                     pruned_gen += kind in _GEN_KINDS
                     when = _iso(ts)
                     if cutoff_iso is not None and when >= cutoff_iso:
-                        add("pruned-early", f"leaf {count}: its payload was blanked as pruned although it was "
-                            f"recorded at {when}, inside the {retention_days}-day retention period", count, event_id)
+                        add(
+                            "pruned-early",
+                            f"leaf {count}: its payload was blanked as pruned although it was "
+                            f"recorded at {when}, inside the {retention_days}-day retention period",
+                            count,
+                            event_id,
+                        )
                     elif unretained is None:
                         unretained = (count, event_id, when)
                     else:
@@ -297,7 +282,7 @@ def verify_log(
                     if kind == "registry.change":
                         registry[event.get("work_id", "")] = (count, event)
                     elif kind == "audit.retention":
-                        if unretained[2][:19] < str(event.get("cutoff", ""))[:19]:
+                        if unretained is not None and unretained[2][:19] < str(event.get("cutoff", ""))[:19]:
                             unretained = None
                     else:
                         gen_events[event.get("content_id", "")][kind] = (count, event)
@@ -308,16 +293,26 @@ def verify_log(
                     n >>= 1
                 hashes.append(h)
                 if closed != nodes and closed != bytes(nodes):
-                    add("leaf-moved", f"leaf {count}: stored subtree hashes differ (an event at or before it was "
-                        "edited with a recomputed hash, reordered or inserted)", count, event_id)
+                    add(
+                        "leaf-moved",
+                        f"leaf {count}: stored subtree hashes differ (an event at or before it was "
+                        "edited with a recomputed hash, reordered or inserted)",
+                        count,
+                        event_id,
+                    )
                     break
                 acc = h
                 for k in range(len(hashes) - 2, -1, -1):
                     acc = sha(b"\x01" + hashes[k] + acc).digest()
-                count += 1
+                count += 1  # noqa: SIM113 (count outlives the loop: it says where verification stopped)
                 if acc.hex() != root_hex:
-                    add("leaf-moved", f"leaf {index}: tree root differs (this event was edited with a recomputed "
-                        "hash, reordered or inserted)", index, event_id)
+                    add(
+                        "leaf-moved",
+                        f"leaf {index}: tree root differs (this event was edited with a recomputed "
+                        "hash, reordered or inserted)",
+                        index,
+                        event_id,
+                    )
                     break
                 if tag is not None:
                     any_tag = True
@@ -326,9 +321,14 @@ def verify_log(
                             last_tag, untagged = index, None
                         elif not tag_failed:
                             tag_failed = True
-                            add("log-rewritten", f"leaf {index}: its authentication tag does not match the tree: "
+                            add(
+                                "log-rewritten",
+                                f"leaf {index}: its authentication tag does not match the tree: "
                                 f"leaves {last_tag + 1}..{index} were rewritten (hashes recomputed) without the "
-                                "install's key", last_tag + 1, _event_id_at(conn, last_tag + 1))
+                                "install's key",
+                                last_tag + 1,
+                                _event_id_at(conn, last_tag + 1),
+                            )
                 elif untagged is None:
                     untagged = (index, event_id)
                 if count in targets:
@@ -336,9 +336,14 @@ def verify_log(
                         checked += 1
                         if expected != root_hex and not rewritten:
                             rewritten = True
-                            add("log-rewritten", f"{label} does not match the log: an event among leaves "
-                                f"{good_until}..{index} was rewritten after it was signed", good_until,
-                                _event_id_at(conn, good_until), from_witness=from_w)
+                            add(
+                                "log-rewritten",
+                                f"{label} does not match the log: an event among leaves "
+                                f"{good_until}..{index} was rewritten after it was signed",
+                                good_until,
+                                _event_id_at(conn, good_until),
+                                from_witness=from_w,
+                            )
                     if not rewritten:
                         good_until = count
                 previous_id = event_id
@@ -346,136 +351,68 @@ def verify_log(
                 scan_ok = True
                 if count != size:
                     scan_ok = False
-                    add("log-truncated", f"the log should hold {size} events but ends at leaf {count}: the last "
-                        "events were deleted", count)
+                    add(
+                        "log-truncated",
+                        f"the log should hold {size} events but ends at leaf {count}: the last events were deleted",
+                        count,
+                    )
                 if auth_key is not None and any_tag:
                     auth_size = last_tag + 1
                     if untagged is not None:
-                        add("unauthenticated", f"leaves {untagged[0]}..{size - 1} carry no authentication tag: "
-                            "they were appended outside ReelGuard (forged)", untagged[0], untagged[1])
+                        add(
+                            "unauthenticated",
+                            f"leaves {untagged[0]}..{size - 1} carry no authentication tag: "
+                            "they were appended outside ReelGuard (forged)",
+                            untagged[0],
+                            untagged[1],
+                        )
                 elif auth_key is not None and witnessed and size > 0:
                     # The witness only holds checkpoints from code that tags every append, so a log
                     # with no tag at all had them removed (which would switch the check off).
-                    add("unauthenticated", f"no leaf of the {size} carries an authentication tag, though this "
+                    add(
+                        "unauthenticated",
+                        f"no leaf of the {size} carries an authentication tag, though this "
                         "install tags every append: the tags were removed and the log may have been rewritten",
-                        0, _event_id_at(conn, 0))
+                        0,
+                        _event_id_at(conn, 0),
+                    )
                 if unretained is not None:
-                    add("pruned-early", f"leaf {unretained[0]}: payloads were blanked as pruned but no audit.retention "
-                        "run covers them", unretained[0], unretained[1])
+                    add(
+                        "pruned-early",
+                        f"leaf {unretained[0]}: payloads were blanked as pruned but no audit.retention run covers them",
+                        unretained[0],
+                        unretained[1],
+                    )
                 root = merkle.root_from_compact(hashes).hex()
             if scan_ok and cross_check:
-                records_checked, unverifiable = _check_records(conn, gen_events, pruned_gen, add)
-                works_checked = _check_registry(conn, registry, add)
+                records_checked, unverifiable = check_records(conn, gen_events, pruned_gen, add)
+                works_checked = check_registry(conn, registry, add)
             else:
                 records_checked = unverifiable = works_checked = 0
     except (StorageError, SQLAlchemyError) as exc:
         add("database-damaged", f"the database cannot be read: {exc}")
         records_checked = unverifiable = works_checked = 0
     if scan_ok:  # the auditor's view: consistency proofs from the cached subtrees
-        for cp, label, from_w in ([(given, "the given checkpoint", False)] if given is not None else []) + (
-                [(best[0], f"witness checkpoint {best[1]}", True)] if best is not None else []):
-            if cp.size > size:
-                continue
-            try:
-                proof = log.consistency(cp.size, size)
-                good = proof.new_root == root and proof.old_root == cp.root.hex() and proof.verify()
-            except (AuditError, StorageError):
-                good = False
-            if not good and not any(f.case == "log-rewritten" for f in failures):
-                add("log-rewritten", f"the consistency proof from {label} (size {cp.size}) to the log's size {size} "
-                    "does not verify", cp.size, from_witness=from_w)
-    if witness is None:
-        wcheck = WitnessCheck(None, "not-configured")
-    elif best is None:
-        wcheck = WitnessCheck(witness.location, "failed" if witness_failed else "none", notes_read=notes_read)
-    else:
-        wcheck = WitnessCheck(witness.location, "failed" if witness_failed else "consistent", best[1], best[0].size,
-                              best[0].root.hex(), notes_read)
+        check_consistency(log, size, root, given, best, failures, add)
+    wcheck = witness_check(witness, best, notes_read, witness_failed)
     first = failures[0] if failures else None
     reason = "" if first is None else first.detail + (f" (and {len(failures) - 1} more)" if len(failures) > 1 else "")
     return VerifyResult(
-        not failures, size, root, first.leaf if first else None, first.event_id if first else None, reason,
-        checked, pruned, tuple(failures), wcheck, auth_size, records_checked, works_checked, unverifiable,
+        not failures,
+        size,
+        root,
+        first.leaf if first else None,
+        first.event_id if first else None,
+        reason,
+        checked,
+        pruned,
+        tuple(failures),
+        wcheck,
+        auth_size,
+        records_checked,
+        works_checked,
+        unverifiable,
     )
-
-
-def _check_records(conn: Connection, events: dict[str, dict[str, tuple[int, dict]]], pruned_gen: int, add) -> tuple[int, int]:
-    """Every generation_record row against the events that recorded it; every recorded event against a row."""
-    from governance.records.storage.records import GenerationRecord
-
-    table = GenerationRecord.__table__
-    seen: set[str] = set()
-    checked = unverifiable = 0
-    for rec in conn.execute(select(table).order_by(table.c.id)).mappings():
-        content = rec["content_id"]
-        seen.add(content)
-        name = f"generation_record#{rec['id']} (content {content})"
-        found = events.get(content, {})
-        if "generation.recorded" not in found or "generation.generated" not in found:
-            if pruned_gen:
-                unverifiable += 1
-                continue
-            add("record-unlogged", f"{name} has no generation events in the log: the row was inserted outside "
-                "ReelGuard", row=name)
-            continue
-        checked += 1
-        wrong = []
-        gen_leaf = found["generation.generated"][0]
-        if rec["audit_leaf_index"] != gen_leaf:
-            wrong.append(f"audit_leaf_index (row {rec['audit_leaf_index']}, generation.generated at leaf {gen_leaf})")
-        for column, (kind, field) in _GEN_FIELDS.items():
-            if kind not in found:
-                continue
-            leaf, event = found[kind]
-            value, logged = rec[column], event.get(field)
-            if column == "fps" and value is not None and logged is not None:
-                same = abs(float(value) - float(logged)) < 1e-9
-            elif column == "labels_applied":
-                same = list(value or []) == list(logged or [])
-            else:
-                same = value == logged
-            if not same:
-                wrong.append(f"{column} (row {value!r}, {kind} at leaf {leaf} {logged!r})")
-        if wrong:
-            first_leaf = found["generation.generated"][0]
-            add("record-mismatch", f"{name} differs from the log: " + "; ".join(wrong), leaf=first_leaf, row=name)
-    for content, found in events.items():
-        if content not in seen and "generation.recorded" in found:
-            leaf = found["generation.recorded"][0]
-            add("record-missing", f"generation_record for content {content} (generation.recorded at leaf {leaf}) "
-                "is missing: the row was deleted", leaf=leaf, row=f"generation_record (content {content})")
-    return checked, unverifiable
-
-
-def _check_registry(conn: Connection, changes: dict[str, tuple[int, dict]], add) -> int:
-    """The registry's works against the last registry.change event of each."""
-    from governance.records.registry.models import Work
-
-    table = Work.__table__
-    seen: set[str] = set()
-    checked = 0
-    for work in conn.execute(select(table.c.id, table.c.owner, table.c.title)).mappings():
-        seen.add(work["id"])
-        name = f"registry_work/{work['id']}"
-        last = changes.get(work["id"])
-        if last is None or last[1].get("action") == "remove":
-            how = "has no registry.change event" if last is None else f"was removed at leaf {last[0]} but is back"
-            add("registry-unlogged", f"{name} ({work['title']!r}) {how}: the row was written outside ReelGuard",
-                leaf=None if last is None else last[0], row=name)
-            continue
-        checked += 1
-        leaf, event = last
-        wrong = [f"{col} (row {work[col]!r}, leaf {leaf} {event.get(col)!r})" for col in ("owner", "title")
-                 if work[col] != event.get(col)]
-        if wrong:
-            add("registry-mismatch", f"{name} differs from its registry.change at leaf {leaf}: " + "; ".join(wrong),
-                leaf=leaf, row=name)
-    for work_id, (leaf, event) in changes.items():
-        if work_id not in seen and event.get("action") in ("add", "import"):
-            add("registry-missing", f"registry_work/{work_id} ({event.get('title')!r}, {event.get('action')} at leaf "
-                f"{leaf}) is missing: the row was deleted without a registry.change", leaf=leaf,
-                row=f"registry_work/{work_id}")
-    return checked
 
 
 def _event_id_at(conn: Connection, index: int) -> str | None:

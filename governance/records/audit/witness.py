@@ -151,10 +151,14 @@ class HttpWitness:
         self.url, self.location, self.timeout_s = url, url, timeout_s
 
     def publish(self, checkpoint: Checkpoint) -> None:
-        request = urllib.request.Request(self.url, data=checkpoint.note().encode(), method="POST",
-                                         headers={"Content-Type": "text/plain; charset=utf-8"})
+        request = urllib.request.Request(
+            self.url,
+            data=checkpoint.note().encode(),
+            method="POST",
+            headers={"Content-Type": "text/plain; charset=utf-8"},
+        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 (http(s) only)
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 if response.status >= 300:
                     raise AuditError(f"witness {self.url} answered HTTP {response.status}")
         except (urllib.error.URLError, OSError) as exc:
@@ -162,7 +166,7 @@ class HttpWitness:
 
     def notes(self) -> list[WitnessNote]:
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:  # noqa: S310
+            with urllib.request.urlopen(self.url, timeout=self.timeout_s) as response:
                 return [WitnessNote(self.url, response.read(1 << 20).decode("utf-8", "replace"))]
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
@@ -183,8 +187,9 @@ def witness_for(settings: Settings) -> DirectoryWitness | HttpWitness:
 class AutoCheckpointer:
     """Signs and publishes checkpoints every N events / M minutes (see the module docstring)."""
 
-    def __init__(self, signer: NoteSigner, witness: Witness | None, *, every_events: int = 100,
-                 every_minutes: float = 10.0) -> None:
+    def __init__(
+        self, signer: NoteSigner, witness: Witness | None, *, every_events: int = 100, every_minutes: float = 10.0
+    ) -> None:
         self.signer, self.witness = signer, witness
         self.every_events, self.every_s = every_events, every_minutes * 60.0
         self._last: float | None = None  # monotonic time of the last checkpoint this process knows of

@@ -41,6 +41,9 @@ class ConsentLicenseBase(SQLModel):
     scope: str = Field(default="video", min_length=1, max_length=100)
     expires_at: datetime | None = None
     note: str | None = Field(default=None, max_length=1000)
+    # SHA-256 of the signed release / consent form the grant rests on (the file stays with the
+    # operator; the digest proves later which document it was).
+    evidence_sha256: str | None = Field(default=None, min_length=64, max_length=64)
 
 
 class ConsentLicenseCreate(ConsentLicenseBase):

@@ -31,6 +31,7 @@ from policies.schema import PackSource
 __all__ = ["ConsentRegistry", "ConsentError", "scope_covers"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,199}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SCOPE = re.compile(r"^(?:\*|[a-z0-9][a-z0-9._\-]*(?::[a-z0-9][a-z0-9._\-]*)*)$")
 
 
@@ -56,9 +57,18 @@ def _public(row: ConsentLicense, now: datetime) -> ConsentLicensePublic:
 class ConsentRegistry:
     """Likeness licences and protected names in the ReelGuard database."""
 
-    def __init__(self, engine: Engine, *, audit: AuditLog | None = None) -> None:
+    def __init__(self, engine: Engine, *, audit: AuditLog | None = None, require_evidence: bool | None = None) -> None:
         self.engine = engine
         self.audit = audit if audit is not None else AuditLog(engine)
+        # None: the ``consent_evidence_required`` setting decides, read at each grant.
+        self.require_evidence = require_evidence
+
+    def _evidence_required(self) -> bool:
+        if self.require_evidence is not None:
+            return self.require_evidence
+        from governance.core.settings import get_settings
+
+        return get_settings().consent_evidence_required
 
     # -- licences ------------------------------------------------------------------------
     def grant(
@@ -71,8 +81,12 @@ class ConsentRegistry:
         person_name: str | None = None,
         note: str | None = None,
         actor: str = "cli",
+        evidence_sha256: str | None = None,
     ) -> ConsentLicensePublic:
-        """Record a licence for ``person_id``'s likeness; returns it with its new id."""
+        """Record a licence for ``person_id``'s likeness; returns it with its new id.
+
+        ``evidence_sha256``: the SHA-256 of the signed release the grant rests on (required when
+        the ``consent_evidence_required`` setting is on)."""
         now = datetime.now(timezone.utc)
         person_id = _check_id(person_id, "person id")
         if not _SCOPE.match(scope or ""):
@@ -82,8 +96,14 @@ class ConsentRegistry:
         expires = as_utc(expires_at)
         if expires is not None and expires <= now:
             raise ConsentError(f"expiry {expires.isoformat()} is in the past")
+        if evidence_sha256 is not None and not _SHA256.match(evidence_sha256):
+            raise ConsentError("evidence digest must be 64 lower-case hex characters (SHA-256)")
+        if evidence_sha256 is None and self._evidence_required():
+            raise ConsentError("this install requires evidence for every licence: pass --evidence FILE "
+                               "(the signed release; its SHA-256 is recorded)")
         row = ConsentLicense(person_id=person_id, person_name=person_name, granted_by=granted_by.strip(),
-                             scope=scope, expires_at=expires, note=note, created_at=now)
+                             scope=scope, expires_at=expires, note=note, created_at=now,
+                             evidence_sha256=evidence_sha256)
         with session_scope(self.engine) as session:
             session.add(row)
             self.audit.append(session, ConsentEvent(

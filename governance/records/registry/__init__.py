@@ -7,10 +7,12 @@
 """
 
 from governance.records.registry.matching import MatchConfig, WorkMatch
+from governance.records.registry.own import OwnMatch, OwnOutputs
 from governance.records.registry.service import (
     ProtectedRegistry,
     RegisteredWork,
     RegistryError,
+    RegistryScan,
     Skipped,
     WorkNotFound,
 )
@@ -19,6 +21,9 @@ __all__ = [
     "ProtectedRegistry",
     "WorkMatch",
     "MatchConfig",
+    "OwnMatch",
+    "OwnOutputs",
+    "RegistryScan",
     "RegisteredWork",
     "RegistryError",
     "WorkNotFound",

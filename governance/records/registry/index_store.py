@@ -14,45 +14,36 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from detectors.errors import FingerprintError
 from detectors.fingerprints.index import FlatIndex, HammingIndex, MultiIndexHashing, load_index
 from detectors.fingerprints.layout import THUMB_BYTES, Reference, Thumbnail, prepare_reference
-from governance.records.registry.models import Asset, Fingerprint
+from detectors.fingerprints.match import ROW_BITS, SetInfo
+from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work
 
 __all__ = ["KindIndex", "LayoutStore", "SetInfo", "ROW_BITS"]
 
 log = logging.getLogger(__name__)
-ROW_BITS = 24
 _MIH_ABOVE = 2_000_000  # rows; below this exact flat search is fast enough and builds instantly
-
-
-@dataclass(frozen=True)
-class SetInfo:
-    """What a fingerprint row set needs at query time (everything but the codes)."""
-
-    fingerprint_id: int
-    asset_id: int
-    work_id: str
-    asset_kind: str
-    frames: np.ndarray  # (count,) keyframe of each code row
-    times: np.ndarray  # (keyframes, 2)
-    points: np.ndarray | None
 
 
 class KindIndex:
     """The index for one fingerprint kind plus the per-set metadata to interpret hits."""
 
-    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False) -> None:
+    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False,
+                 origin: str = ORIGIN_PROTECTED) -> None:
         self.kind = kind
+        self.origin = origin  # protected works and our own outputs never share an index
         self.allow_mih = allow_mih  # MIH is exact only up to radius 31: PDQ yes, ORB no
-        self.path = cache_dir / "registry" / f"{kind}.npz"
+        prefix = "" if origin == ORIGIN_PROTECTED else "own-"
+        self.path = cache_dir / "registry" / f"{prefix}{kind}.npz"
+        self._state: tuple[int, int, int] | None = None  # (rows, max id, sum of ids) at the last sync
         self.index: HammingIndex = FlatIndex(256)
         self.sets: dict[int, SetInfo] = {}
         self.loaded = False
@@ -83,11 +74,20 @@ class KindIndex:
                 self._load_file()
                 self.loaded = True
             with Session(engine) as session:
+                # A cheap look first: with a million own outputs, re-reading every row's metadata
+                # before each query would cost seconds for nothing.
+                state = tuple(int(v or 0) for v in session.exec(
+                    select(func.count(Fingerprint.id), func.max(Fingerprint.id), func.sum(Fingerprint.id))
+                    .join(Asset, Asset.id == Fingerprint.asset_id).join(Work, Work.id == Asset.work_id)
+                    .where(Fingerprint.kind == self.kind, Work.origin == self.origin)
+                ).one())
+                if not first and state == self._state:
+                    return False
                 rows = session.exec(
                     select(Fingerprint.id, Fingerprint.asset_id, Fingerprint.frames, Fingerprint.times,
                            Fingerprint.points, Asset.work_id, Asset.kind)
-                    .join(Asset, Asset.id == Fingerprint.asset_id)
-                    .where(Fingerprint.kind == self.kind)
+                    .join(Asset, Asset.id == Fingerprint.asset_id).join(Work, Work.id == Asset.work_id)
+                    .where(Fingerprint.kind == self.kind, Work.origin == self.origin)
                 ).all()
                 db_ids = {r[0] for r in rows}
                 indexed = self._file_sets if first else set(self.sets)
@@ -107,6 +107,7 @@ class KindIndex:
                         select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
                     ).all():
                         self._add(fid, codes)
+            self._state = state  # only once the index holds what the state describes
             changed = bool(gone or missing)
             self._synced(changed, first)
             return changed
@@ -147,8 +148,8 @@ def _row_ids_of(index: HammingIndex, set_ids: set[int]) -> np.ndarray:
 class LayoutStore(KindIndex):
     """Layout thumbnails of flat reference keyframes, per fingerprint set, in memory only."""
 
-    def __init__(self, cache_dir: Path) -> None:
-        super().__init__("layout", cache_dir)
+    def __init__(self, cache_dir: Path, *, origin: str = ORIGIN_PROTECTED) -> None:
+        super().__init__("layout", cache_dir, origin=origin)
         self.references: dict[int, list[Reference]] = {}
 
     def _load_file(self) -> None:
@@ -161,7 +162,7 @@ class LayoutStore(KindIndex):
     def _add(self, fid: int, codes: bytes) -> None:
         aspects = self.sets[fid].points[:, 0]  # layout rows keep (aspect, 0) in ``points``
         self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(a)))
-                                for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects)]
+                                for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects, strict=True)]
 
     def _synced(self, changed: bool, first: bool) -> None:
         """Nothing derived to build and nothing persisted: the thumbnails are the index."""

@@ -1,21 +1,21 @@
-"""Query-time matching: index hits -> per-frame evidence -> aligned, decided ``WorkMatch``es."""
+"""Query-time matching of protected works: the pure matching lives in
+``detectors.fingerprints.match``; this module names what it found in registry terms."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
+from detectors.fingerprints.match import (
+    Evidence,
+    MatchConfig,
+    best_per_work,
+    layout_evidence,
+    orb_evidence,
+    pdq_evidence,
+)
 
-from detectors.fingerprints.align import Alignment, FrameHits, align
-from detectors.fingerprints.extract import ClipFingerprints
-from detectors.fingerprints.keypoints import OrbFingerprint, geometric_inliers
-from detectors.fingerprints.layout import LayoutFingerprint, compare, prepare_query
-from governance.records.registry.index_store import ROW_BITS, KindIndex, LayoutStore
-
-__all__ = ["WorkMatch", "MatchConfig", "pdq_evidence", "orb_evidence", "layout_evidence", "Evidence"]
-
-_ROW_MASK = (1 << ROW_BITS) - 1
+__all__ = ["WorkMatch", "MatchConfig", "pdq_evidence", "orb_evidence", "layout_evidence", "Evidence", "best_per_work"]
 
 
 @dataclass(frozen=True)
@@ -38,135 +38,3 @@ class WorkMatch:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class MatchConfig:
-    pdq_radius: int = 31
-    orb_radius: int = 56
-    min_inliers: int = OrbFingerprint.min_inliers
-    orb_neighbours: int = 6  # nearest reference descriptors per query descriptor
-    orb_candidates: int = 4  # reference keyframes verified per query keyframe
-    layout_similarity: float = LayoutFingerprint.threshold
-    min_coverage: float = 0.25
-    min_frames: int = 2  # agreeing query keyframes (fewer only when the query has fewer)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A decided alignment of the query against one asset."""
-
-    fingerprint_id: int
-    asset_id: int
-    work_id: str
-    kind: str
-    alignment: Alignment
-    coverage: float
-    query_start: float
-    query_end: float
-
-
-def _decide(kind: str, store: KindIndex, per_set: dict[int, list], q_times: np.ndarray,
-            config: MatchConfig) -> list[Evidence]:
-    weights = q_times[:, 1] - q_times[:, 0]
-    total = float(weights.sum()) or 1.0
-    need = min(config.min_frames, len(q_times))
-    out = []
-    for fid, rows in per_set.items():
-        info = store.sets.get(fid)
-        if info is None:
-            continue
-        arr = np.asarray(rows, np.float64)  # qkf, ref kf, similarity
-        qkf, rkf, sim = arr[:, 0].astype(int), arr[:, 1].astype(int), arr[:, 2]
-        hits = FrameHits(qkf, q_times[qkf, 0], info.times[rkf, 0].astype(np.float64),
-                         info.times[rkf, 1].astype(np.float64), sim)
-        al = align(hits, still=info.asset_kind == "image")
-        if al is None or len(al.query_frames) < need:
-            continue
-        coverage = float(weights[al.query_frames].sum()) / total
-        if coverage < config.min_coverage:
-            continue
-        out.append(Evidence(fid, info.asset_id, info.work_id, kind, al, coverage,
-                            float(q_times[al.query_frames, 0].min()),
-                            float(q_times[al.query_frames, 1].max())))
-    return out
-
-
-def pdq_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
-    if not len(clip.pdq) or not len(store.index):
-        return []
-    hits = store.index.search(clip.pdq.codes, config.pdq_radius)
-    per_set: dict[int, list] = {}
-    qkf = clip.pdq.frame[hits.query]
-    fids, rows = hits.ids >> ROW_BITS, hits.ids & _ROW_MASK
-    sims = 1.0 - hits.distance / 64.0
-    for q, fid, row, sim in zip(qkf, fids, rows, sims):
-        info = store.sets.get(int(fid))
-        if info is not None:
-            per_set.setdefault(int(fid), []).append((int(q), int(info.frames[row]), float(sim)))
-    return _decide("pdq", store, per_set, clip.pdq_times, config)
-
-
-def orb_evidence(store: KindIndex, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
-    """Descriptor hits voted per reference keyframe, then RANSAC-verified per query keyframe."""
-    if not len(clip.orb) or not len(store.index):
-        return []
-    hits = store.index.knn(clip.orb.codes, config.orb_neighbours, config.orb_radius)
-    if not len(hits):
-        return []
-    fids, rows = hits.ids >> ROW_BITS, hits.ids & _ROW_MASK
-    ref_kf = np.empty(len(hits), np.int64)
-    for fid in np.unique(fids):
-        sel = fids == fid
-        info = store.sets.get(int(fid))
-        ref_kf[sel] = info.frames[rows[sel]] if info is not None else -1
-    ok = ref_kf >= 0
-    q, d, rows, fids, ref_kf = hits.query[ok], hits.distance[ok], rows[ok], fids[ok], ref_kf[ok]
-    qkf = clip.orb.frame[q].astype(np.int64)
-    mirrored = (clip.orb.variant[q] != 0).astype(np.int64)
-    # One key per (query keyframe, as given or mirrored, reference keyframe); votes = distinct
-    # query descriptors. Mirrored descriptors are verified apart: their geometry is flipped.
-    pk = (qkf << 45) | (mirrored << 44) | (fids << 20) | ref_kf
-    order = np.lexsort((d, q, pk))  # by pair, then query row, best distance first
-    pk, q, d, rows, fids = pk[order], q[order], d[order], rows[order], fids[order]
-    first = np.ones(len(pk), bool)
-    first[1:] = (pk[1:] != pk[:-1]) | (q[1:] != q[:-1])
-    pk, q, d, rows, fids = pk[first], q[first], d[first], rows[first], fids[first]
-    keys, starts, votes = np.unique(pk, return_index=True, return_counts=True)
-    per_set: dict[int, list] = {}
-    key_q = keys >> 44  # keyframe and variant
-    for k in np.unique(key_q):
-        idx = np.nonzero(key_q == k)[0]
-        idx = idx[votes[idx] >= config.min_inliers]
-        idx = idx[np.argsort(-votes[idx])][: config.orb_candidates]
-        for i in idx:
-            s = slice(starts[i], starts[i] + votes[i])
-            r, qq = rows[s], q[s]
-            _, uniq = np.unique(r, return_index=True)  # one query row per reference row
-            fid = int(fids[starts[i]])
-            info = store.sets[fid]
-            inliers = geometric_inliers(clip.orb.points[qq[uniq]], info.points[r[uniq]])
-            if inliers >= config.min_inliers:
-                per_set.setdefault(fid, []).append((int(k >> 1), int(keys[i] & ((1 << 20) - 1)),
-                                                    min(1.0, inliers / 40.0)))
-    return _decide("orb", store, per_set, clip.orb_times, config)
-
-
-def layout_evidence(store: LayoutStore, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
-    """Every query keyframe against every flat reference keyframe (brute force: references with
-    a layout row are the few that ORB cannot describe)."""
-    if not len(clip.layout) or not store.references:
-        return []
-    queries = [(int(clip.layout.frame[i]), prepare_query(LayoutFingerprint.thumb(clip.layout, i)))
-               for i in range(len(clip.layout))]
-    per_set: dict[int, list] = {}
-    for fid, refs in store.references.items():
-        info = store.sets.get(fid)
-        if info is None:
-            continue
-        for row, ref in enumerate(refs):
-            for qkf, query in queries:
-                found = compare(query, ref, config.layout_similarity)
-                if found is not None:
-                    per_set.setdefault(fid, []).append((qkf, int(info.frames[row]), found.similarity))
-    return _decide("layout", store, per_set, clip.layout_times, config)

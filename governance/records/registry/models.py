@@ -9,20 +9,25 @@ table would turn into millions of ORM objects on every index rebuild.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ORIGIN_PROTECTED", "ORIGIN_GENERATED",
     "WorkBase", "WorkCreate", "Work", "WorkPublic",
     "AssetBase", "Asset", "AssetPublic",
     "FingerprintBase", "Fingerprint", "FingerprintPublic",
 ]
 
 
+ORIGIN_PROTECTED = "protected"
+ORIGIN_GENERATED = "generated"
+
+
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class WorkBase(SQLModel):
@@ -40,6 +45,12 @@ class Work(WorkBase, table=True):
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, primary_key=True, max_length=32)
     created_at: datetime = Field(default_factory=_now)
+    # Whose the work is: "protected" (a rights holder's, matched as protected material) or
+    # "generated" (one of our own outputs, kept so a clip that lost manifest and watermark can
+    # still be traced to its record). Separate indexes per origin: an own output can never
+    # surface as a protected-material match, whatever the thresholds.
+    origin: str = Field(default=ORIGIN_PROTECTED, max_length=16, index=True)
+    content_id: str | None = Field(default=None, max_length=64, index=True)  # generated: the record's id
 
 
 class WorkPublic(WorkBase):

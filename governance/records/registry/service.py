@@ -28,16 +28,18 @@ from detectors.errors import MediaError
 from detectors.fingerprints.extract import QUERY, REFERENCE, ClipFingerprints, ExtractConfig, extract
 from detectors.video_io import is_image_path, probe, read_frames, read_image
 from governance.core.errors import ReelGuardError
-from governance.records.registry.index_store import KindIndex, LayoutStore
-from governance.records.registry.matching import MatchConfig, WorkMatch, layout_evidence, orb_evidence, pdq_evidence
-from governance.records.registry.models import Asset, Fingerprint, Work, WorkPublic
 from governance.core.settings import Settings
+from governance.records.registry.index_store import KindIndex, LayoutStore
+from governance.records.registry.matching import MatchConfig, WorkMatch, best_per_work
+from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work, WorkPublic
+from governance.records.registry.own import OwnMatch, OwnOutputs, fingerprint_rows
 from governance.records.storage.db import session_scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.records.registry.transfer import ImportResult
 
-__all__ = ["ProtectedRegistry", "RegistryError", "WorkNotFound", "RegisteredWork", "Skipped", "media_files"]
+__all__ = ["ProtectedRegistry", "RegistryError", "WorkNotFound", "RegisteredWork", "RegistryScan", "Skipped",
+           "media_files"]
 
 log = logging.getLogger(__name__)
 FINGERPRINT_KINDS = ("pdq", "orb", "layout")
@@ -74,6 +76,14 @@ class RegisteredWork:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RegistryScan:
+    """What one fingerprinting of a query found: protected works, and our own outputs."""
+
+    matches: tuple[WorkMatch, ...]
+    own: tuple[OwnMatch, ...]
 
 
 def media_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
@@ -130,11 +140,13 @@ class ProtectedRegistry:
         cache = Path(settings.cache_path)
         self._indexes: dict[str, KindIndex] = {"pdq": KindIndex("pdq", cache, allow_mih=True),
                                                "orb": KindIndex("orb", cache), "layout": LayoutStore(cache)}
+        self.own = OwnOutputs(engine, settings, config=self.config)  # our generated clips, apart
 
     # -- matching ------------------------------------------------------------------------------
     def is_empty(self) -> bool:
+        """No protected work is registered (our own outputs do not count)."""
         with Session(self.engine) as session:
-            return not session.exec(select(func.count()).select_from(Fingerprint)).one()
+            return not session.exec(select(func.count(Work.id)).where(Work.origin == ORIGIN_PROTECTED)).one()
 
     def sync(self) -> None:
         """Bring the in-memory indexes in line with the database (done before every match)."""
@@ -165,18 +177,22 @@ class ProtectedRegistry:
                                    frame_limit=self.settings.max_frames)
         return self.match_fingerprints(clip)
 
+    def scan_path(self, path: str | os.PathLike[str], *, own: bool = True) -> RegistryScan:
+        """Protected works and (``own``) our own generated clips in one video file, which is
+        fingerprinted once for both; nothing is decoded when neither has anything registered."""
+        protected = not self.is_empty()
+        own = own and not self.own.is_empty()
+        if not (protected or own):
+            return RegistryScan((), ())
+        info = probe(path, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
+        clip, _ = fingerprint_file(Path(path), query_config(info.duration_s or 0.0),
+                                   max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
+        return RegistryScan(tuple(self.match_fingerprints(clip)) if protected else (),
+                            tuple(self.own.match_fingerprints(clip)) if own else ())
+
     def match_fingerprints(self, clip: ClipFingerprints) -> list[WorkMatch]:
         self.sync()
-        evidence = []
-        for kind, finder in (("pdq", pdq_evidence), ("orb", orb_evidence), ("layout", layout_evidence)):
-            store = self._indexes[kind]
-            with store.lock:
-                evidence += finder(store, clip, self.config)
-        best: dict[str, Any] = {}
-        for ev in evidence:
-            score = ev.coverage * ev.alignment.similarity
-            if ev.work_id not in best or score > best[ev.work_id][0]:
-                best[ev.work_id] = (score, ev)
+        best = best_per_work(self._indexes, clip, self.config)
         if not best:
             return []
         with Session(self.engine) as session:
@@ -267,16 +283,8 @@ class ProtectedRegistry:
                               width=clip.width, height=clip.height, frames=clip.frames_seen)
                 session.add(asset)
                 session.flush()
-                for name, codes, times in (("pdq", clip.pdq, clip.pdq_times), ("orb", clip.orb, clip.orb_times),
-                                           ("layout", clip.layout, clip.layout_times)):
-                    if not len(codes):
-                        continue
-                    session.add(Fingerprint(
-                        asset_id=asset.id, kind=name, count=len(codes), keyframes=len(times),
-                        codes=codes.codes.tobytes(), frames=codes.frame.astype(np.int32).tobytes(),
-                        times=times.astype(np.float32).tobytes(),
-                        points=codes.points.astype(np.float32).tobytes() if len(codes.points) else None,
-                    ))
+                for row in fingerprint_rows(asset.id, clip):
+                    session.add(row)
                 frames += clip.pdq_frames
             _audit(audit_log, session, "add", work, assets=len(prepared))
             work_id = work.id
@@ -288,6 +296,7 @@ class ProtectedRegistry:
             rows = session.exec(
                 select(Work, func.count(Asset.id), func.coalesce(func.sum(Asset.duration_s), 0.0))
                 .join(Asset, Asset.work_id == Work.id, isouter=True)
+                .where(Work.origin == ORIGIN_PROTECTED)  # our own outputs are not works to list
                 .group_by(Work.id).order_by(Work.created_at)
             ).all()
             return [WorkPublic(**w.model_dump(), assets=n, duration_s=float(d)) for w, n, d in rows]
@@ -326,7 +335,7 @@ class ProtectedRegistry:
 
         return export_registry(self.engine, path)
 
-    def import_(self, path: str | os.PathLike[str]) -> "ImportResult":
+    def import_(self, path: str | os.PathLike[str]) -> ImportResult:
         """Merge an export: content already registered is skipped (idempotent), audited per work."""
         from governance.records.registry.transfer import ImportResult, add_exported_work, load_export
 

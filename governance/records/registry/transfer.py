@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from governance.core.errors import OutputError
-from governance.records.registry.models import Asset, Fingerprint, Work
+from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work
 
 __all__ = ["FORMAT", "ImportResult", "export_registry", "load_export", "add_exported_work"]
 
@@ -44,7 +44,8 @@ def export_registry(engine: Engine, path: str | os.PathLike[str]) -> int:
     """Write every work to ``path`` atomically; returns the number of works."""
     works_out = []
     with Session(engine) as session:
-        for work in session.exec(select(Work).order_by(Work.created_at)).all():
+        # Protected works only: our own outputs' fingerprints belong with their generation records.
+        for work in session.exec(select(Work).where(Work.origin == ORIGIN_PROTECTED).order_by(Work.created_at)).all():
             assets_out = []
             for asset in session.exec(select(Asset).where(Asset.work_id == work.id)).all():
                 fps = session.exec(select(Fingerprint).where(Fingerprint.asset_id == asset.id)).all()

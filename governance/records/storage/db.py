@@ -25,7 +25,15 @@ from sqlmodel import Session, create_engine, text
 
 from governance.core.errors import StorageError
 
-__all__ = ["get_engine", "init_db", "session_scope", "masked_url", "is_sqlite", "secure_sqlite_files", "SQLITE_SYNCHRONOUS"]
+__all__ = [
+    "get_engine",
+    "init_db",
+    "session_scope",
+    "masked_url",
+    "is_sqlite",
+    "secure_sqlite_files",
+    "SQLITE_SYNCHRONOUS",
+]
 
 SQLITE_SYNCHRONOUS = "FULL"
 DB_FILE_MODE = 0o600

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 __all__ = [
     "GenerationRecordBase",
@@ -21,7 +21,7 @@ __all__ = [
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class GenerationRecordBase(SQLModel):
@@ -85,5 +85,5 @@ def get_record_by_payload(*, session: Session, payload_hex: str) -> GenerationRe
 
 
 def list_records(*, session: Session, limit: int = 100) -> list[GenerationRecord]:
-    statement = select(GenerationRecord).order_by(GenerationRecord.id.desc()).limit(limit)
+    statement = select(GenerationRecord).order_by(col(GenerationRecord.id).desc()).limit(limit)
     return list(session.exec(statement))

@@ -34,6 +34,11 @@ def create_app(settings: Settings | None = None, *, context: "FlowContext | None
 
     settings = settings or get_settings()
     settings.ensure_dirs()
+    if settings.environment == "production":
+        # Refuse to start (ConfigError) rather than sign with the development CA later.
+        from governance.flows import FlowContext
+
+        (context or FlowContext(settings, recover=False)).check_environment()
     app = FastAPI(
         title="ReelGuard API",
         version=VERSION,
@@ -70,6 +75,9 @@ def create_app(settings: Settings | None = None, *, context: "FlowContext | None
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return HTMLResponse((web / "templates" / "index.html").read_text(encoding="utf-8"))
+        page = (web / "templates" / "index.html").read_text(encoding="utf-8")
+        # The page asks for a key only when anonymous verification is off.
+        mode = "public" if settings.public_verify else "keyed"
+        return HTMLResponse(page.replace('data-verify-mode="keyed"', f'data-verify-mode="{mode}"', 1))
 
     return app

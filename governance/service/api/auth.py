@@ -20,6 +20,8 @@ from governance.records.apikeys import ApiKey, ApiKeyCreate, Role
 
 __all__ = [
     "Principal",
+    "PUBLIC_ACTOR",
+    "anonymous_principal",
     "create_api_key",
     "list_api_keys",
     "revoke_api_key",
@@ -35,15 +37,37 @@ _TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is advisory; don't write on 
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller, as routes see it."""
+    """The authenticated caller, as routes see it (or the anonymous public verifier)."""
 
     key_id: str
     role: Role
     owner: str | None = None
+    name: str | None = None
+    anonymous: bool = False
+
+    @property
+    def key_ref(self) -> str:
+        return f"apikey:{self.key_id}"
 
     @property
     def actor(self) -> str:
-        return f"apikey:{self.key_id}"
+        """Who acted, as the audit log records it: the key's holder (its owner for rights
+        holders, else its name) with the key id, so a person is named and the key traceable."""
+        if self.anonymous:
+            return PUBLIC_ACTOR
+        who = (self.owner or self.name or "").strip()
+        return f"{who[:96]} ({self.key_ref})" if who else self.key_ref
+
+    def owns(self, actor: str) -> bool:
+        """Whether ``actor`` (a job's submitter) is this key, in the current or the older form."""
+        return actor in (self.actor, self.key_ref)
+
+
+PUBLIC_ACTOR = "public"  # anonymous verification: no client address is recorded
+
+
+def anonymous_principal() -> Principal:
+    return Principal(key_id="public", role=Role.verifier, anonymous=True)
 
 
 def hash_secret(secret: str) -> str:
@@ -102,4 +126,4 @@ def authenticate(*, session: Session, token: str | None) -> Principal | None:
     if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < now - _TOUCH_EVERY:
         key.last_used_at = now
         session.add(key)
-    return Principal(key_id=key.key_id, role=Role(key.role), owner=key.owner)
+    return Principal(key_id=key.key_id, role=Role(key.role), owner=key.owner, name=key.name)

@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlmodel import Session
 
-from governance.service.api.auth import Principal, authenticate
+from governance.service.api.auth import Principal, anonymous_principal, authenticate
 from governance.service.api.errors import ApiError
 from governance.records.apikeys import Role
 from governance.core.settings import Settings
@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from governance.flows import FlowContext
 
-__all__ = ["Services", "services", "db_session", "require", "api_key_header", "ALL_ROLES"]
+__all__ = ["Services", "services", "db_session", "require", "require_or_public", "api_key_header", "ALL_ROLES",
+           "client_id"]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="rg_<id>_<secret>")
 ALL_ROLES = tuple(Role)
@@ -39,6 +40,28 @@ class Services:
         from governance.flows import FlowContext
 
         return self._context or FlowContext(self.settings)
+
+    @cached_property
+    def rate_limiter(self):
+        from governance.service.api.ratelimit import make_rate_limiter
+
+        return make_rate_limiter(self.settings)
+
+    @cached_property
+    def public_slots(self):
+        """Anonymous verifications running at once in this process: a per-client rate limit
+        does not stop many clients together from taking every core from keyed callers."""
+        import threading
+
+        return threading.BoundedSemaphore(self.settings.public_verify_concurrency)
+
+    @cached_property
+    def local_jobs(self):
+        """One thread that runs generation jobs in this process (``generate_in_process``): one
+        at a time, so an API process never holds two diffusion models' worth of activations."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-local-job")
 
     @property
     def engine(self) -> "Engine":
@@ -77,4 +100,30 @@ def require(*roles: Role) -> Callable[..., Principal]:
         return principal
 
     check.roles = allowed  # type: ignore[attr-defined]  (read by the authorisation-matrix test)
+    return check
+
+
+def client_id(request: Request) -> str:
+    """The rate-limit key of an anonymous caller: its address (as uvicorn resolved it; behind a
+    reverse proxy, run with --forwarded-allow-ips so this is the client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def require_or_public(*roles: Role) -> Callable[..., Principal]:
+    """Like ``require`` when a key is sent; without one, in public mode (``public_verify``),
+    an anonymous principal after the per-client rate limit (429 + Retry-After when spent)."""
+    keyed = require(*roles)
+
+    def check(request: Request, token: str | None = Security(api_key_header), svc: Services = Depends(services)) -> Principal:
+        if token or not svc.settings.public_verify:
+            return keyed(request, token, svc)
+        decision = svc.rate_limiter.acquire(client_id(request))
+        if not decision.allowed:
+            raise ApiError(429, "rate-limited", "too many anonymous verifications from this address; retry after "
+                           f"{decision.retry_after_s} s or use an API key",
+                           headers={"Retry-After": str(decision.retry_after_s)})
+        request.state.key_id = "public"
+        return anonymous_principal()
+
+    check.roles = keyed.roles  # type: ignore[attr-defined]
     return check

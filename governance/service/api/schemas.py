@@ -54,10 +54,24 @@ class Me(BaseModel):
     owner: str | None = None
 
 
+class DiskOut(BaseModel):
+    free_bytes: int
+    total_bytes: int
+    status: Literal["ok", "low", "unavailable"]
+
+
 class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    database: str
-    queue: str
+    status: Literal["ok", "degraded"] = Field(description="ok when the database answers and the disk is not low")
+    database: Literal["ok", "unavailable"]
+    queue: Literal["ok", "unavailable"] = Field(description="the broker (Redis) answers")
+    queue_depth: int | None = Field(default=None, description="generation jobs waiting; null when the broker is down")
+    # Counts and ages only: /healthz needs no key, and worker names carry internal host names.
+    workers: int = Field(default=0, description="workers seen (heartbeat) on the generation queue")
+    worker_last_seen_s: float | None = Field(default=None, description="seconds since the freshest worker heartbeat")
+    generation: Literal["ok", "in-process", "no-worker", "unavailable"] = Field(
+        default="unavailable", description="whether POST /api/generate would run now, and where")
+    disk: DiskOut | None = Field(default=None, description="space under REELGUARD_HOME (uploads, clips, database)")
+    public_verify: bool = False
 
 
 class PromptCheckIn(_In):
@@ -94,6 +108,7 @@ class GenerateOut(BaseModel):
     job_id: str | None = None
     job_url: str | None = None
     clip_url: str | None = None
+    runner: Literal["worker", "in-process"] | None = Field(default=None, description="who runs the queued job")
 
 
 class VerifyOut(BaseModel):
@@ -108,6 +123,10 @@ class VerifyOut(BaseModel):
     disclosure: dict[str, Any] = Field(description="ai_generated (true / false / null), signals, label")
     watermark: dict[str, Any] | None = Field(description="null when the pixels were not examined")
     registry: dict[str, Any]
+    likeness: dict[str, Any] = Field(
+        default={"matches": [], "scanned": False},
+        description="enrolled people whose faces appear: matches[] (person_id, name, score, frames, first_seen_s)",
+    )
     audit_leaf_index: int | None = None
     audit_proof: dict[str, Any] | None = None
     thumbnails: list[str | None] = Field(default=[], description="data: URIs, one per registry match")

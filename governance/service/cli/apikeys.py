@@ -24,7 +24,7 @@ def _engine():
 @handle_errors
 def create_cmd(
     role: str = typer.Option(..., "--role", help="generator | verifier | rights-holder | auditor | admin"),
-    name: str = typer.Option("", "--name", help="Who holds the key (free text)."),
+    name: str = typer.Option("", "--name", help="Who holds the key: a person or team, named as the actor in the audit log."),
     owner: Optional[str] = typer.Option(None, "--owner", help="rights-holder keys: the owner name of their works."),
     as_json: bool = typer.Option(False, "--json", help="Print the key as JSON."),
 ) -> None:

@@ -163,6 +163,11 @@ def report_cmd(
     fmt: Optional[str] = typer.Option(None, "--format", help="html | pdf | json | csv (default: from the suffix)."),
     jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="eu | cn | us-ca (default: all)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
+    csv_dir: Optional[Path] = typer.Option(
+        None, "--csv", metavar="DIR",
+        help="Also write the tables as CSV files in DIR: verifications (flagged incoming clips), generations, "
+        "refusals, likeness, summary.",
+    ),
 ) -> None:
     """Compliance report for a date range, built from a signed checkpoint."""
     from governance.records.audit import load_or_create_signer
@@ -181,8 +186,16 @@ def report_cmd(
     )
     write_report(report, output, fmt)  # type: ignore[arg-type]
     failing = [o for o in report.obligations if o.status == "not met"]
+    t = report.tables
     console.print(f"wrote {fmt} report to {output}: {report.events} events, "
-                  f"{report.generations.get('total', 0)} generations, {len(failing)} obligations not met")
+                  f"{report.generations.get('total', 0)} generations, {len(t.refusals)} refusals, "
+                  f"{len(t.verifications)} flagged incoming clips, {len(failing)} obligations not met")
+    if csv_dir is not None:
+        from governance.records.audit.report import render_csv
+        from governance.records.audit.report_tables import write_csv_tables
+
+        written = write_csv_tables(t, csv_dir, summary=render_csv(report))
+        console.print(f"wrote {len(written)} CSV tables to {csv_dir}: " + ", ".join(p.name for p in written))
 
 
 @app.command("events")

@@ -50,7 +50,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_settings() -> Settings:
-    settings = get_settings()
+    """The settings of this command; ``--actor`` (given to ``reelguard``) overrides the actor."""
+    from governance.service.cli import main as _main
+
+    settings = get_settings(**({"actor": _main.ACTOR} if _main.ACTOR else {}))
     settings.ensure_dirs()
     return settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -19,6 +20,26 @@ def _registry():
     from governance.records.storage.db import get_engine
 
     return ConsentRegistry(get_engine(load_settings().resolved_database_url))
+
+
+def _evidence_digest(path: Path | None) -> str | None:
+    """SHA-256 of the evidence file, read in chunks (a scanned release can be large)."""
+    import hashlib
+
+    from governance.records.consent import ConsentError
+
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ConsentError(f"--evidence {path}: no such file")
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise ConsentError(f"--evidence {path}: cannot read ({exc.strerror})") from exc
+    return digest.hexdigest()
 
 
 def _parse_expiry(value: str | None) -> datetime | None:
@@ -42,16 +63,22 @@ def grant_cmd(
     expires: str = typer.Option(None, "--expires", help="Expiry (ISO date or date-time, UTC if no zone)."),
     name: str = typer.Option(None, "--name", help="The person's display name."),
     note: str = typer.Option(None, "--note", help="Free text (contract reference...)."),
+    evidence: Path = typer.Option(None, "--evidence", help="The signed release: its SHA-256 is recorded "
+                                  "(required when consent_evidence_required is set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the licence as JSON."),
 ) -> None:
-    """Record a licence for a person's likeness; prompts naming them then pass under it."""
+    """Record a licence for a person's likeness: prompts naming them, and their enrolled face in
+    references and outputs, then pass under it."""
     lic = _registry().grant(person_id=person, granted_by=granted_by, scope=scope,
-                            expires_at=_parse_expiry(expires), person_name=name, note=note)
+                            expires_at=_parse_expiry(expires), person_name=name, note=note,
+                            evidence_sha256=_evidence_digest(evidence))
     if as_json:
         emit_json(lic)
         return
     until = lic.expires_at.isoformat() if lic.expires_at else "no expiry"
     console.print(f"granted licence [bold]{lic.id}[/] for {lic.person_id} (scope {lic.scope}, {until})")
+    if lic.evidence_sha256:
+        console.print(f"  evidence sha256 {lic.evidence_sha256}")
 
 
 @app.command("revoke")

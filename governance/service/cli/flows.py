@@ -58,6 +58,13 @@ def generate_cmd(
     jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="eu | cn | us-ca (default from settings)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome (or the refusal) as JSON."),
+    image: Optional[Path] = typer.Option(None, "--image", help="Reference image (PNG, JPEG, WebP) the clip starts "
+                                         "from; checked (credentials, protected works, faces) and cited as a C2PA "
+                                         "ingredient."),
+    video: Optional[Path] = typer.Option(None, "--video", help="Reference clip (MP4, MOV) for video-to-video; "
+                                         "checked and cited like --image. One reference per generation."),
+    strength: Optional[float] = typer.Option(None, "--strength", help="How far the model may move away from the "
+                                             "reference, in (0, 1] (default: the pipeline's)."),
 ) -> None:
     """Policy-gated, watermarked, C2PA-signed and audited generation."""
     from governance.flows import FlowContext, GenerateRequest, generate
@@ -74,7 +81,12 @@ def generate_cmd(
         height=height,
         jurisdiction=jurisdiction,
         force=force,
+        image=image,
+        video=video,
+        strength=strength,
     )
+    from governance.flows.references import ReferenceUseRefused
+
     try:
         with _progress() as progress:
             stage_task = progress.add_task("policy", total=None)
@@ -100,6 +112,13 @@ def generate_cmd(
                 f"category={denied.decision.category}"
             )
         raise typer.Exit(denied.exit_code) from None
+    except ReferenceUseRefused as refused:
+        if as_json:
+            emit_json({"status": "refused", "reason": "reference-credentials", "reference": refused.reference.to_dict(),
+                       "entries": refused.entries})
+        else:
+            err_console.print(f"[bold red]refused:[/] {escape(str(refused))}")
+        raise typer.Exit(refused.exit_code) from None
     if as_json:
         emit_json({"status": "generated", **outcome.to_dict()})
         return
@@ -113,6 +132,8 @@ def generate_cmd(
         ("manifest", f"{outcome.manifest_label} signed by {outcome.signer}"),
         ("audit leaf", str(outcome.audit_leaf_index)),
         ("labels", ", ".join(outcome.labels_applied) or "-"),
+        *((f"reference {r['kind']}", f"{r['title']} sha256 {r['sha256'][:16]}… c2pa={r['c2pa']['state']}")
+          for r in outcome.references),
     ):
         table.add_row(f"[bold]{key}", value)
     console.print(Panel(table, title="[green]generated", expand=False))
@@ -157,7 +178,10 @@ def _print_report(report: dict) -> None:
             lines.append(f"  actions: {escape(', '.join(actions))}")
         for ing in c2pa.get("ingredients") or ():
             codes = f" {', '.join(ing['codes'])}" if ing.get("codes") else ""
-            lines.append(f"  ingredient: {escape(str(ing.get('title')))} [{ing['state']}]{escape(codes)}")
+            role = f" ({ing['relationship']})" if ing.get("relationship") else ""
+            digest = f" sha256 {ing['sha256'][:16]}…" if ing.get("sha256") else ""
+            state = escape("[" + str(ing["state"]) + "]")  # rich would read "[unsigned]" as markup
+            lines.append(f"  ingredient: {escape(str(ing.get('title')))}{escape(role)} {state}{digest}{escape(codes)}")
         for ident in c2pa.get("cawg_identities") or ():
             lines.append(f"  identity: {escape(ident)}")
         if c2pa.get("codes"):
@@ -302,6 +326,21 @@ def demo_cmd(
         f" in {elapsed:.1f} s; payload {outcome.payload_hex}; audit leaf {outcome.audit_leaf_index}"
     )
     console.print("   timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings_s.items()))
+
+    # The reference path: a still (the clip's last frame, saved without credentials) conditions
+    # a second clip; the still is checked first and cited in the manifest as an ingredient.
+    console.print("\n[bold]1b. generate from a reference image[/] (the clip's last frame, strength 0.6)")
+    import cv2
+
+    from detectors.video_io import read_clip
+
+    still = out_dir / "demo-reference.png"
+    cv2.imwrite(str(still), cv2.cvtColor(read_clip(outcome.output)[-1], cv2.COLOR_RGB2BGR))
+    from_ref = generate(ctx, GenerateRequest(prompt=DEMO_PROMPT, output=out_dir / "demo-i2v.mp4", seed=1, force=True,
+                                             image=still, strength=0.6, actor="demo"))
+    ref = from_ref.references[0]
+    console.print(f"   wrote {from_ref.output}; ingredient {ref['title']} (inputTo) sha256 {ref['sha256'][:16]}…, "
+                  f"its credentials: {ref['c2pa']['state']}")
 
     console.print(f"\n[bold]2. refuse[/] {DEMO_DENIED!r}")
     try:

@@ -1,7 +1,10 @@
 """``reelguard policy``: check prompts, explain decisions, run a pack's own examples.
 
-``check`` exits 0 when the prompt may be generated and 3 when the policy refuses it (with
-``--file`` it exits 0 and reports each line); bad prompts and broken packs exit 40-42.
+``check`` exits 0 when the prompt may be generated and 3 when the policy refuses it; with
+``--file`` it reports each line (JSON lines carry the prompt unless ``--no-prompt``) and exits 3
+if any line is refused or unreadable as a prompt, 0 only when every one passes. Bad prompts and
+broken packs exit 40-42. The engine is loaded once per process (``PolicyEngine.shared``): a
+second check in the same process costs milliseconds.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ __all__ = ["app"]
 app = typer.Typer(help="Prompt policy: check prompts against the policy packs.", no_args_is_help=True)
 
 _JURISDICTION = typer.Option(None, "--jurisdiction", "-j", help="eu, cn, us-ca or none (default: settings).")
-_SEMANTIC = typer.Option(True, "--semantic/--no-semantic", help="Semantic matching with the embedded MiniLM model.")
+_SEMANTIC = typer.Option(True, "--semantic/--no-semantic", help="Semantic matching with the embedded model.")
+_MODEL = typer.Option("multilingual", "--semantic-model",
+                      help="multilingual (USE-multilingual, default) or minilm (English MiniLM).")
 _CONSENT = typer.Option(True, "--consent/--no-consent", help="Consult the consent registry for likeness licences.")
 
 
-def _load(*, semantic: bool, consent: bool, extra: list[Path] | None = None):
+def _load(*, semantic: bool, consent: bool, extra: list[Path] | None = None, model: str = "multilingual"):
     """Engine (bundled + configured packs + registered protected names) and consent lookup."""
     from policies import PolicyEngine
 
@@ -38,7 +43,8 @@ def _load(*, semantic: bool, consent: bool, extra: list[Path] | None = None):
         registry = ConsentRegistry(get_engine(settings.resolved_database_url))
         if registry.protected_names():
             packs.append(registry.protected_pack())
-    engine = PolicyEngine.load(extra_packs=packs, semantic=semantic, model_cache=settings.cache_path / "models")
+    engine = PolicyEngine.shared(extra_packs=packs, semantic=semantic, model_cache=settings.cache_path / "models",
+                                 semantic_model=model)
     return engine, registry, settings
 
 
@@ -63,13 +69,16 @@ def check_cmd(
     jurisdiction: str = _JURISDICTION,
     semantic: bool = _SEMANTIC,
     consent: bool = _CONSENT,
+    model: str = _MODEL,
+    with_prompt: bool = typer.Option(True, "--prompt/--no-prompt",
+                                     help="With --file --json: put each prompt in its line (default) or leave it out."),
 ) -> None:
-    """Decide whether a prompt may be generated, and why."""
+    """Decide whether a prompt may be generated, and why (exit 3 if refused; with --file, if any is)."""
     from policies import PromptError
 
     if (prompt is None) == (file is None):
         raise typer.BadParameter("give either PROMPT or --file")
-    engine, registry, settings = _load(semantic=semantic, consent=consent)
+    engine, registry, settings = _load(semantic=semantic, consent=consent, model=model)
     where = jurisdiction or settings.jurisdiction
     if file is None:
         decision = engine.check(prompt, jurisdiction=where, consent=registry)
@@ -81,6 +90,7 @@ def check_cmd(
     except (OSError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"cannot read {file}: {exc}") from None
     counts: dict[str, int] = {}
+    refused = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -90,7 +100,10 @@ def check_cmd(
             row = {"line": number, "error": str(exc), "action": "deny", "allowed": False}
         else:
             row = {"line": number, **d.to_dict()}
+        if with_prompt:
+            row["prompt"] = line
         counts[row["action"]] = counts.get(row["action"], 0) + 1
+        refused += not row["allowed"]
         if as_json:
             sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
         else:
@@ -98,6 +111,7 @@ def check_cmd(
                           f"{line[:60]}", markup=False)
     if not as_json:
         err_console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no prompts")
+    raise typer.Exit(3 if refused else 0)
 
 
 @app.command("explain")
@@ -107,9 +121,11 @@ def explain_cmd(
     jurisdiction: str = _JURISDICTION,
     semantic: bool = _SEMANTIC,
     consent: bool = _CONSENT,
+    model: str = _MODEL,
 ) -> None:
-    """Every rule hit, the normalised text, and the nearest exemplars with their similarity."""
-    engine, registry, settings = _load(semantic=semantic, consent=consent)
+    """Every rule hit (with the alias, name or exemplar that matched), what context defused, the
+    normalised text, and the nearest exemplars with their similarity."""
+    engine, registry, settings = _load(semantic=semantic, consent=consent, model=model)
     for line in engine.explain(prompt, jurisdiction=jurisdiction or settings.jurisdiction, consent=registry):
         console.print(line, markup=False)
 

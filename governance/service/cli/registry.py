@@ -29,32 +29,48 @@ def _registry():
 def add_cmd(
     paths: list[Path] = typer.Argument(..., help="Video or image files, or folders (searched recursively)."),
     owner: str = typer.Option(..., "--owner", help="Rights holder."),
-    title: str = typer.Option(..., "--title", help="Title of the work."),
+    title: str = typer.Option(None, "--title", help="Title of the work (--group), or a prefix for each file's "
+                              "work (default: the file name)."),
     license: str = typer.Option(None, "--license", help="Licence terms or reference."),
+    group: bool = typer.Option(False, "--group", help="Register all the files as ONE work (needs --title)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Register the given media as ONE protected work (duplicates are reported, not re-added)."""
+    """Register protected works: each file its own work, or with --group all of them as one
+    (content already registered is reported, not re-added)."""
+    from governance.flows.register import register_paths
+
     registry = _registry()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("fingerprinting", total=None)
+        task = bar.add_task("registering", total=None)
 
         def progress(name: str, done: int, total: int) -> None:
-            bar.update(task, total=total, completed=done, description=f"fingerprinting {name}"[:60])
+            bar.update(task, total=total, completed=done, description=f"registering {name}"[:60])
 
-        result = registry.add_paths(paths, owner=owner, title=title, license=license, progress=progress)
+        outcome = register_paths(registry, paths, owner=owner, title=title, license=license, group=group,
+                                 progress=progress)
     if as_json:
-        emit_json(result)
-        return
-    if result.duplicate:
-        console.print(f"already registered as work [bold]{result.work_id}[/] ({result.title}); nothing added")
+        emit_json(outcome)
     else:
-        console.print(f"registered work [bold]{result.work_id}[/]: {result.title} ({result.owner}), "
-                      f"{result.assets} asset(s), {result.frames} keyframes")
-    for dup in result.duplicates:
-        console.print(f"  duplicate: {dup.path} (already in work {dup.reason})")
-    for skip in result.skipped:
-        err_console.print(f"  [yellow]skipped:[/] {skip.path}: {skip.reason}")
+        for work in outcome.works:
+            if work.duplicate:
+                console.print(f"already registered as work [bold]{work.work_id}[/] ({escape(work.title)}); nothing added")
+            else:
+                console.print(f"registered work [bold]{work.work_id}[/]: {escape(work.title)} ({escape(work.owner)}), "
+                              f"{work.assets} asset(s), {work.frames} keyframes")
+            for dup in work.duplicates:
+                console.print(f"  duplicate: {escape(dup.path)} (already in work {dup.reason})")
+            for skip in work.skipped:
+                err_console.print(f"  [yellow]skipped:[/] {escape(skip.path)}: {escape(skip.reason)}")
+        for skip in outcome.missing:
+            err_console.print(f"  [yellow]skipped:[/] {escape(skip.path)}: {escape(skip.reason)}")
+        for fail in outcome.failed:
+            err_console.print(f"  [red]not registered:[/] {escape(fail.path)}: {escape(fail.error)}")
+        if len(outcome.works) > 1 or outcome.failed:
+            console.print(f"{outcome.added} work(s) added, {len(outcome.works) - outcome.added} already registered, "
+                          f"{len(outcome.failed)} failed")
+    if outcome.failed and not outcome.works:
+        raise typer.Exit(outcome.failed[0].exit_code)
 
 
 @app.command("match")
@@ -63,8 +79,11 @@ def match_cmd(
     clip: Path = typer.Argument(..., help="Video or image to check."),
     as_json: bool = typer.Option(False, "--json", help='Print {"matches": [...]} as JSON.'),
 ) -> None:
-    """Find protected works in a clip: which work, which segment, how sure."""
-    matches = _registry().match_path(clip)
+    """Find protected works in a clip: which work and file, which seconds, how sure."""
+    from governance.flows.register import describe_matches
+
+    registry = _registry()
+    matches = describe_matches(registry, registry.match_path(clip))
     if as_json:
         emit_json({"matches": [m.to_dict() for m in matches]})
         return
@@ -75,7 +94,8 @@ def match_cmd(
     for m in matches:
         console.print(f"[bold]{escape(m.title)}[/bold] ({escape(m.owner)})  score {m.score:.2f}, "
                       f"{m.query_coverage:.0%} of the query, by {m.fingerprint}")
-        console.print(f"  query {m.query_start:.1f}-{m.query_end:.1f} s = reference {m.ref_start:.1f}-"
+        source = f"{escape(m.file)} " if m.file else "reference "
+        console.print(f"  query {m.query_start:.1f}-{m.query_end:.1f} s = {source}{m.ref_start:.1f}-"
                       f"{m.ref_end:.1f} s   work {m.work_id}")
 
 

@@ -18,13 +18,27 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
     log_level: str = typer.Option("info", "--log-level"),
+    public_verify: bool = typer.Option(
+        None, "--public-verify/--no-public-verify",
+        help="Anonymous verification on the page and POST /api/verify, rate-limited per client "
+        "(setting public_verify); every other route keeps its roles.",
+    ),
 ) -> None:
     """Serve the HTTP API, its OpenAPI schema (/openapi.json) and the web page (/)."""
     import uvicorn
 
-    load_settings()  # fail fast on a bad config, before binding the port
+    if public_verify is not None:
+        # uvicorn's factory (and each of its worker processes) reads settings from the environment.
+        os.environ["REELGUARD_PUBLIC_VERIFY"] = "1" if public_verify else "0"
+    settings = load_settings()  # fail fast on a bad config, before binding the port
+    if settings.environment == "production":
+        from governance.flows import FlowContext
+
+        FlowContext(settings, recover=False).check_environment()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    err_console.print(f"ReelGuard API on http://{host}:{port}/  (schema: /openapi.json)")
+    mode = (f"public verification on ({settings.public_verify_per_minute:g}/min per client)"
+            if settings.public_verify else "API keys required")
+    err_console.print(f"ReelGuard API on http://{host}:{port}/  (schema: /openapi.json; {mode})")
     uvicorn.run("governance.service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, server_header=False)
 

@@ -10,12 +10,15 @@ import numpy as np
 import typer
 
 from detectors.video_io import VideoWriter, probe, read_coded_frames, read_frames
+from detectors.video_mux import CrfChoice, choose_crf, mux_streams, video_bitrate
 from detectors.watermark import DEFAULT_SCHEME, get_scheme
-from governance.service.cli.common import console, emit_json, handle_errors, load_settings
 from governance.core.errors import OutputExistsError
 from governance.core.secrets import watermark_key
+from governance.service.cli.common import console, emit_json, handle_errors, load_settings
 
 __all__ = ["app"]
+
+CRF_SAMPLE = 24  # marked frames the automatic CRF is measured on (1 s at 24 fps; 150 MB at 1080p)
 
 app = typer.Typer(help="Embed or detect ReelGuard's invisible video watermark.", no_args_is_help=True)
 
@@ -43,11 +46,15 @@ def embed(
         None, "--strength", help="RMS luma change in 8-bit levels (default 1.4, about 45 dB)"
     ),
     force: bool = typer.Option(False, "--force", help="overwrite OUTPUT if it exists"),
-    crf: int = typer.Option(18, "--crf", min=0, max=51, help="H.264 quality of the output"),
+    crf: int | None = typer.Option(
+        None, "--crf", min=0, max=51,
+        help="H.264 quality of the output (default: the lowest CRF that stays within the source's video bitrate)",
+    ),
     scheme_name: str = typer.Option(DEFAULT_SCHEME, "--scheme", help="watermark scheme"),
     as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
 ) -> None:
-    """Stream INPUT frame by frame through the embedder into OUTPUT (written atomically)."""
+    """Stream INPUT frame by frame through the embedder into OUTPUT (written atomically); audio,
+    subtitles and metadata are copied untouched."""
     if output.exists() and not force:
         raise OutputExistsError(f"{output} exists; pass --force to overwrite it")
     scheme = get_scheme(scheme_name)
@@ -62,13 +69,35 @@ def embed(
             originals.append(frame)  # holds one frame: the writer consumes it right away
             yield frame
 
-    with VideoWriter(output, fps=info.fps, crf=crf) as writer:
-        for marked in scheme.embed(remember(read_frames(input)), payload=data, key=key, strength=strength):
-            original = originals.pop()
-            diff = marked.astype(np.int32) - original
-            squared_error += float(np.einsum("ijk,ijk->", diff, diff))
-            samples += diff.size
-            writer.write(marked)
+    marked_frames = scheme.embed(remember(read_frames(input)), payload=data, key=key, strength=strength)
+    # The CRF is chosen on the first marked frames (held in memory, at most CRF_SAMPLE of them).
+    head: list[np.ndarray] = []
+    for marked in marked_frames:
+        original = originals.pop()
+        diff = marked.astype(np.int32) - original
+        squared_error += float(np.einsum("ijk,ijk->", diff, diff))
+        samples += diff.size
+        head.append(marked)
+        if len(head) >= CRF_SAMPLE:
+            break
+    source_bps = video_bitrate(input)
+    choice = choose_crf(head, fps=info.fps, target_bps=source_bps, frames=info.frame_count) if crf is None else CrfChoice(crf, source_bps, None)
+    video_only = output.with_name(f".{output.stem}.video{output.suffix or '.mp4'}")
+    try:
+        with VideoWriter(video_only, fps=info.fps, crf=choice.crf) as writer:
+            for marked in head:
+                writer.write(marked)
+            head.clear()
+            for marked in marked_frames:
+                original = originals.pop()
+                diff = marked.astype(np.int32) - original
+                squared_error += float(np.einsum("ijk,ijk->", diff, diff))
+                samples += diff.size
+                writer.write(marked)
+        muxed = mux_streams(video_only, input, output)
+        out_bps = video_bitrate(output)
+    finally:
+        video_only.unlink(missing_ok=True)
     mse = squared_error / max(samples, 1)
     psnr = math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
     result = {
@@ -80,14 +109,24 @@ def embed(
         "height": info.height,
         "fps": info.fps,
         "psnr_db": round(psnr, 2) if math.isfinite(psnr) else None,
+        "crf": choice.crf,
+        "crf_chosen": crf is None,
+        "source_video_bps": round(source_bps) if source_bps else None,
+        "output_video_bps": round(out_bps) if out_bps else None,
+        "size_ratio": round(output.stat().st_size / max(input.stat().st_size, 1), 3),
+        "streams_kept": list(muxed.kept),
+        "streams_dropped": list(muxed.dropped),
     }
     if as_json:
         emit_json(result)
     else:
         console.print(
             f"marked {result['frames']} frames of {input} -> {output} "
-            f"(scheme {scheme.name}, payload {result['payload']}, PSNR {result['psnr_db']} dB)"
+            f"(scheme {scheme.name}, payload {result['payload']}, PSNR {result['psnr_db']} dB, CRF {choice.crf}, "
+            f"size x{result['size_ratio']}, kept {', '.join(muxed.kept) or 'no other streams'})"
         )
+        for why in muxed.dropped:
+            console.print(f"[yellow]dropped[/] {why}")
 
 
 @app.command()

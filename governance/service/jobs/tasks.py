@@ -107,6 +107,17 @@ def _clean_partials(folder: Path, job_id: str) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _reference_args(ctx: "FlowContext", request: dict[str, Any]) -> dict[str, Any]:
+    """The reference a job was submitted with (POST /api/generate/reference): a stored file
+    named by its sha256, resolved inside the references folder only; the flow checks it again."""
+    if not request.get("reference_file"):
+        return {}
+    from governance.flows.references import stored_reference
+
+    kind = "video" if request.get("reference_kind") == "video" else "image"
+    return {kind: stored_reference(ctx.settings, request["reference_file"]), "strength": request.get("strength")}
+
+
 def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
     """Run (or finish) one generation job; returns its final status."""
     from governance.flows import GenerateRequest, ProtectedMaterialBlocked, generate
@@ -142,7 +153,7 @@ def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
                 prompt=request["prompt"], output=folder / f"{job_id}.mp4", seed=int(request.get("seed", 0)),
                 num_frames=request.get("num_frames"), width=request.get("width"), height=request.get("height"),
                 steps=request.get("steps"), fps=request.get("fps"), jurisdiction=request.get("jurisdiction"),
-                force=True, actor=actor,
+                force=True, actor=actor, **_reference_args(ctx, request),
             ))
             result = outcome.to_dict()
             result.pop("output", None)  # a server path; clients fetch /api/jobs/<id>/clip

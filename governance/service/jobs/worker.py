@@ -2,7 +2,13 @@
 
 import os
 
-from governance.service.jobs.queue import celery_app
+# Third-party progress bars ("Loading pipeline components", "Loading weights") in a worker's log
+# are noise; set before transformers / diffusers / huggingface_hub import tqdm.
+for _name, _value in (("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
+                      ("DIFFUSERS_VERBOSITY", "error"), ("TQDM_DISABLE", "1")):
+    os.environ.setdefault(_name, _value)
+
+from governance.service.jobs.queue import celery_app  # noqa: E402
 
 app = celery_app()
 
@@ -23,3 +29,25 @@ if _threads.isdigit() and int(_threads) > 0:
 
     cv2.setNumThreads(int(_threads))
     detectors.video_io.set_decode_threads(int(_threads))
+
+# Heartbeats (``governance.service.jobs.heartbeat``): the main process of each worker beats
+# while it consumes, so ``/healthz`` and ``POST /api/generate`` know whether anyone will run a job.
+from celery.signals import worker_ready, worker_shutdown  # noqa: E402
+
+_HEARTBEAT = None
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs) -> None:
+    global _HEARTBEAT
+    from governance.service.jobs.heartbeat import Heartbeat
+
+    queues = tuple(sorted(q.name for q in sender.task_consumer.queues)) if sender is not None else ()
+    name = getattr(sender, "hostname", None) or f"worker-{os.getpid()}"
+    _HEARTBEAT = Heartbeat(app.conf.broker_url, name=f"{name}:{os.getpid()}", queues=queues).start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_kwargs) -> None:
+    if _HEARTBEAT is not None:
+        _HEARTBEAT.stop()

@@ -103,9 +103,13 @@ async def stats(days: int = Query(default=30, ge=1, le=366), svc: Services = Dep
                                    409: {"description": "no signed checkpoint covers the log yet"}})
 async def report(start: date | None = None, end: date | None = None,
                  jurisdiction: Literal["eu", "cn", "us-ca"] | None = None,
-                 format: Literal["json", "csv", "html"] = "json", svc: Services = Depends(services)) -> Response:
+                 format: Literal["json", "csv", "html"] = "json",
+                 table: Literal["verifications", "generations", "refusals", "likeness"] | None = Query(
+                     default=None, description="with format=csv: one of the report's tables instead of the totals"),
+                 svc: Services = Depends(services)) -> Response:
     """The compliance report for days [start, end] (UTC, default: the last 30 days), from the
-    latest signed checkpoint (read-only: an admin signs checkpoints)."""
+    latest signed checkpoint (read-only: an admin signs checkpoints). ``format=csv&table=refusals``
+    (or verifications, generations, likeness) answers that table, one row per event."""
     from governance.records.audit.report import build_report, render_csv, render_html, render_json
     from governance.core.errors import AuditError
 
@@ -118,6 +122,12 @@ async def report(start: date | None = None, end: date | None = None,
                                         organisation=svc.settings.organisation)
     except AuditError as exc:
         raise ApiError(409, "no-checkpoint" if "checkpoint" in str(exc) else "invalid-request", str(exc)) from None
+    if table is not None:
+        if format != "csv":
+            raise ApiError(422, "invalid-request", "table= goes with format=csv")
+        from governance.records.audit.report_tables import table_csv
+
+        return Response(table_csv(built.tables, table), media_type="text/csv")
     render, media = {"json": (render_json, "application/json"), "csv": (render_csv, "text/csv"),
                      "html": (render_html, "text/html")}[format]
     return Response(render(built), media_type=media)

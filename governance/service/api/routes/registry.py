@@ -6,6 +6,14 @@ that owner's works and matches. Admin keys act for any owner (``owner`` form fie
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from fastapi import APIRouter, Depends, Path as PathParam, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +28,34 @@ from governance.service.api.uploads import MEDIA_TYPES, multipart_openapi, recei
 
 router = APIRouter(prefix="/api/registry", tags=["registry"])
 WorkId = PathParam(pattern=r"^[0-9a-f]{32}$")
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@contextmanager
+def _as_client_named(path: Path, filename: str | None) -> Iterator[Path]:
+    """The upload under the name the client gave it (the registry records a work's file names,
+    and matches name the file), hard-linked into a private folder beside the upload. The name is
+    reduced to a safe base name with the sniffed extension; the stored upload name is used when
+    there is none or the link fails."""
+    stem = _UNSAFE.sub("_", Path(filename or "").stem).strip(" ._")[:100]
+    if not stem:
+        yield path
+        return
+    folder = path.parent / f".named-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(mode=0o700)
+        named = folder / f"{stem}{path.suffix}"
+        os.link(path, named)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        yield path
+        return
+    try:
+        yield named
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _visible(principal: Principal, owner: str) -> bool:
@@ -43,8 +79,9 @@ async def register_work(
         if not title or not owner:
             raise ApiError(422, "invalid-request", "a work needs a title (and admins must name the owner)")
         license_ = upload.fields.get("license", "").strip() or None
-        work = await run_in_threadpool(svc.ctx.registry.add_path, upload.path, owner=owner, title=title,
-                                       license=license_)
+        with _as_client_named(upload.path, upload.filename) as named:
+            work = await run_in_threadpool(svc.ctx.registry.add_path, named, owner=owner, title=title,
+                                           license=license_)
     if work.duplicate and work.owner != owner and principal.role is not Role.admin:
         raise ApiError(409, "conflict", "this content is already registered by another owner")
     return RegisteredOut(work_id=work.work_id, title=work.title, owner=work.owner, license=work.license,
@@ -95,4 +132,8 @@ async def match_clip(
         matches = await run_in_threadpool(svc.ctx.registry.match_path, upload.path)
         mine = [m for m in matches if _visible(principal, m.owner)]
         thumbs = await run_in_threadpool(segment_thumbnails, upload.path, mine, max_pixels=settings.max_pixels)
-    return MatchOut(matches=[m.to_dict() for m in mine], thumbnails=thumbs)
+    from governance.flows.register import describe_matches
+
+    # Each match names the registered file it aligned to (a file name, never a server path).
+    named = await run_in_threadpool(describe_matches, svc.ctx.registry, mine)
+    return MatchOut(matches=[m.to_dict() for m in named], thumbnails=thumbs)

@@ -16,16 +16,49 @@ function el(tag, attrs = {}, ...children) {
 
 function key() { return sessionStorage.getItem(KEY) || ""; }
 
+function headers(extra = {}) {
+  // No key, no header: in public mode the server then treats the call as anonymous.
+  return Object.assign(key() ? { "X-API-Key": key() } : {}, extra);
+}
+
+function errorMessage(status, body) {
+  if (body && body.error) {
+    let msg = `${body.error.message} (HTTP ${status}, request ${body.error.request_id})`;
+    if (status === 401) msg += " Enter an API key above and try again.";
+    return msg;
+  }
+  return `HTTP ${status}`;
+}
+
 async function api(path, options = {}) {
-  const headers = Object.assign({ "X-API-Key": key() }, options.headers || {});
-  const response = await fetch(path, Object.assign({}, options, { headers }));
+  const response = await fetch(path, Object.assign({}, options, { headers: headers(options.headers) }));
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();
-  if (!response.ok) {
-    const msg = body && body.error ? `${body.error.message} (HTTP ${response.status}, request ${body.error.request_id})` : `HTTP ${response.status}`;
-    throw new Error(msg);
-  }
+  if (!response.ok) throw new Error(errorMessage(response.status, body));
   return body;
+}
+
+// fetch() reports no upload progress; XMLHttpRequest does. Resolves with the JSON body.
+function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    for (const [k, v] of Object.entries(headers())) xhr.setRequestHeader(k, v);
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (ev) => { if (ev.lengthComputable) onProgress(ev.loaded / ev.total); });
+    xhr.upload.addEventListener("load", () => onProgress(1));
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
+      else {
+        let msg = errorMessage(xhr.status, xhr.response);
+        const wait = xhr.getResponseHeader("Retry-After");
+        if (xhr.status === 429 && wait) msg += ` (retry in ${wait} s)`;
+        reject(new Error(msg));
+      }
+    });
+    xhr.addEventListener("error", () => reject(new Error("the server could not be reached")));
+    xhr.send(form);
+  });
 }
 
 function fill(dl, rows) {
@@ -59,32 +92,81 @@ $("#key-form").addEventListener("submit", (ev) => {
   sessionStorage.setItem(KEY, $("#api-key").value.trim());
   $("#api-key").value = "";
   whoami();
+  // A verification refused for want of a key runs again with the new one.
+  if (lastFailed && lastFile) verifyFile(lastFile);
 });
+
+if (document.body.dataset.verifyMode === "public") $("#public-note").hidden = false;
 
 // ---- verify -----------------------------------------------------------------------------------
 const drop = $("#drop");
-drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+const picker = $("#file");
+let lastFile = null;     // kept so "Try again" and a newly entered key can re-run it
+let lastFailed = false;
+let running = 0;         // a newer verification replaces an older one on screen
+
+// Dropping a file anywhere else must not make the browser navigate away to it.
+for (const type of ["dragover", "drop"]) document.addEventListener(type, (ev) => ev.preventDefault());
+drop.addEventListener("dragenter", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragover", (ev) => { ev.preventDefault(); ev.dataTransfer.dropEffect = "copy"; drop.classList.add("over"); });
+drop.addEventListener("dragleave", (ev) => { if (!drop.contains(ev.relatedTarget)) drop.classList.remove("over"); });
 drop.addEventListener("drop", (ev) => {
   ev.preventDefault(); drop.classList.remove("over");
-  if (ev.dataTransfer.files.length) verifyFile(ev.dataTransfer.files[0]);
+  const files = ev.dataTransfer && ev.dataTransfer.files;
+  if (files && files.length) verifyFile(files[0]);
 });
-$("#file").addEventListener("change", (ev) => { if (ev.target.files.length) verifyFile(ev.target.files[0]); });
+drop.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); picker.click(); } });
+picker.addEventListener("change", () => {
+  const file = picker.files.length ? picker.files[0] : null;
+  // Clear the input, so picking the same file again (after an error, a new key) fires "change".
+  picker.value = "";
+  if (file) verifyFile(file);
+});
+$("#retry").addEventListener("click", () => { if (lastFile) verifyFile(lastFile); });
+
+function showProgress(fraction, text) {
+  $("#progress-box").hidden = false;
+  const bar = $("#progress");
+  if (fraction === null) bar.removeAttribute("value"); else bar.value = Math.round(fraction * 100);
+  $("#progress-text").textContent = text;
+}
 
 async function verifyFile(file) {
+  const id = ++running;
+  lastFile = file; lastFailed = false;
   const status = $("#status");
+  const mb = (file.size / 1e6).toFixed(1);
   status.className = "muted";
-  status.textContent = `Verifying ${file.name} (${(file.size / 1e6).toFixed(1)} MB)…`;
+  status.textContent = `Verifying ${file.name} (${mb} MB)…`;
+  $("#retry").hidden = true;
   $("#verdict").hidden = true;
+  const started = Date.now();
+  let uploaded = false;
+  // After the upload the server reads, decodes and matches: an indeterminate bar and a clock.
+  const tick = setInterval(() => {
+    if (id === running && uploaded) showProgress(null, `analysing… ${Math.round((Date.now() - started) / 1000)} s`);
+  }, 500);
+  showProgress(0, "uploading…");
   const form = new FormData();
   form.append("file", file);
   try {
-    const report = await api("/api/verify", { method: "POST", body: form });
-    status.textContent = `Verified ${file.name}`;
+    const report = await upload("/api/verify", form, (f) => {
+      if (id !== running) return;
+      if (f >= 1) { uploaded = true; showProgress(null, "analysing…"); }
+      else showProgress(f, `uploading ${Math.round(f * 100)} %`);
+    });
+    if (id !== running) return;
+    status.textContent = `Verified ${file.name} in ${((Date.now() - started) / 1000).toFixed(1)} s`;
     showReport(report);
   } catch (e) {
+    if (id !== running) return;
+    lastFailed = true;
     status.className = "error";
     status.textContent = e.message;
+    $("#retry").hidden = false;
+  } finally {
+    clearInterval(tick);
+    if (id === running) $("#progress-box").hidden = true;
   }
 }
 
@@ -120,7 +202,8 @@ function showReport(r) {
     const src = (r.thumbnails || [])[i];
     if (src && src.startsWith("data:image/jpeg;base64,")) card.append(el("img", { src, alt: `matched segment of ${m.title}` }));
     card.append(el("strong", {}, m.title), el("div", {}, `by ${m.owner}`),
-      el("div", { class: "muted" }, `score ${Number(m.score).toFixed(2)} · ${Number(m.query_start).toFixed(1)}–${Number(m.query_end).toFixed(1)} s`));
+      el("div", { class: "muted" }, `score ${Number(m.score).toFixed(2)} · this clip ${Number(m.query_start).toFixed(1)}–${Number(m.query_end).toFixed(1)} s`),
+      el("div", { class: "muted" }, `= ${m.file || "the work"} ${Number(m.ref_start).toFixed(1)}–${Number(m.ref_end).toFixed(1)} s`));
     box.append(card);
   });
   $("#verdict").hidden = false;

@@ -1,0 +1,1 @@
+"""Recovery benchmark parts: ``data`` (clips and attacks), ``report`` (markdown and plots)."""

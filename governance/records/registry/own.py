@@ -1,0 +1,161 @@
+"""Our own outputs in the registry: fingerprints of every generated clip, kept beside its record.
+
+The third layer of provenance after the manifest and the watermark: a clip whose manifest was
+stripped and whose watermark did not survive (a regeneration pass, a hard crop, a rotation) can
+still be traced to its generation record by near-duplicate search. Own outputs are works with
+``origin = "generated"`` and live in indexes of their own (``own-pdq.npz`` ...), so they are
+never reported as protected material and never match the output-side protected check.
+
+Rows are written by the generation flow inside ITS transaction (``add``), so a clip has
+fingerprints exactly when it has a record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from detectors.fingerprints.extract import REFERENCE, ClipFingerprints, ExtractConfig, extract
+from governance.core.settings import Settings
+from governance.records.registry.index_store import KindIndex, LayoutStore
+from governance.records.registry.matching import Evidence, MatchConfig, best_per_work
+from governance.records.registry.models import ORIGIN_GENERATED, Asset, Fingerprint, Work
+
+__all__ = ["OwnMatch", "OwnOutputs", "fingerprint_rows", "OWN_EXTRACT"]
+
+# Sparser than a protected work's reference (8 frames/s): every clip we generate is stored, so
+# the PDQ rows per clip set the index size. At 8 frames/s our clips gave ~7.5 rows per second,
+# 75M rows for 1M clips of 10 s (about 7 GB of multi-index tables, several seconds a query);
+# 2 frames/s gives 2 rows per second. ORB keyframes stay at one per second.
+OWN_EXTRACT: ExtractConfig = replace(REFERENCE, sample_fps=2.0)
+
+
+@dataclass(frozen=True)
+class OwnMatch:
+    """One of our generated clips found in a query (times in seconds)."""
+
+    content_id: str
+    score: float  # query_coverage x mean frame similarity, 0..1
+    query_start: float
+    query_end: float
+    ref_start: float
+    ref_end: float
+    query_coverage: float
+    fingerprint: str  # "pdq" | "orb" | "layout"
+    speed: float = 1.0
+    frames: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fingerprint_rows(asset_id: int, clip: ClipFingerprints) -> list[Fingerprint]:
+    """The registry rows (one per fingerprint kind with codes) of one asset's fingerprints."""
+    rows = []
+    for name, codes, times in (
+        ("pdq", clip.pdq, clip.pdq_times),
+        ("orb", clip.orb, clip.orb_times),
+        ("layout", clip.layout, clip.layout_times),
+    ):
+        if not len(codes):
+            continue
+        rows.append(
+            Fingerprint(
+                asset_id=asset_id,
+                kind=name,
+                count=len(codes),
+                keyframes=len(times),
+                codes=codes.codes.tobytes(),
+                frames=codes.frame.astype(np.int32).tobytes(),
+                times=times.astype(np.float32).tobytes(),
+                points=codes.points.astype(np.float32).tobytes() if len(codes.points) else None,
+            )
+        )
+    return rows
+
+
+class OwnOutputs:
+    """Fingerprints of the clips this install generated, matched apart from protected works."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, config: MatchConfig | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.config = config or MatchConfig()
+        cache = Path(settings.cache_path)
+        self.indexes: dict[str, KindIndex] = {
+            "pdq": KindIndex("pdq", cache, allow_mih=True, origin=ORIGIN_GENERATED),
+            "orb": KindIndex("orb", cache, origin=ORIGIN_GENERATED),
+            "layout": LayoutStore(cache, origin=ORIGIN_GENERATED),
+        }
+
+    @staticmethod
+    def fingerprint_frames(frames: np.ndarray, *, fps: float) -> ClipFingerprints:
+        """The fingerprints to store for a clip about to be released (slow: run it outside the
+        transaction that stores them)."""
+        return extract(frames, fps=fps, config=OWN_EXTRACT)
+
+    def add(
+        self, session: Session, *, content_id: str, file_sha256: str, name: str, owner: str, clip: ClipFingerprints
+    ) -> str:
+        """Store ``clip`` as the fingerprints of generation ``content_id`` in the caller's
+        transaction; returns the work id (the caller logs it)."""
+        work = Work(title=f"generated {content_id}", owner=owner, origin=ORIGIN_GENERATED, content_id=content_id)
+        session.add(work)
+        session.flush()
+        asset = Asset(
+            work_id=work.id,
+            name=name,
+            sha256=file_sha256,
+            kind="video",
+            fps=clip.fps,
+            duration_s=clip.duration,
+            width=clip.width,
+            height=clip.height,
+            frames=clip.frames_seen,
+        )
+        session.add(asset)
+        session.flush()
+        for row in fingerprint_rows(asset.id, clip):
+            session.add(row)
+        return work.id
+
+    def is_empty(self) -> bool:
+        with Session(self.engine) as session:
+            return not session.exec(select(func.count(Work.id)).where(Work.origin == ORIGIN_GENERATED)).one()
+
+    def sync(self) -> None:
+        for store in self.indexes.values():
+            store.sync(self.engine)
+
+    def match_fingerprints(self, clip: ClipFingerprints) -> list[OwnMatch]:
+        """Our clips in the query, best first; [] when none passes the registry's decision rules."""
+        self.sync()
+        best = best_per_work(self.indexes, clip, self.config)
+        if not best:
+            return []
+        with Session(self.engine) as session:
+            ids = dict(session.exec(select(Work.id, Work.content_id).where(Work.id.in_(list(best)))).all())
+        out = [_own_match(ids[work_id], score, ev) for work_id, (score, ev) in best.items() if ids.get(work_id)]
+        return sorted(out, key=lambda m: -m.score)
+
+
+def _own_match(content_id: str, score: float, ev: Evidence) -> OwnMatch:
+    al = ev.alignment
+    return OwnMatch(
+        content_id=content_id,
+        score=round(score, 4),
+        query_start=round(ev.query_start, 3),
+        query_end=round(ev.query_end, 3),
+        ref_start=round(al.ref_start, 3),
+        ref_end=round(al.ref_end, 3),
+        query_coverage=round(ev.coverage, 4),
+        fingerprint=ev.kind,
+        speed=al.speed,
+        frames=int(len(al.query_frames)),
+    )

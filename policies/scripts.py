@@ -1,0 +1,320 @@
+"""Names in scripts that the word tokenizer reads badly: kana, Hangul, Cyrillic, Arabic, Devanagari.
+
+Japanese runs kana words and particles together ("ミッキーマウスがビーチで"), Korean glues particles
+to names ("아이언맨이") and Russian inflects them ("Трампа"), so these names are found as
+substrings of a *skeleton* of the canonical text instead of as token sequences:
+
+- spaces, middle dots, hyphens, the katakana long-vowel mark and small/sokuon kana are dropped
+  and small kana enlarged ("ハリー・ポッター" = "ハリポッタ" = "ハリ ポッタ"); Indic and Arabic marks
+  are dropped (the same spelling with or without a virama or a vowel mark);
+- Han look-alikes of katakana next to katakana are read as katakana ("ピ力チュウ" with 力 for カ);
+- every name also matches with one letter dropped (names of five skeleton letters or more) or
+  its first letter swapped or dropped ("Микки" / "Мики", "Бикачу").
+
+Where a match may start and end is the script's word boundary (this is what keeps short names
+from matching inside ordinary words: 메시 in 메시지 "message", マリオ in マリオネット): Hangul, Cyrillic,
+Arabic and Devanagari names start at a word start, and short ones also end at a word end (or before
+a Korean particle, or one inflection letter); katakana names are not glued to more katakana.
+Chinese (Han-only) names are left to the segmenter (``policies.normalize``), which keeps "川普" out
+of "四川普通话".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "ScriptEntry",
+    "ScriptMatch",
+    "ScriptIndex",
+    "skeleton",
+    "needs_script_index",
+    "strip_between_cjk",
+    "LOOKALIKE",
+]
+
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮヵヶ", "あいうえおやゆよわアイウエオヤユヨワカケ")
+_DROP = frozenset(" \t\n・･·‧•ー-‐‑–—_.'’ッっ")
+# Han characters that look like katakana; read as katakana only beside katakana.
+_HAN_AS_KANA = {"力": "カ", "口": "ロ", "工": "エ", "二": "ニ", "夕": "タ", "卜": "ト", "八": "ハ", "一": "ー"}
+_PARTICLES = frozenset(
+    [
+        "이",
+        "가",
+        "은",
+        "는",
+        "을",
+        "를",
+        "의",
+        "와",
+        "과",
+        "도",
+        "에",
+        "랑",
+        "께",
+        "로",
+        "에게",
+        "에서",
+        "으로",
+        "한테",
+        "처럼",
+        "하고",
+        "이랑",
+        "이는",
+        "이가",
+        "이와",
+        "이의",
+        "도",
+        "만",
+    ]
+)
+_MIN_EDIT = 5  # skeleton letters from which a dropped or swapped letter is still this name
+_MIN_EDIT_KANA = 4  # a kana is a syllable: four carry as much as five letters (and the katakana
+# boundary rule keeps them out of longer words)
+_ARABIC_PREFIXES = "وبلفك"  # and, with, to, so, as: written joined to the next word
+_INFLECTION = 2  # letters an inflected Cyrillic/Arabic/Devanagari name may carry after its stem
+
+
+def _script(ch: str) -> str:
+    o = ord(ch)
+    if 0x30A0 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+        return "kata"
+    if 0x3040 <= o <= 0x309F:
+        return "hira"
+    if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+        return "hangul"
+    if 0x0400 <= o <= 0x04FF:
+        return "cyrl"
+    if 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
+        return "arab"
+    if 0x0900 <= o <= 0x097F:
+        return "deva"
+    if 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF:
+        return "han"
+    return "latin" if ch.isalpha() else "other"
+
+
+def needs_script_index(name: str) -> bool:
+    """True for names with kana, Hangul, Cyrillic, Arabic or Devanagari letters."""
+    return any(_script(ch) in ("kata", "hira", "hangul", "cyrl", "arab", "deva") for ch in name)
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me")
+
+
+def skeleton(text: str) -> tuple[str, list[int], list[bool], list[str]]:
+    """(skeleton, position in ``text`` of each skeleton letter, word-start flag and script of
+    each letter). Cyrillic look-alikes of Latin letters are written as the Latin letter in the
+    skeleton (both ways round: a disguise may go either way), so "Путин" and "Пyтин" agree."""
+    out: list[str] = []
+    where: list[int] = []
+    starts: list[bool] = []
+    scripts: list[str] = []
+    boundary = True
+    for i, ch in enumerate(text):
+        if ch in _HAN_AS_KANA and _beside_katakana(text, i):
+            ch = _HAN_AS_KANA[ch]
+        if ch.isspace() or (not ch.isalnum() and ch not in _DROP and not _is_mark(ch)):
+            boundary = True
+            continue
+        if ch in _DROP or _is_mark(ch):
+            continue  # dropped, but it does not end a word ("ハリー・ポッター" is one name)
+        ch = ch.translate(_SMALL_KANA)
+        script = _script(ch)
+        kinds = (_KIND.get(script, script), _KIND.get(scripts[-1], scripts[-1])) if scripts else None
+        if kinds and kinds[0] != kinds[1] and not set(kinds) <= _ONE_WORD:
+            boundary = True  # a change of script starts a word ("一张путин的", "путинが")
+        out.append(ch.translate(LOOKALIKE))
+        where.append(i)
+        starts.append(boundary)
+        scripts.append(script)
+        boundary = False
+    return "".join(out), where, starts, scripts
+
+
+# A change of script starts a word, except between kana and Han (they mix in one Japanese word).
+_ONE_WORD = frozenset({"kana", "han"})
+_KIND = {"kata": "kana", "hira": "kana"}
+# A Cyrillic letter and the Latin one it passes for share one skeleton letter.
+LOOKALIKE = str.maketrans("авеёкмнорстухіјѕһӏипг", "abeekmhopctyxijshlunr")
+
+
+def _beside_katakana(text: str, i: int) -> bool:
+    return (i > 0 and _script(text[i - 1]) == "kata") or (i + 1 < len(text) and _script(text[i + 1]) == "kata")
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptEntry:
+    owner: str
+    term: str
+    entity_id: str | None = None
+    alias: bool = False  # an indirect reference: matched as written, never with a letter off
+    stem: bool = False  # a rule term (not a name): it starts a word and may run on (any inflection)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptMatch:
+    entry: ScriptEntry
+    start: int
+    end: int
+    method: str  # exact | fuzzy
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    entry: ScriptEntry
+    script: str
+    length: int  # of the full skeleton of the name
+    kind: str  # exact | drop | swap0
+    # Short Devanagari names: the spelling with its marks, which must then match too. Two
+    # consonants with their vowel signs dropped are too common a skeleton ("मेसी" Messi and "मांस"
+    # meat are both म-स).
+    spelled: str | None = None
+
+
+class ScriptIndex:
+    """Every non-Latin, non-Han name; ``find`` returns the names in one canonical text."""
+
+    def __init__(self, entries: Iterable[tuple[ScriptEntry, str]]) -> None:
+        """``entries``: (entry, canonical name) pairs; names without a letter of these scripts
+        are ignored."""
+        self._keys: dict[str, list[_Key]] = defaultdict(list)
+        for entry, name in entries:
+            if not needs_script_index(name):
+                continue
+            skel, _, _, _ = skeleton(name)
+            script = _main_script(name)
+            if len(skel) < 2:
+                continue
+            spelled = _spelled(name) if script == "deva" and len(skel) <= _SHORT_DEVA else None
+            self._add(skel, entry, script, len(skel), "exact", spelled)
+            if script == "kata":  # the same name typed in hiragana
+                self._add(skel.translate(_KATA_TO_HIRA), entry, "hira", len(skel), "exact")
+            if (
+                not entry.alias
+                and not entry.stem
+                and len(skel) >= (_MIN_EDIT_KANA if script in ("kata", "hira") else _MIN_EDIT)
+            ):
+                for i in range(len(skel)):
+                    self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop")
+                self._add(skel[1:], entry, script, len(skel), "swap0")
+        self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
+
+    def _add(
+        self, key: str, entry: ScriptEntry, script: str, length: int, kind: str, spelled: str | None = None
+    ) -> None:
+        bucket = self._keys[key]
+        if not any(k.entry == entry and k.kind == kind for k in bucket):
+            bucket.append(_Key(entry, script, length, kind, spelled))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def find(self, canonical: str) -> list[ScriptMatch]:
+        if not self._keys or canonical.isascii():
+            return []
+        skel, where, starts, scripts = skeleton(canonical)
+        best: dict[tuple[ScriptEntry, int], ScriptMatch] = {}
+        n = len(skel)
+        for i in range(n):
+            for length in self._lengths:
+                j = i + length
+                if j > n:
+                    continue
+                for key in self._keys.get(skel[i:j], ()):
+                    start = i - 1 if key.kind == "swap0" else i
+                    if start < 0 or not self._fits(key, skel, starts, scripts, start, j):
+                        continue
+                    if (
+                        key.spelled is not None
+                        and _spelled(_with_marks(canonical, where[start], where[j - 1] + 1)) != key.spelled
+                    ):
+                        continue
+                    score = 1.0 if key.kind == "exact" else 1.0 - 1.0 / key.length
+                    found = ScriptMatch(
+                        key.entry, where[start], where[j - 1] + 1, "exact" if key.kind == "exact" else "fuzzy", score
+                    )
+                    held = best.get((key.entry, found.start))
+                    if held is None or found.score > held.score:
+                        best[(key.entry, found.start)] = found
+        return list(best.values())
+
+    @staticmethod
+    def _fits(key: _Key, skel: str, starts: list[bool], scripts: list[str], i: int, j: int) -> bool:
+        """Does a match of ``key`` at skeleton ``[i, j)`` sit on the script's word boundaries?"""
+        before = scripts[i - 1] if i > 0 and not starts[i] else None
+        after = scripts[j] if j < len(skel) and not starts[j] else None
+        if key.kind == "swap0" and (not starts[i] or scripts[i] != key.script):
+            return False  # the swapped first letter is a letter of the same script at a word start
+        glued = key.script == "arab" and i > 0 and starts[i - 1] and skel[i - 1] in _ARABIC_PREFIXES
+        if key.entry.stem:  # Japanese has no word starts to keep; elsewhere a term starts a word
+            return key.script in ("kata", "hira") or starts[i] or glued
+        if key.script == "kata":
+            return before != "kata" and after != "kata"
+        if key.script == "hira":
+            return key.length >= 4 and before != "hira"
+        if not starts[i] and not glued:
+            return False  # Arabic glues "and", "with", "to" to a name; nothing else may precede
+        tail = skel[j : j + _tail(skel, starts, j)]
+        if not tail:
+            return True
+        if key.script == "hangul":  # a particle, or any ending after a long name
+            return key.length >= 5 or tail in _PARTICLES
+        # Long names may carry an inflection ("Трампа", "Путина"); never run into another word.
+        return key.length >= 4 and len(tail) <= _INFLECTION
+
+
+_SHORT_DEVA = 2  # Devanagari names of at most this many skeleton letters must match with their marks
+
+
+def _spelled(text: str) -> str:
+    """The letters and marks of ``text``, without spaces and dropped signs."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in _DROP)
+
+
+def _with_marks(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` and the marks that follow it (a last consonant's vowel sign)."""
+    while end < len(text) and _is_mark(text[end]):
+        end += 1
+    return text[start:end]
+
+
+def _tail(skel: str, starts: list[bool], j: int) -> int:
+    k = j
+    while k < len(skel) and not starts[k]:
+        k += 1
+    return k - j
+
+
+def _main_script(name: str) -> str:
+    counts: dict[str, int] = defaultdict(int)
+    for ch in name:
+        counts[_script(ch)] += 1
+    for script in ("kata", "hira", "hangul", "cyrl", "arab", "deva"):
+        if counts.get(script):
+            return script if script != "hira" or not counts.get("kata") else "kata"
+    return "other"
+
+
+_KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+
+
+def strip_between_cjk(text: str) -> str:
+    """Spaces between Han or kana letters removed ("米 老 鼠" -> "米老鼠"); Chinese and Japanese do
+    not space their words, so a space there only hides a name."""
+    return _CJK_GAP.sub("", text)
+
+
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A space between two Han/kana letters, or between one and a lone Latin letter or digit that itself
+# sits between them ("哆 啦 A 梦").
+_CJK_GAP = re.compile(
+    rf"(?<=[{_CJK_CLASS}])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])\s+(?=[a-z0-9]\s*[{_CJK_CLASS}])"
+    rf"|(?<=[{_CJK_CLASS}][a-z0-9])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}]\s[a-z0-9])\s+(?=[{_CJK_CLASS}])"
+)
