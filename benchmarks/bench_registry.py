@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detectors.fingerprints.base import hamming_matrix  # noqa: E402
-from detectors.fingerprints.examples import still  # noqa: E402
+from tests.support.fingerprint_examples import still  # noqa: E402
 from detectors.fingerprints.index import FlatIndex, MultiIndexHashing  # noqa: E402
 from detectors.fingerprints.pdq import PdqFingerprint  # noqa: E402
 from detectors.fingerprints.phash import PHashFingerprint  # noqa: E402

@@ -124,3 +124,16 @@ def test_every_error_has_an_exit_code_and_one_root():
             assert isinstance(cls.exit_code, int)
             seen.setdefault(cls.exit_code, []).append(cls.__name__)
     assert all(code not in (0, 2) for code in seen)
+
+
+def test_product_packages_hold_no_fixtures():
+    """Fixtures, clip makers and attacks live in tests/ and benchmarks/: no product module imports
+    them, nor scikit-image (a test extra whose stills the fixtures use)."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in (*LEAF_PACKAGES, "governance")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] in ("tests", "benchmarks", "skimage")
+    ]
+    assert offenders == []

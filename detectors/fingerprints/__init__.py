@@ -1,6 +1,6 @@
 """Frame fingerprints, Hamming indexes and temporal alignment for near-duplicate search.
 
-    Fingerprint (base)      name, bits, threshold, hash_frame / fingerprint, distance, get_examples
+    Fingerprint (base)      name, bits, threshold, hash_frame / fingerprint, distance
     ├── PdqFingerprint      256-bit PDQ (+ dihedral variants), bars removed first
     ├── PHashFingerprint    64-bit imagehash pHash: the cheap first pass
     ├── OrbFingerprint      ORB keypoints + RANSAC affine check: crops, overlays, PiP

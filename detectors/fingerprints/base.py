@@ -1,8 +1,9 @@
 """The fingerprint abstraction: a technique that turns frames into binary codes and compares them.
 
 Modelled on python-threatexchange's ``SignalType``: each fingerprint has a ``name``, hashes frames,
-defines ``distance`` and a match ``threshold``, and ships ``get_examples()`` (pairs that must or
-must not match) that one shared test exercises for every registered fingerprint.
+defines ``distance`` and a match ``threshold``. Its example pairs (that must or must not match)
+live with the tests (``tests/support/fingerprint_examples.py``: scikit-image stills, a test extra)
+and one shared test exercises them for every registered fingerprint.
 
 Codes are fixed-width bit strings stored as ``uint8`` rows, so one Hamming index serves them all.
 A frame may yield several rows (dihedral variants, keypoint descriptors); ``frame`` and
@@ -136,11 +137,6 @@ class Fingerprint(ABC):
         if not len(ca) or not len(cb):
             return False
         return bool(hamming_matrix(ca.codes, cb.codes).min() <= self.threshold)
-
-    @classmethod
-    @abstractmethod
-    def get_examples(cls) -> list[FingerprintExample]:
-        """Frame pairs that must match (transformed copies) or must not (distinct images)."""
 
 
 def concat(name: str, nbytes: int, parts: list[tuple[int, FrameCodes]]) -> FrameCodes:

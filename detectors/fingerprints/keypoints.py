@@ -17,7 +17,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from detectors.fingerprints.base import Fingerprint, FingerprintExample, FrameCodes, hamming_matrix
+from detectors.fingerprints.base import Fingerprint, FrameCodes, hamming_matrix
 from detectors.fingerprints.borders import remove_borders
 
 __all__ = ["OrbFingerprint", "geometric_inliers"]
@@ -125,18 +125,3 @@ class OrbFingerprint(Fingerprint):
 
     def frames_match(self, a: np.ndarray, b: np.ndarray) -> bool:
         return self.match_codes(self.hash_frame(b), self.hash_frame(a)) >= self.min_inliers
-
-    @classmethod
-    def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import centre_crop, picture_in_picture, standard_examples, still
-
-        a = still("astronaut")
-        h = a.shape[0]
-        banner = a.copy()
-        banner[int(h * .75):] = (20, 20, 160)
-        pip = picture_in_picture(a, np.full_like(a, 90))
-        return standard_examples() + [
-            FingerprintExample("centre-crop-70", a, centre_crop(a, .15), True),
-            FingerprintExample("banner-overlay", a, banner, True),
-            FingerprintExample("picture-in-picture-50", a, pip, True),
-        ]

@@ -27,7 +27,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from detectors.fingerprints.base import Fingerprint, FingerprintExample, FrameCodes
+from detectors.fingerprints.base import Fingerprint, FrameCodes
 from detectors.fingerprints.borders import remove_borders
 
 __all__ = ["LayoutFingerprint", "LayoutMatch", "Thumbnail", "Query", "Reference", "thumbnail", "compare",
@@ -237,27 +237,3 @@ class LayoutFingerprint(Fingerprint):
 
     def frames_match(self, a: np.ndarray, b: np.ndarray) -> bool:
         return self.similarity(self.hash_frame(b), self.hash_frame(a)) >= self.threshold
-
-    @classmethod
-    def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import centre_crop, picture_in_picture, standard_examples, still
-
-        wheel = still("colorwheel")
-        h, w = wheel.shape[:2]
-        crop = centre_crop(wheel, .16)
-        banner = wheel.copy()
-        banner[int(h * .8):] = (banner[int(h * .8):] * 0.35).astype(np.uint8)
-        sepia_m = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
-        sepia = np.clip(wheel.astype(np.float32) @ sepia_m.T, 0, 255).astype(np.uint8)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        waves = np.stack([128 + 100 * np.sin(xx / 60), 128 + 100 * np.sin(yy / 45),
-                          128 + 80 * np.sin((xx + yy) / 90)], axis=2).astype(np.uint8)
-        pip = picture_in_picture(wheel, waves)
-        return standard_examples() + [
-            FingerprintExample("smooth-centre-crop-70", wheel, crop, True),
-            FingerprintExample("smooth-darkened-banner", wheel, banner, True),
-            FingerprintExample("smooth-sepia", wheel, sepia, True),
-            FingerprintExample("smooth-picture-in-picture-50", wheel, pip, True),
-            FingerprintExample("smooth-other-gradient", wheel, waves, False),
-            FingerprintExample("smooth-vs-textured", wheel, still("clock"), False),
-        ]

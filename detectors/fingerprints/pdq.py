@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pdqhash
 
-from detectors.fingerprints.base import Fingerprint, FingerprintExample, FrameCodes
+from detectors.fingerprints.base import Fingerprint, FrameCodes
 from detectors.fingerprints.borders import remove_borders
 
 __all__ = ["PdqFingerprint", "DIHEDRAL_NAMES", "MIRROR", "pdq_prepare"]
@@ -58,9 +58,3 @@ class PdqFingerprint(Fingerprint):
         n = len(hashes)
         return FrameCodes(self.name, codes, np.zeros(n, np.int32),
                           np.asarray(self.variants, np.int16), np.asarray(qualities, np.int16))
-
-    @classmethod
-    def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import standard_examples
-
-        return standard_examples()

@@ -14,7 +14,7 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from detectors.fingerprints.base import Fingerprint, FingerprintExample, FrameCodes
+from detectors.fingerprints.base import Fingerprint, FrameCodes
 from detectors.fingerprints.borders import remove_borders
 
 __all__ = ["PHashFingerprint"]
@@ -39,9 +39,3 @@ class PHashFingerprint(Fingerprint):
         code = np.packbits(bits.astype(np.uint8))[None, :]
         return FrameCodes(self.name, code, np.zeros(1, np.int32), np.zeros(1, np.int16),
                           np.full(1, 100, np.int16))
-
-    @classmethod
-    def get_examples(cls) -> list[FingerprintExample]:
-        from detectors.fingerprints.examples import standard_examples
-
-        return standard_examples()

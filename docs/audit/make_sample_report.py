@@ -3,7 +3,7 @@
     .venv/bin/python docs/audit/make_sample_report.py
 
 Builds a throw-away ReelGuard home, appends a realistic synthetic October 2026 (see
-governance/records/audit/synthetic.py), signs a checkpoint with a fresh organisation key, and writes
+tests/support/audit_month.py), signs a checkpoint with a fresh organisation key, and writes
 sample-report.{html,pdf,json,csv}, the checkpoint and its verifier key, and PNG renders of the
 PDF's first pages (needs ``pdftoppm`` from poppler-utils) into this folder.
 """
@@ -27,7 +27,7 @@ def main() -> None:
     os.environ["REELGUARD_HOME"] = str(home)
     from governance.records.audit import AuditLog, load_or_create_signer, sign_checkpoint
     from governance.records.audit.report import build_report, write_report
-    from governance.records.audit.synthetic import write_synthetic_month
+    from tests.support.audit_month import write_synthetic_month
     from governance.core.settings import get_settings
     from governance.records.storage.db import get_engine
 

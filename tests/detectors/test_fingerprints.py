@@ -26,7 +26,7 @@ from detectors.fingerprints import (
     load_index,
     remove_borders,
 )
-from detectors.fingerprints.examples import still
+from tests.support.fingerprint_examples import examples_for, still
 from detectors.fingerprints.pdq import MIRROR, PdqFingerprint
 
 codes32 = st.binary(min_size=32, max_size=32).map(lambda b: np.frombuffer(b, np.uint8))
@@ -36,7 +36,7 @@ codes32 = st.binary(min_size=32, max_size=32).map(lambda b: np.frombuffer(b, np.
 def test_examples(fingerprint):
     """Every fingerprint matches its transformed examples and rejects different pictures."""
     fp = fingerprint()
-    for example in fp.get_examples():
+    for example in examples_for(fp.name):
         assert fp.frames_match(example.original, example.candidate) == example.should_match, example.label
 
 

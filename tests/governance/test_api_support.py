@@ -16,7 +16,7 @@ OWNER = "Studio A"
 def panning_clip(path: Path, *, still: str = "astronaut", frames: int = 48, size=(320, 180), fps: float = 24.0) -> Path:
     """A short real-picture clip (a slow pan over a scikit-image still) that fingerprints well."""
 
-    from detectors.fingerprints.examples import still as load_still
+    from tests.support.fingerprint_examples import still as load_still
     from detectors.video_io import write_video
 
     w, h = size

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from governance.records.audit.models import AuditEntry, AuditHead
-from governance.records.audit.synthetic import write_synthetic_month
+from tests.support.audit_month import write_synthetic_month
 from governance.service.cli.audit import app
 from governance.core.settings import get_settings
 from governance.records.storage.db import get_engine

@@ -15,7 +15,7 @@ from governance.records.audit import AuditLog, NoteSigner
 from governance.records.audit.events import GenerationEvent, ManifestSignedEvent, RetentionEvent
 from governance.records.audit.report import build_report, render_csv, render_html, render_json, write_report
 from governance.records.audit.retention import prune
-from governance.records.audit.synthetic import synthetic_events, write_synthetic_month
+from tests.support.audit_month import synthetic_events, write_synthetic_month
 from governance.core.errors import AuditError, OutputError
 from governance.records.storage.db import get_engine, session_scope
 

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from detectors.errors import MediaError
-from detectors.fingerprints.examples import still
+from tests.support.fingerprint_examples import still
 from detectors.video_io import write_video
 from governance.records.registry import ProtectedRegistry, WorkMatch, WorkNotFound
 from governance.core.settings import get_settings

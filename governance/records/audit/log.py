@@ -28,6 +28,7 @@ from governance.core.errors import AuditError, AuditIntegrityError, StorageError
 from governance.records.audit import merkle
 from governance.records.audit.canonical import canonical_bytes
 from governance.records.audit.events import AuditEvent
+from governance.records.audit.install import detect_install, install_for
 from governance.records.audit.models import AuditCheckpointRecord, AuditEntry, AuditEntryPublic, AuditHead
 from governance.records.audit.results import (
     ConsistencyProof,
@@ -42,13 +43,13 @@ from governance.records.audit.results import (
     parse_payload,
     utc,
 )
-from governance.records.audit.rows import fetch_nodes, to_public
+from governance.records.audit.rows import Conn, fetch_nodes, reason, to_public
 from governance.records.storage.tables import table_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.core.settings import Settings
-    from governance.records.audit.checkpoint import Checkpoint, NoteSigner, NoteVerifier
-    from governance.records.audit.witness import AutoCheckpointer, Witness
+    from governance.records.audit.checkpoint import Checkpoint, NoteVerifier
+    from governance.records.audit.witness import Witness
 
 __all__ = [
     "AuditLog",
@@ -77,61 +78,6 @@ _BUMP = (
 )
 _INSERT = insert(_ENTRIES)
 PAYLOAD_VERSION = 1
-
-
-@dataclass(frozen=True)
-class _Install:
-    """What an install adds to a bare log: its key, its witness, automatic checkpoints."""
-
-    signer: NoteSigner
-    witness: Witness
-    auto: AutoCheckpointer
-    retention_days: int
-
-
-_INSTALLS: dict[tuple, _Install] = {}
-
-
-def _install(settings: Settings) -> _Install:
-    from governance.records.audit.checkpoint import load_or_create_signer
-    from governance.records.audit.witness import AutoCheckpointer, witness_for
-
-    key = (
-        settings.resolved_database_url,
-        str(settings.keys_path),
-        settings.organisation,
-        settings.audit_witness,
-        str(settings.home),
-        settings.audit_checkpoint_every_events,
-        settings.audit_checkpoint_every_minutes,
-        settings.retention_days,
-    )
-    found = _INSTALLS.get(key)
-    if found is None:
-        signer = load_or_create_signer(settings)
-        witness = witness_for(settings)
-        auto = AutoCheckpointer(
-            signer,
-            witness,
-            every_events=settings.audit_checkpoint_every_events,
-            every_minutes=settings.audit_checkpoint_every_minutes,
-        )
-        found = _INSTALLS[key] = _Install(signer, witness, auto, settings.retention_days)
-    return found
-
-
-def _detect_install(engine: Engine) -> _Install | None:
-    """The install whose database ``engine`` is (by the settings of this environment), or None."""
-    try:
-        from governance.core.settings import get_settings
-
-        settings = get_settings()
-        if settings.resolved_database_url != engine.url.render_as_string(hide_password=False):
-            return None
-        return _install(settings)
-    except Exception as exc:  # no usable settings or key: a bare log (verify will say so)
-        _logger.warning("audit log without the install's checkpoint key: %s", exc)
-        return None
 
 
 @dataclass
@@ -177,7 +123,7 @@ class AuditLog:
         self.engine = engine
         self._install = None
         if install:
-            self._install = _install(settings) if settings is not None else _detect_install(engine)
+            self._install = install_for(settings) if settings is not None else detect_install(engine)
         self.signer = self._install.signer if self._install else None
         self.witness = self._install.witness if self._install else None
         self.auto_checkpoints = self._install.auto if self._install else None
@@ -220,7 +166,7 @@ class AuditLog:
                 last["auth_tag"] = auth_tag(self._auth_key, last["leaf_index"], last["root_hash"])
             conn.execute(_INSERT, rows)
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot append to the audit log: {_reason(exc)}") from exc
+            raise StorageError(f"cannot append to the audit log: {reason(exc)}") from exc
         if self.auto_checkpoints is not None:
             self._note_pending(session, start, new_size)
         return [
@@ -306,11 +252,11 @@ class AuditLog:
                 if conn.execute(select(_HEAD.c.id).where(_HEAD.c.id == 1)).first() is None:
                     conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot initialise the audit log: {_reason(exc)}") from exc
+            raise StorageError(f"cannot initialise the audit log: {reason(exc)}") from exc
 
     # ------------------------------------------------------------------ reading
-    def _connect(self, session: Session | None) -> _Conn:
-        return _Conn(self.engine, session)
+    def _connect(self, session: Session | None) -> Conn:
+        return Conn(self.engine, session)
 
     def size(self, session: Session | None = None) -> int:
         with self._connect(session) as conn:
@@ -444,29 +390,6 @@ class AuditLog:
         )
 
 
-class _Conn:
-    """A connection inside the caller's session, or a short-lived one of our own."""
-
-    def __init__(self, engine: Engine, session: Session | None) -> None:
-        self.engine, self.session = engine, session
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        try:
-            if self.session is not None:
-                return self.session.connection()
-            self.conn = self.engine.connect()
-            return self.conn
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the audit log: {_reason(exc)}") from exc
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.conn is not None:
-            self.conn.close()
-        if isinstance(exc, SQLAlchemyError):
-            raise StorageError(f"cannot read the audit log: {_reason(exc)}") from exc
-
-
 def _forget_frontier(session: Session, _transaction: Any) -> None:
     session.info.pop(_STATE_KEY, None)
 
@@ -480,8 +403,3 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -15,15 +15,15 @@ import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from governance.core.errors import AuditError, OutputError
 from governance.records.audit.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from governance.records.audit.log import AuditLog, InclusionProof, VerifyResult
 from governance.records.audit.obligations import ObligationCheck, evaluate_obligations
 from governance.records.audit.report_tables import ReportTables, TableBuilder
-from governance.core.errors import AuditError, OutputError
 
 __all__ = ["AuditReport", "build_report", "write_report", "render_html", "render_csv", "render_json", "FORMATS"]
 
@@ -77,8 +77,8 @@ class AuditReport:
 def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise AuditError(f"report range ends ({end}) before it starts ({start})")
-    return (datetime.combine(start, time.min, timezone.utc),
-            datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+    return (datetime.combine(start, time.min, UTC),
+            datetime.combine(end + timedelta(days=1), time.min, UTC))
 
 
 def _pick_checkpoint(log: AuditLog, signer: NoteSigner | None, checkpoint: Checkpoint | None) -> Checkpoint:
@@ -120,7 +120,7 @@ def build_report(
     entries = [e for e in log.events(start=lo, end=hi) if e.leaf_index < cp.size]
     report = AuditReport(
         organisation=organisation, start=start, end=end, jurisdiction=jurisdiction,
-        generated_at=now or datetime.now(timezone.utc), integrity=integrity,
+        generated_at=now or datetime.now(UTC), integrity=integrity,
         checkpoint={"origin": cp.origin, "size": cp.size, "root": cp.root.hex(), "note": cp.note()},
     )
     _tally(report, entries, lo, hi)
@@ -140,7 +140,7 @@ def _first_time(log: AuditLog) -> datetime | None:
 def _in_scope(event: dict[str, Any], jurisdiction: str | None, juris_of: dict[str, str]) -> bool:
     if jurisdiction is None:
         return True
-    j = event.get("jurisdiction") or juris_of.get(event.get("content_id", ""), None)
+    j = event.get("jurisdiction") or juris_of.get(event.get("content_id", ""))
     return j is None or j == jurisdiction
 
 

@@ -6,16 +6,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from governance.core.errors import AuditIntegrityError
+from governance.core.errors import AuditIntegrityError, StorageError
 from governance.records.audit import merkle
 from governance.records.audit.events import EVENT_TYPES, AuditEvent
 from governance.records.audit.models import AuditEntry, AuditEntryPublic
 from governance.records.audit.results import parse_payload, utc
 from governance.records.storage.tables import table_of
 
-__all__ = ["fetch_nodes", "to_public", "typed_event"]
+__all__ = ["Conn", "fetch_nodes", "reason", "to_public", "typed_event"]
 
 _ENTRIES = table_of(AuditEntry)
 
@@ -69,3 +71,31 @@ def typed_event(public: AuditEntryPublic) -> AuditEvent | None:
         return None
     body = {k: v for k, v in public.event.items() if k != "kind"}
     return EVENT_TYPES[public.kind].model_validate(body)
+
+
+class Conn:
+    """A connection inside the caller's session, or a short-lived one of our own."""
+
+    def __init__(self, engine: Engine, session: Session | None) -> None:
+        self.engine, self.session = engine, session
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        try:
+            if self.session is not None:
+                return self.session.connection()
+            self.conn = self.engine.connect()
+            return self.conn
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the audit log: {reason(exc)}") from exc
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        if isinstance(exc, SQLAlchemyError):
+            raise StorageError(f"cannot read the audit log: {reason(exc)}") from exc
+
+
+def reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

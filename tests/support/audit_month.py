@@ -14,7 +14,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -173,9 +173,8 @@ def synthetic_events(
 
 def _record_generation(session, events, entries) -> None:
     """The generation_record row a real generation writes beside its events (verify cross-checks them)."""
-    from governance.records.storage.records import GenerationRecordCreate, create_record
-
     from governance.records.registry.models import Work
+    from governance.records.storage.records import GenerationRecordCreate, create_record
 
     for event in events:  # the registry rows a registry change writes
         if event.kind == "registry.change":
@@ -212,7 +211,7 @@ def write_synthetic_month(
     log: AuditLog | None = None,
 ) -> SyntheticMonth:
     """Appends the synthetic month to the log at ``engine`` (one transaction per day)."""
-    start = start.astimezone(timezone.utc)
+    start = start.astimezone(UTC)
     log = log or AuditLog(engine)
     count = generations = 0
     batches = list(synthetic_events(start, days=days, per_day=per_day, seed=seed, defects=defects))
