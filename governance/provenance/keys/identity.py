@@ -14,12 +14,7 @@ Layout (private keys 0600, PKCS#8, encrypted when ``settings.key_passphrase`` is
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import hashlib
-import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,10 +24,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from governance.core.errors import KeyMaterialError, PassphraseError, SigningError
-from governance.core.secrets import write_secret_file
 from governance.core.settings import Settings
 from governance.provenance.keys import certs
 from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, load_private_key, save_private_key
+from governance.provenance.keys.folder import (
+    c2pa_dir,
+    install_id,
+    key_id,
+    locked_folder,
+    now_utc,
+    read_meta,
+    save_meta,
+    write_public,
+)
 
 __all__ = [
     "SigningIdentity",
@@ -118,60 +122,6 @@ class IdentityInfo:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
 
 
-def c2pa_dir(settings: Settings) -> Path:
-    return settings.keys_path / "c2pa"
-
-
-@contextmanager
-def _locked(settings: Settings) -> Iterator[Path]:
-    """Serialise identity changes across processes (first use races, rotation)."""
-    settings.ensure_dirs()
-    folder = c2pa_dir(settings)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    with open(folder / ".lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield folder
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write_public(path: Path, text: str) -> None:
-    write_secret_file(path, text.encode("ascii"))  # atomic; 0600 is fine for public files too
-    path.chmod(0o644)
-
-
-def _meta(folder: Path) -> dict[str, Any]:
-    try:
-        return json.loads((folder / "identity.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise KeyMaterialError(f"{folder / 'identity.json'}: unreadable ({exc.__class__.__name__})") from None
-
-
-def _save_meta(folder: Path, meta: dict[str, Any]) -> None:
-    _write_public(folder / "identity.json", json.dumps(meta, indent=2, sort_keys=True))
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def install_id(folder: Path) -> str:
-    """Eight hex characters that tell installs apart (from the project CA's public key), so two
-    installs with the same organisation name never show the same signer name."""
-    path = folder / "root.cert.pem"
-    if not path.is_file():
-        path = folder / "intermediate.cert.pem"
-    return _key_id(certs.load_cert_chain(path.read_bytes(), source=str(path))[0].public_key())
-
-
-def _key_id(public_key: Any) -> str:
-    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()[:8]
-
-
 def _issue_signer(folder: Path, settings: Settings, algorithm: str, *, days: int = SIGNER_DAYS) -> x509.Certificate:
     """New signer key + certificate from the intermediate on disk."""
     inter_cert = certs.load_cert_chain((folder / "intermediate.cert.pem").read_bytes(), source="intermediate.cert.pem")[
@@ -181,7 +131,7 @@ def _issue_signer(folder: Path, settings: Settings, algorithm: str, *, days: int
     key = certs.generate_key(algorithm)
     cert = certs.issue_certificate(
         key,
-        common_name=f"{settings.organisation} C2PA Signer {install_id(folder)} {_now():%Y-%m-%d}",
+        common_name=f"{settings.organisation} C2PA Signer {install_id(folder)} {now_utc():%Y-%m-%d}",
         organisation=settings.organisation,
         profile="signer",
         issuer=(inter_cert, inter_key),
@@ -197,7 +147,7 @@ def _stage_signer(folder: Path, key: certs.PrivateKey, chain_pem: str, passphras
     pending = folder / "pending"
     pending.mkdir(mode=0o700, exist_ok=True)
     save_private_key(pending / "signer.key.pem", key, passphrase)
-    _write_public(pending / "signer.chain.pem", chain_pem)
+    write_public(pending / "signer.chain.pem", chain_pem)
     _commit_pending(folder)
 
 
@@ -218,12 +168,12 @@ def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool
     """Create a dev CA, intermediate and signer (refuses to overwrite unless ``force``)."""
     if algorithm not in certs.ALGORITHMS:
         raise KeyMaterialError(f"unsupported algorithm {algorithm!r}; choose one of {', '.join(certs.ALGORITHMS)}")
-    with _locked(settings) as folder:
+    with locked_folder(settings) as folder:
         if (folder / "signer.chain.pem").exists() and not force:
             raise KeyMaterialError(f"a signing identity already exists in {folder}; use --force to replace it")
         org = settings.organisation
         root_key = certs.generate_key(algorithm)
-        ident = _key_id(root_key.public_key())
+        ident = key_id(root_key.public_key())
         root = certs.issue_certificate(
             root_key, common_name=f"{org} Root CA {ident}", organisation=org, profile="root", days=CA_DAYS
         )
@@ -238,20 +188,22 @@ def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool
         )
         save_private_key(folder / "root.key.pem", root_key, settings.key_passphrase)
         save_private_key(folder / "intermediate.key.pem", inter_key, settings.key_passphrase)
-        _write_public(folder / "root.cert.pem", certs.cert_pem(root))
-        _write_public(folder / "intermediate.cert.pem", certs.cert_pem(inter))
-        _write_public(folder / "anchors.pem", certs.cert_pem(root))
+        write_public(folder / "root.cert.pem", certs.cert_pem(root))
+        write_public(folder / "intermediate.cert.pem", certs.cert_pem(inter))
+        write_public(folder / "anchors.pem", certs.cert_pem(root))
         for stale in ("tsa.cert.pem", "tsa.key.pem"):  # a TSA cert from an old CA would not chain
             (folder / stale).unlink(missing_ok=True)
         signer = _issue_signer(folder, settings, algorithm)
-        _save_meta(
+        save_meta(
             folder,
             {
                 "algorithm": algorithm,
                 "imported": False,
                 "encrypted": bool(settings.key_passphrase),
-                "created_at": _now().isoformat(),
-                "history": [{"at": _now().isoformat(), "event": "created", "fingerprint": certs.fingerprint(signer)}],
+                "created_at": now_utc().isoformat(),
+                "history": [
+                    {"at": now_utc().isoformat(), "event": "created", "fingerprint": certs.fingerprint(signer)}
+                ],
             },
         )
     return load_identity(settings)
@@ -282,7 +234,7 @@ def load_identity(settings: Settings) -> SigningIdentity:
     """Load the identity on disk; KeyMaterialError when missing, malformed or mismatched."""
     folder = c2pa_dir(settings)
     if (folder / "pending").is_dir() and any((folder / "pending").iterdir()):
-        with _locked(settings):
+        with locked_folder(settings):
             _commit_pending(folder)
     chain_path = folder / "signer.chain.pem"
     try:
@@ -313,31 +265,31 @@ def rotate_signer(settings: Settings, *, algorithm: str | None = None, days: int
 
     Manifests signed before keep verifying: their chain is embedded and the anchor is unchanged.
     """
-    with _locked(settings) as folder:
+    with locked_folder(settings) as folder:
         if not (folder / "intermediate.key.pem").exists():
             raise KeyMaterialError(
                 f"{folder} holds no intermediate CA key (imported identity?): rotate by importing a new key and chain"
             )
-        meta = _meta(folder)
+        meta = read_meta(folder)
         old = load_identity(settings)
         alg = algorithm or meta.get("algorithm") or old.algorithm
         if alg not in certs.ALGORITHMS:
             raise KeyMaterialError(f"unsupported algorithm {alg!r}; choose one of {', '.join(certs.ALGORITHMS)}")
         retired = folder / "retired"
         retired.mkdir(mode=0o700, exist_ok=True)
-        _write_public(retired / f"{old.fingerprint[:16]}.chain.pem", old.chain_pem)
+        write_public(retired / f"{old.fingerprint[:16]}.chain.pem", old.chain_pem)
         cert = _issue_signer(folder, settings, alg, days=days)
         rotation = KeyRotation(old_fingerprint=old.fingerprint, new_fingerprint=certs.fingerprint(cert), algorithm=alg)
         meta.setdefault("history", []).append(
             {
-                "at": _now().isoformat(),
+                "at": now_utc().isoformat(),
                 "event": "rotated",
                 "fingerprint": rotation.new_fingerprint,
                 "replaced": old.fingerprint,
             }
         )
         meta["algorithm"] = alg
-        _save_meta(folder, meta)
+        save_meta(folder, meta)
     return rotation
 
 
@@ -367,7 +319,7 @@ def import_identity(
     signer_key = certs.signing_key(key)
     alg = certs.algorithm_of(signer_key)
     leaf = chain[0]
-    if _now() >= leaf.not_valid_after_utc:
+    if now_utc() >= leaf.not_valid_after_utc:
         raise KeyMaterialError(
             f"imported certificate {certs.common_name(leaf)!r} expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
         )
@@ -378,26 +330,31 @@ def import_identity(
         anchors = roots
     if not chain:
         raise KeyMaterialError("imported chain holds only a self-signed certificate; C2PA needs a CA-issued signer")
-    with _locked(settings) as folder:
-        old = _meta(folder)
+    with locked_folder(settings) as folder:
+        old = read_meta(folder)
         old_fp = None
         if (folder / "signer.chain.pem").exists():
             old_chain = certs.load_cert_chain((folder / "signer.chain.pem").read_bytes(), source="signer.chain.pem")
             old_fp = certs.fingerprint(old_chain[0])
             retired = folder / "retired"
             retired.mkdir(mode=0o700, exist_ok=True)
-            _write_public(retired / f"{old_fp[:16]}.chain.pem", certs.cert_pem(*old_chain))
+            write_public(retired / f"{old_fp[:16]}.chain.pem", certs.cert_pem(*old_chain))
         _stage_signer(folder, signer_key, certs.cert_pem(*chain), settings.key_passphrase)
         if anchors:
             existing = (folder / "anchors.pem").read_text() if (folder / "anchors.pem").exists() else ""
-            _write_public(folder / "anchors.pem", existing + certs.cert_pem(*anchors))
+            write_public(folder / "anchors.pem", existing + certs.cert_pem(*anchors))
         for private in ("intermediate.key.pem",):  # the dev CA can no longer issue for this identity
             (folder / private).unlink(missing_ok=True)
         history = old.get("history", [])
         history.append(
-            {"at": _now().isoformat(), "event": "imported", "fingerprint": certs.fingerprint(leaf), "replaced": old_fp}
+            {
+                "at": now_utc().isoformat(),
+                "event": "imported",
+                "fingerprint": certs.fingerprint(leaf),
+                "replaced": old_fp,
+            }
         )
-        _save_meta(
+        save_meta(
             folder,
             {**old, "algorithm": alg, "imported": True, "encrypted": bool(settings.key_passphrase), "history": history},
         )
@@ -425,7 +382,7 @@ def identity_info(settings: Settings) -> IdentityInfo:
         raise KeyMaterialError(f"no signing identity in {folder}; run `reelguard keys init`")
     chain = certs.load_cert_chain(chain_path.read_bytes(), source=str(chain_path))
     leaf = chain[0]
-    meta = _meta(folder)
+    meta = read_meta(folder)
     anchors_pem = trust_bundle_pem(settings)
     anchors = certs.load_cert_chain(anchors_pem.encode(), source="anchors") if anchors_pem else []
     try:

@@ -25,7 +25,8 @@ from governance.core.errors import KeyMaterialError
 from governance.core.settings import Settings
 from governance.provenance.keys import certs
 from governance.provenance.keys.backend import load_private_key, save_private_key
-from governance.provenance.keys.identity import _locked, _write_public, c2pa_dir, install_id, load_or_create_identity
+from governance.provenance.keys.folder import c2pa_dir, install_id, locked_folder, write_public
+from governance.provenance.keys.identity import load_or_create_identity
 from governance.provenance.timestamp.protocol import MAX_MESSAGE_BYTES, issue_response
 
 __all__ = ["LoopbackTSA", "load_or_create_tsa"]
@@ -37,7 +38,7 @@ def load_or_create_tsa(settings: Settings) -> tuple[Any, x509.Certificate, tuple
     """The home's TSA key, certificate and chain (created from the project CA on first use)."""
     load_or_create_identity(settings)
     folder = c2pa_dir(settings)
-    with _locked(settings):
+    with locked_folder(settings):
         if not (folder / "tsa.cert.pem").exists():
             if not (folder / "root.key.pem").exists():
                 raise KeyMaterialError(f"{folder} has no project CA key to issue a TSA certificate")
@@ -53,7 +54,7 @@ def load_or_create_tsa(settings: Settings) -> tuple[Any, x509.Certificate, tuple
                 days=TSA_DAYS,
             )
             save_private_key(folder / "tsa.key.pem", key, settings.key_passphrase)
-            _write_public(folder / "tsa.cert.pem", certs.cert_pem(cert))
+            write_public(folder / "tsa.cert.pem", certs.cert_pem(cert))
     cert = certs.load_cert_chain((folder / "tsa.cert.pem").read_bytes(), source="tsa.cert.pem")[0]
     key = load_private_key(folder / "tsa.key.pem", settings.key_passphrase)
     certs.check_key_matches(key, cert, source=str(folder / "tsa.key.pem"))
