@@ -34,16 +34,16 @@ def _madvise() -> Any:
     return fn
 
 
-def advise_huge_pages(address: int, length: int) -> None:
+def advise_huge_pages(address: int, length: int) -> bool:
     """Ask for 2 MiB pages behind the aligned interior of ``[address, address + length)``, a
-    buffer not yet touched; small buffers and failures are ignored (it is advice)."""
+    buffer not yet touched. True when the kernel took the advice; small buffers and refusals are
+    ignored otherwise (it is advice)."""
     advise = _madvise()
     if advise is None or length < LARGE_READ:
-        return
+        return False
     start = (address + _HUGE_PAGE - 1) & ~(_HUGE_PAGE - 1)
     end = (address + length) & ~(_HUGE_PAGE - 1)
-    if end > start:
-        advise(start, end - start, _MADV_HUGEPAGE)
+    return end > start and advise(start, end - start, _MADV_HUGEPAGE) == 0
 
 
 class HugePageReads:

@@ -67,21 +67,12 @@ _STATUS: tuple[tuple[type[BaseException], int, str], ...] = (
 
 
 def _domain_errors() -> tuple[tuple[type[BaseException], int, str], ...]:
-    """Errors of governance sub-packages, imported lazily so a missing one never breaks the app."""
-    out: list[tuple[type[BaseException], int, str]] = []
-    try:
-        from governance.records.registry import RegistryError, WorkNotFound
+    """Errors of governance sub-packages, imported when first needed (the jobs module pulls in
+    Celery); an import that fails is a broken install and surfaces as such, never as a 500."""
+    from governance.records.registry import RegistryError, WorkNotFound
+    from governance.service.jobs.tasks import JobBusy
 
-        out += [(WorkNotFound, 404, "not-found"), (RegistryError, 422, "registry")]
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from governance.service.jobs.tasks import JobBusy
-
-        out.append((JobBusy, 409, "busy"))
-    except ImportError:  # pragma: no cover
-        pass
-    return tuple(out)
+    return ((WorkNotFound, 404, "not-found"), (RegistryError, 422, "registry"), (JobBusy, 409, "busy"))
 
 
 def status_for(exc: BaseException) -> tuple[int, str]:
@@ -159,9 +150,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from kombu.exceptions import OperationalError as KombuOperationalError
-        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
-    except ImportError:  # pragma: no cover
-        return ()
+    from kombu.exceptions import OperationalError as KombuOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
+
     return (KombuOperationalError, RedisConnectionError, RedisTimeout)
