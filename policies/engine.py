@@ -191,7 +191,8 @@ class PolicyEngine:
         self._combo_rules = [r for r in self.rules.values() if r.all_of]
 
     def _build_semantic(self, model_cache, backend: Backend):
-        from policies.semantic import Embedder, ExemplarIndex
+        from policies.exemplars import ExemplarIndex
+        from policies.semantic import Embedder
 
         multilingual = self.semantic_model == "multilingual"
         exemplars: list[tuple[str, str | None, str]] = []

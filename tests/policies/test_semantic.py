@@ -56,7 +56,7 @@ def test_semantic_is_skipped_once_a_deny_is_certain(semantic, monkeypatch):
 
 def test_an_exemplar_vector_does_not_depend_on_the_rest_of_the_pack(semantic):
     """Adding a description must not move the others (it did in batches: up to 0.015 cosine)."""
-    from policies.semantic import ExemplarIndex
+    from policies.exemplars import ExemplarIndex
 
     embedder = semantic.semantic.embedder
     texts = ["a plumber in red overalls", "a blue hedgehog running fast", "a very long and winding " * 6 + "road"]
