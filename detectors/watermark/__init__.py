@@ -1,9 +1,9 @@
 """Invisible video watermarks: versioned schemes behind one interface, found by name.
 
-    from detectors.watermark import get_scheme, DEFAULT_SCHEME
-    scheme = get_scheme(DEFAULT_SCHEME)
-    marked = scheme.embed(frames, payload=8_bytes, key=32_bytes)   # lazy iterator
-    detection = scheme.detect(frames, key=32_bytes)                # -> Detection
+from detectors.watermark import get_scheme, DEFAULT_SCHEME
+scheme = get_scheme(DEFAULT_SCHEME)
+marked = scheme.embed(frames, payload=8_bytes, key=32_bytes)   # lazy iterator
+detection = scheme.detect(frames, key=32_bytes)                # -> Detection
 """
 
 from detectors.watermark.base import (

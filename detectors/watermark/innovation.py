@@ -62,7 +62,7 @@ class InnovationSum:
             return  # a cut, a fade or noise: no motion to undo, so no innovation from this pair
         moved = cv2.warpAffine(
             previous[1].astype(np.float32, copy=False),
-            np.float32([[1, 0, dx * luma.shape[1] / cols], [0, 1, dy * luma.shape[0] / rows]]),
+            np.array([[1, 0, dx * luma.shape[1] / cols], [0, 1, dy * luma.shape[0] / rows]], dtype=np.float32),
             (residual.shape[1], residual.shape[0]),
             flags=cv2.INTER_LINEAR,  # a little smoothing of the prediction measured better than cubic
             borderMode=cv2.BORDER_REFLECT,

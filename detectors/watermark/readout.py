@@ -66,9 +66,7 @@ def read_peak(total: np.ndarray, templates: Templates, peak: Peak) -> Readout:
     layout = templates.layout
     cells = layout.signs * np.where(layout.pilot, 1.0, chips[np.maximum(layout.bit_of_cell, 0)])
     mark = np.kron(cells, np.ones((CELL_PX, CELL_PX)))
-    shifted = np.stack(
-        [np.roll(mark, (dy, dx), axis=(0, 1)).ravel() for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=1
-    )
+    shifted = np.stack([np.roll(mark, (dy, dx), axis=(0, 1)).ravel() for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=1)
     kernel, *_ = np.linalg.lstsq(shifted, aligned.ravel(), rcond=None)
     cleaned = aligned - (shifted @ kernel).reshape(aligned.shape)
     # The peak sits at shift (0, 0) here. Its cell phase spreads wider where a foreign mark sits

@@ -29,8 +29,19 @@ from scipy import fft as sp_fft
 from detectors.watermark.layout import CELL_PX, TILE_PX
 
 __all__ = [
-    "Hypothesis", "Peak", "fold", "correlate", "standardise", "phase_spread", "warp", "peak_of", "search",
-    "SearchGrid", "SEARCH_GRID", "coarse_starts", "refine",
+    "Hypothesis",
+    "Peak",
+    "fold",
+    "correlate",
+    "standardise",
+    "phase_spread",
+    "warp",
+    "peak_of",
+    "search",
+    "SearchGrid",
+    "SEARCH_GRID",
+    "coarse_starts",
+    "refine",
 ]
 
 
@@ -173,11 +184,19 @@ class SearchGrid:
 
     def coarse(self) -> list[Hypothesis]:
         scales = self._log_steps(self.scale_min, self.scale_max, self.coarse_scale_step)
-        rotations = [Hypothesis(float(s), float(a), m) for m in (False, True) for s in scales
-                     for a in self._angles(self.coarse_angle_step, self.angle_max)]
-        squeezes = [Hypothesis(float(s), 0.0, m, float(r)) for m in (False, True) for s in scales
-                    for r in self._log_steps(self.aspect_min, self.aspect_max, self.coarse_aspect_step)
-                    if abs(math.log(r)) > self.coarse_aspect_step / 2]  # aspect 1 is the other family's
+        rotations = [
+            Hypothesis(float(s), float(a), m)
+            for m in (False, True)
+            for s in scales
+            for a in self._angles(self.coarse_angle_step, self.angle_max)
+        ]
+        squeezes = [
+            Hypothesis(float(s), 0.0, m, float(r))
+            for m in (False, True)
+            for s in scales
+            for r in self._log_steps(self.aspect_min, self.aspect_max, self.coarse_aspect_step)
+            if abs(math.log(r)) > self.coarse_aspect_step / 2
+        ]  # aspect 1 is the other family's
         return rotations + squeezes
 
     def snap(self, hyp: Hypothesis) -> tuple[int, int, int, bool, bool]:
@@ -189,8 +208,12 @@ class SearchGrid:
 
     def at(self, k: int, j: int, i: int, mirrored: bool) -> Hypothesis:
         step = math.log1p(self.fine_scale_step)
-        return Hypothesis(1.0 if k == 0 else math.exp(k * step), j * self.fine_angle_step + 0.0, mirrored,
-                          1.0 if i == 0 else math.exp(i * step))
+        return Hypothesis(
+            1.0 if k == 0 else math.exp(k * step),
+            j * self.fine_angle_step + 0.0,
+            mirrored,
+            1.0 if i == 0 else math.exp(i * step),
+        )
 
     def bounds(self) -> tuple[tuple[int, int], int, tuple[int, int]]:
         """The counted fine lattice, in ``snap`` coordinates: scale index range, largest angle
@@ -200,7 +223,9 @@ class SearchGrid:
         pad = int(math.ceil(max(self.coarse_scale_step, self.coarse_aspect_step) / self.fine_scale_step)) + 2
         k = (math.floor(math.log(self.scale_min) / step) - pad, math.ceil(math.log(self.scale_max) / step) + pad)
         i = (math.floor(math.log(self.aspect_min) / step) - pad, math.ceil(math.log(self.aspect_max) / step) + pad)
-        j = math.ceil((self.angle_max + self.coarse_angle_step + 2 * self.fine_angle_step) / self.fine_angle_step - 1e-9)
+        j = math.ceil(
+            (self.angle_max + self.coarse_angle_step + 2 * self.fine_angle_step) / self.fine_angle_step - 1e-9
+        )
         return k, j, i
 
     def fine_count(self) -> int:
@@ -212,8 +237,9 @@ class SearchGrid:
 SEARCH_GRID = SearchGrid()
 
 
-def _batch_z(residual: np.ndarray, hyps: list[Hypothesis], template_ffts: tuple[np.ndarray, np.ndarray],
-             window: tuple[int, int]) -> np.ndarray:
+def _batch_z(
+    residual: np.ndarray, hyps: list[Hypothesis], template_ffts: tuple[np.ndarray, np.ndarray], window: tuple[int, int]
+) -> np.ndarray:
     """Best standardised pilot score on the central ``window`` (whole tiles) of each unmirrored
     hypothesis (row 0) and of its mirror image (row 1), a batch through one FFT call.
 
@@ -234,8 +260,9 @@ def _batch_z(residual: np.ndarray, hyps: list[Hypothesis], template_ffts: tuple[
     return best
 
 
-def _climb(residual: np.ndarray, start: Hypothesis, template_fft: np.ndarray, grid: SearchGrid,
-           seen: dict[Hypothesis, Peak]) -> Peak:
+def _climb(
+    residual: np.ndarray, start: Hypothesis, template_fft: np.ndarray, grid: SearchGrid, seen: dict[Hypothesis, Peak]
+) -> Peak:
     """Hill-climb on the fine lattice from a coarse winner: strides 2 then 1 fine steps, moving
     while a neighbour scores higher (every point scored is on the counted lattice)."""
     k, j, i, mirrored, squeeze = grid.snap(start)
@@ -267,21 +294,25 @@ def _climb(residual: np.ndarray, start: Hypothesis, template_fft: np.ndarray, gr
     return best
 
 
-def coarse_starts(residuals: list[np.ndarray], template_fft: np.ndarray,
-                  grid: SearchGrid = SEARCH_GRID) -> list[Hypothesis]:
+def coarse_starts(
+    residuals: list[np.ndarray], template_fft: np.ndarray, grid: SearchGrid = SEARCH_GRID
+) -> list[Hypothesis]:
     """The best coarse points of each family, scored on the central window of the residuals
     joined (each scaled to unit RMS: the sums of one clip share its geometry). The starts are a
     choice of where to climb, never a score: the union bound counts the whole fine lattice."""
     joined = sum(r / (float(np.sqrt(np.mean(r * r))) or 1.0) for r in residuals)
     joined = np.asarray(joined, np.float32)
     rows, cols = joined.shape
-    window = (max(TILE_PX, min(grid.coarse_window[0], rows) // TILE_PX * TILE_PX),
-              max(TILE_PX, min(grid.coarse_window[1], cols) // TILE_PX * TILE_PX))
+    window = (
+        max(TILE_PX, min(grid.coarse_window[0], rows) // TILE_PX * TILE_PX),
+        max(TILE_PX, min(grid.coarse_window[1], cols) // TILE_PX * TILE_PX),
+    )
     plain = [h for h in grid.coarse() if not h.mirrored]
     pilot = sp_fft.irfft2(np.conj(template_fft), s=(TILE_PX, TILE_PX))
     ffts = (template_fft.astype(np.complex64), np.conj(sp_fft.rfft2(pilot[:, ::-1])).astype(np.complex64))
-    scored = np.concatenate([_batch_z(joined, plain[n:n + grid.batch], ffts, window)
-                             for n in range(0, len(plain), grid.batch)], axis=1)
+    scored = np.concatenate(
+        [_batch_z(joined, plain[n : n + grid.batch], ffts, window) for n in range(0, len(plain), grid.batch)], axis=1
+    )
     hyps = plain + [Hypothesis(h.scale, -h.angle + 0.0, True, h.aspect) for h in plain]
     scores = scored.ravel()  # row 0: as given, row 1: mirrored
     squeeze = np.array([h.aspect != 1.0 for h in hyps])
@@ -292,8 +323,9 @@ def coarse_starts(residuals: list[np.ndarray], template_fft: np.ndarray,
     return starts
 
 
-def refine(residual: np.ndarray, starts: list[Hypothesis], template_fft: np.ndarray,
-           grid: SearchGrid = SEARCH_GRID) -> Peak:
+def refine(
+    residual: np.ndarray, starts: list[Hypothesis], template_fft: np.ndarray, grid: SearchGrid = SEARCH_GRID
+) -> Peak:
     """The best fine-lattice peak over the whole residual, climbing from each start."""
     seen: dict[Hypothesis, Peak] = {}
     residual = residual.astype(np.float32, copy=False)

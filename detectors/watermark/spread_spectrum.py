@@ -128,7 +128,7 @@ def _frame_pattern(key: bytes, scheme: str, payload: bytes, height: int, width: 
     rows, cols = working_size(height, width)
     reps = (-(-rows // TILE_PX), -(-cols // TILE_PX))
     work = np.tile(tile, reps)[:rows, :cols].astype(np.float32)
-    pattern = cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR)
+    pattern = np.asarray(cv2.resize(work, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
     pattern /= float(np.sqrt(np.mean(pattern.astype(np.float64) ** 2)))
     pattern.setflags(write=False)
     return pattern
@@ -214,9 +214,7 @@ def unwrap_frame(raw: np.ndarray | CodedFrame) -> tuple[np.ndarray, str | None]:
 
 
 def _size_changed(index: int, frame: np.ndarray, size: tuple[int, int]) -> WatermarkError:
-    return WatermarkError(
-        f"frame {index} is {frame.shape[1]}x{frame.shape[0]} but the clip is {size[1]}x{size[0]}"
-    )
+    return WatermarkError(f"frame {index} is {frame.shape[1]}x{frame.shape[0]} but the clip is {size[1]}x{size[0]}")
 
 
 class SpreadSpectrumV1(WatermarkScheme):
@@ -272,7 +270,9 @@ class SpreadSpectrumV1(WatermarkScheme):
         return cv2.subtract(out, cv2.cvtColor(down, cv2.COLOR_GRAY2RGB), dst=out)
 
     # ----------------------------------------------------------------- detection
-    def detect(self, frames: Iterable[np.ndarray | CodedFrame], *, key: bytes, max_frames: int | None = None) -> Detection:
+    def detect(
+        self, frames: Iterable[np.ndarray | CodedFrame], *, key: bytes, max_frames: int | None = None
+    ) -> Detection:
         key = self.check_key(key)
         if max_frames is not None and max_frames < 1:
             raise WatermarkError(f"max_frames must be at least 1, got {max_frames}")
@@ -286,7 +286,7 @@ class SpreadSpectrumV1(WatermarkScheme):
                 break
             pixels, kind = unwrap_frame(raw)
             frame = _validate_frame(pixels, index, embedding=False)
-            if size is None:
+            if sums is None or size is None:
                 size = frame.shape[:2]
                 sums = PictureSums(working_size(*size))
             elif frame.shape[:2] != size:
@@ -330,8 +330,11 @@ class SpreadSpectrumV1(WatermarkScheme):
         scored = []
         # Where to climb is chosen once, on all the sums joined (they share the clip's geometry);
         # every sum then climbs from those starts. The union bound counts the whole fine lattice.
-        starts = coarse_starts([summed for _, summed, _ in sums], templates.pilot_fft, self.grid) \
-            if self.search_enabled else []
+        starts = (
+            coarse_starts([summed for _, summed, _ in sums], templates.pilot_fft, self.grid)
+            if self.search_enabled
+            else []
+        )
         for sum_name, summed, count in sums:
             aligned = max(
                 (peak_of(summed, Hypothesis(mirrored=m), templates.pilot_fft, at_origin=True) for m in (False, True)),
@@ -365,7 +368,8 @@ class SpreadSpectrumV1(WatermarkScheme):
             # hard decisions before error correction (diagnostics and bit-accuracy benchmarks)
             "raw_payload_bits": np.packbits((readout.bit_z[:PAYLOAD_BITS] < 0).astype(np.uint8)).tobytes().hex(),
         }
-        payload, confidence, accuracy = None, (), None
+        payload, accuracy = None, None
+        confidence: tuple[float, ...] = ()
         if detected:
             payload, confidence, accuracy, decoded = _decode(readout)
             details.update(decoded)

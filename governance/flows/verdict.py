@@ -34,13 +34,17 @@ def is_own_binding(alg: str) -> bool:
     return alg.startswith("reelguard.")
 
 
-def _who(p: "ProvenanceReport") -> str:
+def _who(p: ProvenanceReport) -> str:
     return ", ".join(x for x in (p.issuer, p.signer) if x) or "an unnamed signer"
 
 
 def decide_verdict(
-    provenance: "ProvenanceReport", watermark: "Detection | None", *, record_found: bool,
-    unrecorded_own_release: bool = False, fingerprint_match: "OwnMatch | None" = None,
+    provenance: ProvenanceReport,
+    watermark: Detection | None,
+    *,
+    record_found: bool,
+    unrecorded_own_release: bool = False,
+    fingerprint_match: OwnMatch | None = None,
 ) -> tuple[str, list[str]]:
     """The verdict and its reasons. ``watermark`` is None when the pixels were not examined.
 
@@ -58,27 +62,38 @@ def decide_verdict(
         return "tampered", ["C2PA integrity check failed: " + "; ".join(explain(c) for c in integrity)]
     if state == "invalid":
         problems = [explain(c) for c in provenance.codes if c != "signingCredential.untrusted"] or (
-            [explain(c) for c in provenance.codes])
+            [explain(c) for c in provenance.codes]
+        )
         if provenance.error:
             problems.append(provenance.error)
         return "unverifiable", ["the credentials cannot be verified: " + ("; ".join(problems) or "no reason given")]
     reasons: list[str] = []
     for binding in provenance.soft_bindings:
         if not is_own_binding(binding.alg):
-            reasons.append(f"declares a {binding.alg} soft binding (watermark or fingerprint) ReelGuard cannot check; reported as declared")
+            reasons.append(
+                f"declares a {binding.alg} soft binding (watermark or fingerprint) ReelGuard cannot check; reported as declared"
+            )
     contradiction = _own_binding_contradicted(provenance, watermark, trusted=state == "trusted")
     if contradiction:
         return "tampered", [contradiction]
     if not provenance.binding_checked:
-        return "unverifiable", [f"a bare manifest store signed by {_who(provenance)} ({state}); the content it binds "
-                                "to is not here, so its hard binding was not checked", *reasons]
+        return "unverifiable", [
+            f"a bare manifest store signed by {_who(provenance)} ({state}); the content it binds "
+            "to is not here, so its hard binding was not checked",
+            *reasons,
+        ]
     if state == "valid":
-        return "untrusted", [f"valid C2PA credentials, but the signer ({_who(provenance)}) is on no configured trust list", *reasons]
+        return "untrusted", [
+            f"valid C2PA credentials, but the signer ({_who(provenance)}) is on no configured trust list",
+            *reasons,
+        ]
     if unrecorded_own_release:
         return "unverifiable", [
             f"signed by this install ({_who(provenance)}) but no generation record exists for content id "
             f"{provenance.content_id} (manifest {provenance.manifest_label}): an unrecorded release, e.g. the temp "
-            "file of an interrupted generation; run `reelguard doctor`", *reasons]
+            "file of an interrupted generation; run `reelguard doctor`",
+            *reasons,
+        ]
     reasons.insert(0, f"valid C2PA credentials from a trusted signer ({_who(provenance)}); the hard binding holds")
     if provenance.timestamp_trusted and provenance.signed_at is not None:
         reasons.append(f"time-stamped {provenance.signed_at:%Y-%m-%d %H:%M}Z by a trusted authority")
@@ -90,7 +105,7 @@ def decide_verdict(
     return "authentic", reasons
 
 
-def _own_binding_contradicted(p: "ProvenanceReport", watermark: "Detection | None", *, trusted: bool) -> str | None:
+def _own_binding_contradicted(p: ProvenanceReport, watermark: Detection | None, *, trusted: bool) -> str | None:
     own = [b for b in p.soft_bindings if is_own_binding(b.alg)]
     if not own or watermark is None:
         return None
@@ -98,17 +113,22 @@ def _own_binding_contradicted(p: "ProvenanceReport", watermark: "Detection | Non
     if not watermark.detected:
         if not trusted:  # an outside signer may well declare our scheme name without our key
             return None
-        return (f"manifest declares a {binding.alg} watermark with payload {binding.payload_hex} but none is in the "
-                "pixels (manifest grafted onto other content?)")
+        return (
+            f"manifest declares a {binding.alg} watermark with payload {binding.payload_hex} but none is in the "
+            "pixels (manifest grafted onto other content?)"
+        )
     found = watermark.payload.hex() if watermark.payload is not None else "undecodable"
     if found != binding.payload_hex.lower():
-        return (f"watermark payload in the pixels ({found}) does not match the manifest's soft binding "
-                f"({binding.payload_hex})")
+        return (
+            f"watermark payload in the pixels ({found}) does not match the manifest's soft binding "
+            f"({binding.payload_hex})"
+        )
     return None
 
 
-def _without_credentials(watermark: "Detection | None", *, record_found: bool,
-                         fingerprint: "OwnMatch | None" = None) -> tuple[str, list[str]]:
+def _without_credentials(
+    watermark: Detection | None, *, record_found: bool, fingerprint: OwnMatch | None = None
+) -> tuple[str, list[str]]:
     reasons = ["no C2PA manifest in the file"]
     by_watermark = watermark is not None and watermark.detected and watermark.payload is not None and record_found
     if fingerprint is not None and not by_watermark:
@@ -121,7 +141,8 @@ def _without_credentials(watermark: "Detection | None", *, record_found: bool,
         reasons.append(
             f"fingerprints match ReelGuard generation {fingerprint.content_id} ({fingerprint.fingerprint}, score "
             f"{fingerprint.score:.2f}, query {fingerprint.query_start:.2f}-{fingerprint.query_end:.2f} s = original "
-            f"{fingerprint.ref_start:.2f}-{fingerprint.ref_end:.2f} s)")
+            f"{fingerprint.ref_start:.2f}-{fingerprint.ref_end:.2f} s)"
+        )
         return "recovered", reasons
     if watermark is None:
         reasons.append("the watermark was not checked")
@@ -131,7 +152,9 @@ def _without_credentials(watermark: "Detection | None", *, record_found: bool,
         return "recovered", reasons
     if watermark.detected:
         payload = watermark.payload.hex() if watermark.payload is not None else "undecodable"
-        reasons.append(f"ReelGuard watermark detected (p={watermark.p_value:.2e}) but payload {payload} has no record here")
+        reasons.append(
+            f"ReelGuard watermark detected (p={watermark.p_value:.2e}) but payload {payload} has no record here"
+        )
         return "unknown", reasons
     reasons.append("no ReelGuard watermark detected")
     return "unknown", reasons

@@ -22,8 +22,8 @@ from governance.flows.verdict import VERDICTS, decide_verdict
 if TYPE_CHECKING:  # pragma: no cover
     from detectors.provenance import Disclosure, ProvenanceReport
     from detectors.watermark import Detection
-    from governance.records.registry import WorkMatch
     from governance.flows.likeness import LikenessScan
+    from governance.records.registry import WorkMatch
     from governance.records.storage.records import GenerationRecordPublic
 
 __all__ = ["VerifyReport", "VerifyOptions", "Recovery", "verify", "decide_verdict", "VERDICTS", "STAGES"]
@@ -67,21 +67,21 @@ class Recovery:
 class VerifyReport:
     path: str
     file_sha256: str
-    provenance: "ProvenanceReport"
-    watermark: "Detection | None"
-    record: "GenerationRecordPublic | None"
-    matches: tuple["WorkMatch", ...]
+    provenance: ProvenanceReport
+    watermark: Detection | None
+    record: GenerationRecordPublic | None
+    matches: tuple[WorkMatch, ...]
     verdict: str
     reasons: tuple[str, ...]
     flags: tuple[str, ...]
     stages: tuple[str, ...] = ()
-    disclosure: "Disclosure | None" = None  # when the flow knows more than the credentials (recovered)
+    disclosure: Disclosure | None = None  # when the flow knows more than the credentials (recovered)
     recovered_manifest: dict[str, Any] | None = None
     audit_leaf_index: int | None = None
     frames_read: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-    recovery: "Recovery | None" = None  # how a ``recovered`` verdict found its record
-    likeness: "LikenessScan | None" = None  # enrolled people's faces (issue 18); None: not scanned
+    recovery: Recovery | None = None  # how a ``recovered`` verdict found its record
+    likeness: LikenessScan | None = None  # enrolled people's faces (issue 18); None: not scanned
 
     def to_dict(self, *, verbose: bool = True) -> dict[str, Any]:
         """The report as JSON values. ``verbose=False`` (the CLI's default ``--json``) leaves out
@@ -109,16 +109,27 @@ class VerifyReport:
             "c2pa": self.provenance.to_dict(verbose=verbose),
             "disclosure": (self.disclosure or self.provenance.disclosure).to_dict(),
             "watermark": watermark,
-            "registry": {"record": record, "matches": [m.to_dict() for m in self.matches],
-                         "recovered_manifest": recovered},
+            "registry": {
+                "record": record,
+                "matches": [m.to_dict() for m in self.matches],
+                "recovered_manifest": recovered,
+            },
             "audit_leaf_index": self.audit_leaf_index,
             "recovery": self.recovery.to_dict() if self.recovery is not None else None,
-            "likeness": self.likeness.summary_dict() if self.likeness is not None else {"matches": [], "scanned": False},
+            "likeness": self.likeness.summary_dict()
+            if self.likeness is not None
+            else {"matches": [], "scanned": False},
         }
 
 
-def verify(ctx: FlowContext, path: str | Path, *, actor: str | None = None, max_frames: int = 240,
-           options: VerifyOptions | None = None) -> VerifyReport:
+def verify(
+    ctx: FlowContext,
+    path: str | Path,
+    *,
+    actor: str | None = None,
+    max_frames: int = 240,
+    options: VerifyOptions | None = None,
+) -> VerifyReport:
     """Verify one file and log the verification. MediaError for a file that is not media."""
     from detectors.provenance import read_provenance
     from governance.provenance.signing.sign import sha256_file
@@ -151,13 +162,24 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str | None = None, max_
     elif own:  # no manifest, no watermark: our own fingerprints (issue 21)
         record = _record_by_content(ctx, own[0].content_id)
         if record is not None:
-            recovery = Recovery("fingerprint", record.content_id, own[0].score, own[0].query_start,
-                                own[0].query_end, own[0].ref_start, own[0].ref_end, own[0].fingerprint)
+            recovery = Recovery(
+                "fingerprint",
+                record.content_id,
+                own[0].score,
+                own[0].query_start,
+                own[0].query_end,
+                own[0].ref_start,
+                own[0].ref_end,
+                own[0].fingerprint,
+            )
     unrecorded = _unrecorded_own_release(ctx, provenance)
-    verdict, verdict_reasons = decide_verdict(provenance, detection, record_found=record is not None,
-                                              unrecorded_own_release=unrecorded,
-                                              fingerprint_match=own[0] if recovery is not None
-                                              and recovery.recovered_by == "fingerprint" else None)
+    verdict, verdict_reasons = decide_verdict(
+        provenance,
+        detection,
+        record_found=record is not None,
+        unrecorded_own_release=unrecorded,
+        fingerprint_match=own[0] if own and recovery is not None and recovery.recovered_by == "fingerprint" else None,
+    )
     reasons += verdict_reasons
     if frames_skipped:
         reasons.append(frames_skipped)
@@ -178,19 +200,47 @@ def verify(ctx: FlowContext, path: str | Path, *, actor: str | None = None, max_
     if unrecorded:
         flags.append("unrecorded-release")
     stages = tuple(sorted(options.stages)) if provenance.media_kind == "video" else ("c2pa",)
-    leaf_index = _audit(ctx, actor=actor, file_sha256=file_sha256, verdict=verdict, reasons=reasons, flags=flags,
-                        provenance=provenance, detection=detection, record=record)
+    leaf_index = _audit(
+        ctx,
+        actor=actor,
+        file_sha256=file_sha256,
+        verdict=verdict,
+        reasons=reasons,
+        flags=flags,
+        provenance=provenance,
+        detection=detection,
+        record=record,
+    )
     return VerifyReport(
-        path=str(path), file_sha256=file_sha256, provenance=provenance, watermark=detection, record=record,
-        matches=tuple(matches), verdict=verdict, reasons=tuple(reasons), flags=tuple(flags), stages=stages,
-        disclosure=disclosure, recovered_manifest=recovered, audit_leaf_index=leaf_index,
+        path=str(path),
+        file_sha256=file_sha256,
+        provenance=provenance,
+        watermark=detection,
+        record=record,
+        matches=tuple(matches),
+        verdict=verdict,
+        reasons=tuple(reasons),
+        flags=tuple(flags),
+        stages=stages,
+        disclosure=disclosure,
+        recovered_manifest=recovered,
+        audit_leaf_index=leaf_index,
         frames_read=detection.frames_used if detection is not None else 0,
-        recovery=recovery if verdict == "recovered" else None, likeness=likeness,
+        recovery=recovery if verdict == "recovered" else None,
+        likeness=likeness,
     )
 
 
-def _likeness(ctx: FlowContext, path: Path, provenance: "ProvenanceReport", options: VerifyOptions, *, actor: str,
-              file_sha256: str, reasons: list[str]) -> "LikenessScan | None":
+def _likeness(
+    ctx: FlowContext,
+    path: Path,
+    provenance: ProvenanceReport,
+    options: VerifyOptions,
+    *,
+    actor: str,
+    file_sha256: str,
+    reasons: list[str],
+) -> LikenessScan | None:
     """Enrolled people's faces in a video (with the registry stage; nothing decoded when nobody
     is enrolled). At most 120 sampled frames (a minute at two a second) bound the time."""
     if provenance.media_kind != "video" or "registry" not in options.stages:
@@ -198,28 +248,36 @@ def _likeness(ctx: FlowContext, path: Path, provenance: "ProvenanceReport", opti
     from governance.flows.likeness import scan_clip
 
     try:
-        scan = scan_clip(ctx, path, stage="verify", actor=actor, media_sha256=file_sha256, only_if_enrolled=True,
-                         max_samples=120)
+        scan = scan_clip(
+            ctx, path, stage="verify", actor=actor, media_sha256=file_sha256, only_if_enrolled=True, max_samples=120
+        )
     except DetectorError as exc:
         reasons.append(f"faces not examined: {exc}")
         return None
     for m in scan.matches:
-        reasons.append(f"face of enrolled person {m.person_id} (score {m.score:.2f}, {len(m.frames)} frames, "
-                       f"first at {m.first_seen_s:.2f} s)")
+        reasons.append(
+            f"face of enrolled person {m.person_id} (score {m.score:.2f}, {len(m.frames)} frames, "
+            f"first at {m.first_seen_s:.2f} s)"
+        )
     return scan
 
 
-def _recovered_disclosure(record: "GenerationRecordPublic", *, by: str = "watermark") -> "Disclosure":
+def _recovered_disclosure(record: GenerationRecordPublic, *, by: str = "watermark") -> Disclosure:
     """Our own record says it: a ReelGuard generation is AI-made, whatever was stripped."""
     from detectors.provenance import Disclosure
 
-    return Disclosure(ai_generated=True, signals=("fullyGenAIMedia",), tool=record.model_id,
-                      label=f"Made with AI: {record.model_id}, generated {record.created_at:%Y-%m-%d} "
-                            f"(credentials recovered from the {by})")
+    return Disclosure(
+        ai_generated=True,
+        signals=("fullyGenAIMedia",),
+        tool=record.model_id,
+        label=f"Made with AI: {record.model_id}, generated {record.created_at:%Y-%m-%d} "
+        f"(credentials recovered from the {by})",
+    )
 
 
-def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions,
-            provenance: "ProvenanceReport") -> tuple[Any, tuple[Any, ...], str | None, tuple[Any, ...], tuple]:
+def _pixels(
+    ctx: FlowContext, path: Path, options: VerifyOptions, provenance: ProvenanceReport
+) -> tuple[Any, tuple[Any, ...], str | None, tuple[Any, ...], tuple]:
     """Watermark detection and registry matching (protected works; our own outputs only when
     neither credentials nor the watermark lead to a record); MediaError when the frames are over
     the limits or do not decode. The last item is the watermark's time span (start, end, None x3)."""
@@ -231,8 +289,13 @@ def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions,
         # Frames stream into the detector (it may stop early once confident).
         frames = read_coded_frames(path, max_frames=options.max_frames, max_pixels=ctx.settings.max_pixels)
         detection = ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=options.max_frames)
-    span = (0.0, round(detection.frames_used / info.fps, 3) if detection is not None and info.fps else None,
-            None, None, None)
+    span = (
+        0.0,
+        round(detection.frames_used / info.fps, 3) if detection is not None and info.fps else None,
+        None,
+        None,
+        None,
+    )
     if "registry" not in options.stages:
         return detection, (), None, (), span
     own = provenance.state == "absent" and _record_for(ctx, detection) is None
@@ -240,7 +303,7 @@ def _pixels(ctx: FlowContext, path: Path, options: VerifyOptions,
     return detection, scan.matches, None, scan.own, span
 
 
-def _record_by_content(ctx: FlowContext, content_id: str) -> "GenerationRecordPublic | None":
+def _record_by_content(ctx: FlowContext, content_id: str) -> GenerationRecordPublic | None:
     from governance.records.storage.db import session_scope
     from governance.records.storage.records import GenerationRecordPublic, get_record
 
@@ -249,7 +312,7 @@ def _record_by_content(ctx: FlowContext, content_id: str) -> "GenerationRecordPu
         return GenerationRecordPublic.model_validate(row) if row is not None else None
 
 
-def _record_for(ctx: FlowContext, detection: "Detection | None") -> "GenerationRecordPublic | None":
+def _record_for(ctx: FlowContext, detection: Detection | None) -> GenerationRecordPublic | None:
     if detection is None or not detection.detected or detection.payload is None:
         return None
     from governance.records.storage.db import session_scope
@@ -292,7 +355,7 @@ def _cert_names(paths: list[Any]) -> set[tuple[str, str]]:
     return out
 
 
-def _unrecorded_own_release(ctx: FlowContext, provenance: "ProvenanceReport") -> bool:
+def _unrecorded_own_release(ctx: FlowContext, provenance: ProvenanceReport) -> bool:
     """True for credentials signed by this install's own signer, carrying the
     ``org.reelguard.generation`` assertion, with no generation record for its content id and
     manifest label here: a clip that escaped before its record committed (a killed generation's
@@ -311,10 +374,12 @@ def _unrecorded_own_release(ctx: FlowContext, provenance: "ProvenanceReport") ->
 
     with session_scope(ctx.engine) as session:
         row = get_record(session=session, content_id=provenance.content_id)
-        return row is None or (provenance.manifest_label is not None and row.manifest_label != provenance.manifest_label)
+        return row is None or (
+            provenance.manifest_label is not None and row.manifest_label != provenance.manifest_label
+        )
 
 
-def _flags(provenance: "ProvenanceReport", matches: tuple[Any, ...], reasons: list[str]) -> list[str]:
+def _flags(provenance: ProvenanceReport, matches: tuple[Any, ...], reasons: list[str]) -> list[str]:
     flags: list[str] = []
     if matches:
         flags.append("protected-match")
@@ -335,8 +400,18 @@ def _flags(provenance: "ProvenanceReport", matches: tuple[Any, ...], reasons: li
     return flags
 
 
-def _audit(ctx: FlowContext, *, actor: str, file_sha256: str, verdict: str, reasons: list[str], flags: list[str],
-           provenance: "ProvenanceReport", detection: "Detection | None", record: Any) -> int:
+def _audit(
+    ctx: FlowContext,
+    *,
+    actor: str,
+    file_sha256: str,
+    verdict: str,
+    reasons: list[str],
+    flags: list[str],
+    provenance: ProvenanceReport,
+    detection: Detection | None,
+    record: Any,
+) -> int:
     from governance.records.audit.events import VerificationEvent
     from governance.records.storage.db import session_scope
 
@@ -344,9 +419,15 @@ def _audit(ctx: FlowContext, *, actor: str, file_sha256: str, verdict: str, reas
         entry = ctx.audit.append(
             session,
             VerificationEvent(
-                file_sha256=file_sha256, verdict=verdict, reasons=reasons, flags=flags, c2pa_state=provenance.state,
+                file_sha256=file_sha256,
+                verdict=verdict,
+                reasons=reasons,
+                flags=flags,
+                c2pa_state=provenance.state,
                 watermark_detected=bool(detection is not None and detection.detected),
-                payload_hex=detection.payload.hex() if detection is not None and detection.payload is not None else None,
+                payload_hex=detection.payload.hex()
+                if detection is not None and detection.payload is not None
+                else None,
                 record_content_id=record.content_id if record is not None else None,
             ),
             actor=actor,

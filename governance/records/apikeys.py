@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from sqlalchemy import DateTime, String
 from sqlmodel import Field, SQLModel
 
-from governance.records.jobs import Job, JobPublic  # noqa: F401  (re-exported for the API schemas)
+from governance.records.jobs import Job, JobPublic
 
 __all__ = ["Role", "ApiKeyBase", "ApiKeyCreate", "ApiKey", "ApiKeyPublic", "ApiKeyCreated", "Job", "JobPublic"]
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Role(str, Enum):

@@ -6,7 +6,7 @@ redelivered message (worker death, retry) always sees the same request and the s
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime
@@ -20,7 +20,7 @@ TERMINAL = frozenset({"done", "failed", "denied", "blocked"})
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class JobBase(SQLModel):

@@ -1,7 +1,7 @@
 """C2PA manifests for ReelGuard outputs: what goes in (``ManifestSpec``) and signing.
 
-    from governance.provenance.signing import ManifestSpec, SignedAsset, sign_video
-    signed = sign_video(src, dst, spec=spec, identity=identity)   # atomic write of dst
+from governance.provenance.signing import ManifestSpec, SignedAsset, sign_video
+signed = sign_video(src, dst, spec=spec, identity=identity)   # atomic write of dst
 """
 
 from governance.provenance.signing.manifest import (

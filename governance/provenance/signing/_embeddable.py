@@ -32,8 +32,23 @@ __all__ = ["Unsupported", "Layout", "Plan", "scan", "prepare", "write_and_sign",
 C2PA_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 _BMFF_HASH = 1  # C2paHashType::Bmff
 _TABLES = frozenset({b"moov", b"moof", b"mfra", b"meta"})  # top-level boxes read and patched in memory
-_CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"mvex", b"moof", b"traf",
-                         b"mfra", b"udta", b"meta"})
+_CONTAINERS = frozenset(
+    {
+        b"moov",
+        b"trak",
+        b"mdia",
+        b"minf",
+        b"stbl",
+        b"edts",
+        b"dinf",
+        b"mvex",
+        b"moof",
+        b"traf",
+        b"mfra",
+        b"udta",
+        b"meta",
+    }
+)
 # Boxes holding absolute file offsets we do not rewrite (c2pa-rs's own writer would).
 _UNPATCHED = frozenset({b"iloc", b"saio"})
 _MAX_TABLE = 64 << 20  # moov + moof + mfra + meta together; a 10-minute 1080p moov is well under 1 MB

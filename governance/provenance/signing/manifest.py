@@ -31,9 +31,10 @@ import json
 import mimetypes
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import rfc8785
 
@@ -192,16 +193,18 @@ def policy_digest(decision: Mapping[str, Any]) -> str:
 
 
 def _created(spec: ManifestSpec) -> str:
-    at = spec.created_at or dt.datetime.now(dt.timezone.utc)
+    at = spec.created_at or dt.datetime.now(dt.UTC)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return at.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _system(spec: ManifestSpec) -> tuple[str, str]:
     record = spec.model_record
     name = spec.system_name or str(record.get("model_id") or record.get("pipeline_class") or "unknown")
-    version = spec.system_version or str(record.get("revision") or str(record.get("weights_digest") or "")[:16] or "unknown")
+    version = spec.system_version or str(
+        record.get("revision") or str(record.get("weights_digest") or "")[:16] or "unknown"
+    )
     return name, version
 
 
@@ -210,33 +213,39 @@ def build_definition(spec: ManifestSpec, *, fmt: str, ingredient_ids: list[str] 
     created = _created(spec)
     system_name, system_version = _system(spec)
     agent = {"name": system_name, "version": system_version}
-    ids = ingredient_ids or []
-    parents = [i for i, ing in zip(ids, spec.ingredient_list()) if ing.relationship == "parentOf"]
-    inputs = [i for i, ing in zip(ids, spec.ingredient_list()) if ing.relationship != "parentOf"]
+    ids = ingredient_ids or []  # none given: the definition cites no ingredient (zip stops short)
+    parents = [i for i, ing in zip(ids, spec.ingredient_list(), strict=False) if ing.relationship == "parentOf"]
+    inputs = [i for i, ing in zip(ids, spec.ingredient_list(), strict=False) if ing.relationship != "parentOf"]
     actions: list[dict[str, Any]] = []
     if parents:
         actions.append({"action": "c2pa.opened", "parameters": {"ingredientIds": parents[:1]}})
-        actions.append({
-            "action": "c2pa.edited",
-            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-            "softwareAgent": agent,
-            "when": created,
-            **({"parameters": {"ingredientIds": inputs}} if inputs else {}),
-        })
+        actions.append(
+            {
+                "action": "c2pa.edited",
+                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "softwareAgent": agent,
+                "when": created,
+                **({"parameters": {"ingredientIds": inputs}} if inputs else {}),
+            }
+        )
     else:
-        actions.append({
-            "action": "c2pa.created",
-            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-            "softwareAgent": agent,
-            "when": created,
-            **({"parameters": {"ingredientIds": inputs}} if inputs else {}),
-        })
-    actions.append({
-        # 2.4 deprecates c2pa.watermarked; .bound: the watermark is tied to the c2pa.soft-binding below
-        "action": "c2pa.watermarked.bound" if spec.spec_version == "2.4" else "c2pa.watermarked",
-        "softwareAgent": {"name": "ReelGuard", "version": spec.generator_version},
-        "description": f"invisible watermark {spec.watermark_scheme}",
-    })
+        actions.append(
+            {
+                "action": "c2pa.created",
+                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "softwareAgent": agent,
+                "when": created,
+                **({"parameters": {"ingredientIds": inputs}} if inputs else {}),
+            }
+        )
+    actions.append(
+        {
+            # 2.4 deprecates c2pa.watermarked; .bound: the watermark is tied to the c2pa.soft-binding below
+            "action": "c2pa.watermarked.bound" if spec.spec_version == "2.4" else "c2pa.watermarked",
+            "softwareAgent": {"name": "ReelGuard", "version": spec.generator_version},
+            "description": f"invisible watermark {spec.watermark_scheme}",
+        }
+    )
     # JSON-safe copies (datetimes, enums, paths become strings) so c2pa-rs always gets valid JSON
     decision = json.loads(_json(spec.policy_decision, "policy_decision"))
     model = json.loads(_json(spec.model_record, "model_record"))

@@ -26,8 +26,8 @@ import c2pa
 
 from detectors.memory import HugePageReads
 from governance.core.errors import OutputError, OutputExistsError, SigningError
-from governance.provenance.keys import SigningIdentity
 from governance.core.secrets import write_secret_file
+from governance.provenance.keys import SigningIdentity
 from governance.provenance.signing import _embeddable
 from governance.provenance.signing.manifest import INGREDIENT_SHA256_KEY, ManifestSpec, build_definition, mime_for
 
@@ -178,7 +178,9 @@ def _check_paths(src: Path, dst: Path, *, force: bool) -> str:
         raise SigningError(f"{src}: empty file")
     fmt = mime_for(src)
     if fmt is None:
-        raise SigningError(f"{src}: unsupported format {src.suffix or '(none)'}; C2PA signing supports MP4, MOV and M4V")
+        raise SigningError(
+            f"{src}: unsupported format {src.suffix or '(none)'}; C2PA signing supports MP4, MOV and M4V"
+        )
     if not dst.parent.is_dir():
         raise OutputError(f"{dst}: folder {dst.parent} does not exist")
     if dst.exists() and not force and dst.resolve() != src.resolve():
@@ -208,7 +210,11 @@ class SignOptions:
         """The c2pa-rs Context; ``signer`` (consumed) is for the embeddable calls, which take it
         from the Context rather than as an argument."""
         config: dict[str, Any] = {
-            "verify": {"verify_after_sign": self.verify_after_sign, "ocsp_fetch": False, "remote_manifest_fetch": False},
+            "verify": {
+                "verify_after_sign": self.verify_after_sign,
+                "ocsp_fetch": False,
+                "remote_manifest_fetch": False,
+            },
             "core": {"allowed_network_hosts": []},  # offline: no DID, OCSP or manifest look-ups
         }
         if self.trust:
@@ -232,12 +238,12 @@ def _builder(
     except c2pa.C2paError as exc:
         raise SigningError(f"c2pa rejected the manifest definition: {exc}") from None
     handles = []
-    for ident, ing in zip(ids, ingredients):
+    for ident, ing in zip(ids, ingredients, strict=True):
         ing_fmt = ing.media_type or mime_for(ing.path)
         if ing_fmt is None or not ing.path.is_file():
             builder.close()
             raise SigningError(f"ingredient {ing.path}: missing or unsupported format")
-        handle = open(ing.path, "rb")
+        handle = open(ing.path, "rb")  # noqa: SIM115 (read while the builder signs; closed after)
         handles.append(handle)
         digest = sha256_file(ing.path)
         if ing.sha256 is not None and digest != ing.sha256:
@@ -245,12 +251,20 @@ def _builder(
             for h in handles:
                 h.close()
             builder.close()
-            raise SigningError(f"ingredient {ing.path.name} changed after it was checked (sha256 {digest[:16]}…, "
-                               f"expected {ing.sha256[:16]}…)")
+            raise SigningError(
+                f"ingredient {ing.path.name} changed after it was checked (sha256 {digest[:16]}…, "
+                f"expected {ing.sha256[:16]}…)"
+            )
         try:
             builder.add_ingredient(
-                {"title": ing.title or ing.path.name, "relationship": ing.relationship, "label": ident,
-                 "metadata": {INGREDIENT_SHA256_KEY: digest}}, ing_fmt, handle
+                {
+                    "title": ing.title or ing.path.name,
+                    "relationship": ing.relationship,
+                    "label": ident,
+                    "metadata": {INGREDIENT_SHA256_KEY: digest},
+                },
+                ing_fmt,
+                handle,
             )
         except c2pa.C2paError as exc:
             for h in handles:
@@ -301,8 +315,14 @@ def _embeddable_layout(src: Path, options: SignOptions) -> _embeddable.Layout | 
 
 
 def _sign_embeddable(
-    spec: ManifestSpec, identity: SigningIdentity, src: Path, fmt: str, layout: _embeddable.Layout, out_fd: int,
-    *, options: SignOptions,
+    spec: ManifestSpec,
+    identity: SigningIdentity,
+    src: Path,
+    fmt: str,
+    layout: _embeddable.Layout,
+    out_fd: int,
+    *,
+    options: SignOptions,
 ) -> bytes | None:
     """The manifest store, signed and embedded into ``out_fd`` the fast way; None (nothing
     written) when ``_embeddable`` cannot take this file after all."""
@@ -379,6 +399,7 @@ def sign_video(
                 store = _sign_to(spec, identity, src, fmt, writer, embed=True, options=options)
             handle.flush()
             os.fsync(handle.fileno())
+        file_sha: str | None
         if writer is not None:
             file_sha = writer.hexdigest(tmp)
         else:  # the embeddable path wrote the manifest last, at the front: one more read
