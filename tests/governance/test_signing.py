@@ -9,7 +9,9 @@ import json
 import struct
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from detectors.provenance import read_provenance
 from governance.core.errors import OutputError, OutputExistsError, SigningError
@@ -20,13 +22,13 @@ from governance.provenance.signing import (
     SB942_LABEL,
     TRAINED_ALGORITHMIC_MEDIA,
     Ingredient,
-    policy_digest,
     SignOptions,
+    _embeddable,
+    policy_digest,
     sign_sidecar,
     sign_video,
 )
-from governance.provenance.signing import _embeddable
-from governance.provenance.signing.sign import _HashingWriter, sha256_file
+from governance.provenance.signing.hashing import HashingWriter, sha256_file
 from tests.c2pa_ts.support import C2PA_TS_READY, C2PA_TS_SKIP, c2pa_ts_read, make_clip, make_spec, new_settings, remux
 
 
@@ -206,7 +208,7 @@ def test_sidecar_verifies_beside_its_asset_only(home, tmp_path):
 def test_output_hash_falls_back_when_writes_are_not_front_to_back(tmp_path):
     path = tmp_path / "out.bin"
     with open(path, "w+b") as handle:
-        writer = _HashingWriter(handle)
+        writer = HashingWriter(handle)
         writer.write(b"abcdef")
         writer.write(b"ghij")
         handle.flush()

@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import io
 import os
-import struct
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from governance.core.errors import OutputError, OutputExistsError, SigningError
 from governance.core.secrets import write_secret_file
 from governance.provenance.keys import SigningIdentity
 from governance.provenance.signing import _embeddable
+from governance.provenance.signing.hashing import HashingWriter, sha256_file
+from governance.provenance.signing.labels import active_label
 from governance.provenance.signing.manifest import INGREDIENT_SHA256_KEY, ManifestSpec, build_definition, mime_for
 
 __all__ = ["SignedAsset", "SignOptions", "sign_video", "sign_sidecar", "active_label", "sha256_file", "EMBEDDABLE"]
@@ -63,95 +64,6 @@ class SignedAsset:
             "signer": self.signer,
             "sidecar": str(self.sidecar) if self.sidecar else None,
         }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class _HashingWriter:
-    """The output file, hashed as c2pa-rs writes it (saves a second read pass over the signed
-    file). Only valid while writes go strictly front to back; anything else falls back to
-    hashing the finished file."""
-
-    def __init__(self, handle: Any) -> None:
-        self._handle = handle
-        self._digest = hashlib.sha256()
-        self._hashed = 0
-        self._position = handle.tell()  # tracked here: one tell() syscall per 8 KiB write adds up
-        self._sequential = True
-
-    def write(self, data: bytes) -> int:
-        written = self._handle.write(data)
-        if self._sequential and self._position == self._hashed:
-            self._digest.update(memoryview(data)[:written])
-            self._hashed += written
-        else:
-            self._sequential = False
-        self._position += written
-        return written
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        self._position += len(data)
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        count = self._handle.readinto(buffer) or 0
-        self._position += count
-        return count
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self._position = self._handle.seek(offset, whence)
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def flush(self) -> None:
-        self._handle.flush()
-
-    def hexdigest(self, path: Path) -> str:
-        if self._sequential and self._hashed == path.stat().st_size:
-            return self._digest.hexdigest()
-        return sha256_file(path)
-
-
-def active_label(store: bytes) -> str:
-    """Label of the active (last) manifest in a JUMBF manifest store, without a C2PA parse."""
-    labels = [label for label in _superbox_labels(store, 0, len(store), depth=0) if label.startswith("urn:")]
-    if not labels:
-        raise SigningError("c2pa returned a manifest store without a manifest")
-    return labels[-1]
-
-
-def _superbox_labels(data: bytes, start: int, end: int, *, depth: int) -> list[str]:
-    """Labels of the ``jumb`` boxes one level below the top-level store box."""
-    out: list[str] = []
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        header = 8
-        if size == 1:  # 64-bit size
-            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
-            header = 16
-        if size < header or pos + size > end:
-            break
-        if kind == b"jumb":
-            body = pos + header
-            if depth == 0:
-                out.extend(_superbox_labels(data, body, pos + size, depth=1))
-            else:
-                dsize = struct.unpack(">I", data[body : body + 4])[0]
-                desc = data[body + 8 : body + dsize]  # 16-byte type, 1 toggle byte, label\0
-                if len(desc) > 17 and desc[16] & 0x02:
-                    out.append(desc[17:].split(b"\0", 1)[0].decode("utf-8", "replace"))
-        pos += size
-    return out
 
 
 def _store_json(store: bytes) -> str:
@@ -395,7 +307,7 @@ def sign_video(
                 store = _sign_embeddable(spec, identity, src, fmt, layout, handle.fileno(), options=options)
             writer = None
             if store is None:  # the embeddable path declined before writing: the temp file is empty
-                writer = _HashingWriter(handle)
+                writer = HashingWriter(handle)
                 store = _sign_to(spec, identity, src, fmt, writer, embed=True, options=options)
             handle.flush()
             os.fsync(handle.fileno())
