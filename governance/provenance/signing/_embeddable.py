@@ -18,7 +18,6 @@ import ctypes
 import errno
 import functools
 import os
-import struct
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -26,40 +25,17 @@ from typing import Any
 
 from detectors.memory import advise_huge_pages
 from governance.core.errors import SigningError
+from governance.provenance.signing._bmff import Unsupported, box_header, patch_offsets
 
 __all__ = ["Unsupported", "Layout", "Plan", "scan", "prepare", "write_and_sign", "patch_offsets", "manifest_store"]
 
 C2PA_UUID = bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 _BMFF_HASH = 1  # C2paHashType::Bmff
 _TABLES = frozenset({b"moov", b"moof", b"mfra", b"meta"})  # top-level boxes read and patched in memory
-_CONTAINERS = frozenset(
-    {
-        b"moov",
-        b"trak",
-        b"mdia",
-        b"minf",
-        b"stbl",
-        b"edts",
-        b"dinf",
-        b"mvex",
-        b"moof",
-        b"traf",
-        b"mfra",
-        b"udta",
-        b"meta",
-    }
-)
-# Boxes holding absolute file offsets we do not rewrite (c2pa-rs's own writer would).
-_UNPATCHED = frozenset({b"iloc", b"saio"})
 _MAX_TABLE = 64 << 20  # moov + moof + mfra + meta together; a 10-minute 1080p moov is well under 1 MB
 _MAX_BOXES = 100_000  # top-level boxes (a fragmented hour at 1 fragment/s has ~7,200)
-_MAX_DEPTH = 32
 _COPY_CHUNK = 64 << 20  # copy_file_range piece: small enough to notice a failed hash quickly
 _RW_CHUNK = 1 << 20
-
-
-class Unsupported(SigningError):
-    """The fast path does not handle this file or this c2pa library; sign the general way."""
 
 
 @dataclass(frozen=True)
@@ -157,27 +133,7 @@ def _check(lib: SimpleNamespace, rc: int, what: str) -> int:
     return rc
 
 
-# --- Box parsing and offset patching ------------------------------------------------------
-
-
-def _header(data: bytes | bytearray, pos: int, end: int, origin: int = 0) -> tuple[int, bytes, int]:
-    """(size, kind, header length) of the box at ``pos`` in a region ending at ``end``;
-    Unsupported for a truncated, oversized or size-0 box (``origin``: for the message)."""
-    have = min(end, len(data))
-    where = origin + pos
-    if pos + 8 > have:
-        raise Unsupported(f"truncated box header at {where}")
-    size, kind = struct.unpack_from(">I4s", data, pos)
-    header = 8
-    if size == 1:
-        if pos + 16 > have:
-            raise Unsupported(f"truncated box header at {where}")
-        size, header = struct.unpack_from(">Q", data, pos + 8)[0], 16
-    if size == 0:  # "to the end of the file": legal only last, and never worth the special case
-        raise Unsupported(f"box {kind!r} at {where} has size 0")
-    if size < header or pos + size > end:
-        raise Unsupported(f"malformed box {kind!r} at {where}")
-    return size, kind, header
+# --- Box parsing ---------------------------------------------------------------------------
 
 
 def scan(path: str | os.PathLike[str]) -> Layout:
@@ -197,7 +153,7 @@ def scan(path: str | os.PathLike[str]) -> Layout:
         while pos < size:
             if len(boxes) >= _MAX_BOXES:
                 raise Unsupported(f"more than {_MAX_BOXES} top-level boxes")
-            box_size, kind, header = _header(os.pread(fd, 16, pos), 0, size - pos, pos)
+            box_size, kind, header = box_header(os.pread(fd, 16, pos), 0, size - pos, pos)
             if not boxes and kind != b"ftyp":
                 raise Unsupported("the first box is not ftyp")
             if kind == b"uuid" and os.pread(fd, 16, pos + header) == C2PA_UUID:
@@ -226,72 +182,6 @@ def file_identity(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def patch_offsets(box: bytearray, shift: int) -> None:
-    """Add ``shift`` to every absolute file offset in one top-level box (stco, co64, tfhd
-    base-data-offset, tfra), in place. Unsupported if a 32-bit field would overflow, or for
-    iloc / saio boxes and malformed boxes (``shift=0`` checks just that)."""
-    try:
-        _walk(box, 0, len(box), shift)
-    except struct.error:  # a table shorter than its own header says
-        raise Unsupported("malformed offset table") from None
-
-
-def _walk(buf: bytearray, start: int, end: int, shift: int, depth: int = 0) -> None:
-    if depth > _MAX_DEPTH:  # real files nest about 8 deep; a hostile one must not exhaust the stack
-        raise Unsupported(f"boxes nested more than {_MAX_DEPTH} deep")
-    pos = start
-    while pos + 8 <= end:
-        size, kind, header = _header(buf, pos, end)
-        body, box_end = pos + header, pos + size
-        if kind in _UNPATCHED:
-            raise Unsupported(f"{kind.decode('latin-1')} boxes hold offsets this signer does not patch")
-        if kind == b"meta":  # ISO meta is a FullBox; QuickTime meta is a plain container
-            _walk(buf, body if buf[body + 4 : body + 8] == b"hdlr" else body + 4, box_end, shift, depth + 1)
-        elif kind in _CONTAINERS:
-            _walk(buf, body, box_end, shift, depth + 1)
-        elif kind in (b"stco", b"co64"):
-            width, limit = (4, 0xFFFFFFFF) if kind == b"stco" else (8, 2**64 - 1)
-            count = struct.unpack_from(">I", buf, body + 4)[0] if body + 8 <= box_end else -1
-            if count < 0 or body + 8 + count * width > box_end:
-                raise Unsupported(f"malformed {kind!r} at {pos}")
-            fmt = f">{count}{'I' if width == 4 else 'Q'}"
-            offsets = struct.unpack_from(fmt, buf, body + 8)
-            if offsets and max(offsets) + shift > limit:
-                raise Unsupported(f"{kind.decode()} offsets would overflow after the {shift}-byte manifest")
-            if shift:
-                struct.pack_into(fmt, buf, body + 8, *(o + shift for o in offsets))
-        elif kind == b"tfhd" and body + 4 <= box_end and buf[body + 3] & 0x01:  # base-data-offset-present
-            if body + 16 > box_end:
-                raise Unsupported(f"malformed tfhd at {pos}")
-            _add(buf, body + 8, 8, shift)
-        elif kind == b"tfra":
-            _patch_tfra(buf, body, box_end, shift)
-        pos = box_end
-
-
-def _add(buf: bytearray, at: int, width: int, shift: int) -> None:
-    fmt = ">I" if width == 4 else ">Q"
-    value = struct.unpack_from(fmt, buf, at)[0] + shift
-    if value >= 1 << (8 * width):
-        raise Unsupported("a 32-bit offset would overflow after the manifest")
-    struct.pack_into(fmt, buf, at, value)
-
-
-def _patch_tfra(buf: bytearray, body: int, end: int, shift: int) -> None:
-    if body + 16 > end:
-        raise Unsupported("malformed tfra")
-    version = buf[body]
-    lengths, count = struct.unpack_from(">II", buf, body + 8)
-    width = 8 if version == 1 else 4
-    extra = ((lengths >> 4) & 3) + ((lengths >> 2) & 3) + (lengths & 3) + 3  # traf, trun, sample numbers
-    pos = body + 16
-    if pos + count * (2 * width + extra) > end:
-        raise Unsupported("malformed tfra")
-    for _ in range(count):
-        _add(buf, pos + width, width, shift)  # entry: time, moof_offset, numbers
-        pos += 2 * width + extra
-
-
 # --- Plan, write, hash, sign --------------------------------------------------------------
 
 
@@ -307,7 +197,7 @@ def prepare(builder: Any, fmt: str, layout: Layout) -> Plan:
     out = _P()
     size = _check(lib, lib.builder_placeholder(builder, cfmt, ctypes.byref(out)), "placeholder")
     placeholder = _take(lib, out, size)
-    if len(placeholder) < 24 or placeholder[4:24] != b"uuid" + C2PA_UUID or _header(placeholder, 0, size)[0] != size:
+    if len(placeholder) < 24 or placeholder[4:24] != b"uuid" + C2PA_UUID or box_header(placeholder, 0, size)[0] != size:
         raise Unsupported("c2pa-rs returned a placeholder that is not one C2PA uuid box")
     ftyp = layout.boxes[0]
     at = ftyp.offset + ftyp.size
@@ -481,7 +371,7 @@ def _write_all(fd: int, data: bytes, offset: int) -> None:
 
 def manifest_store(box: bytes) -> bytes:
     """The JUMBF manifest store inside a C2PA uuid box (what ``Builder.sign`` returns)."""
-    size, _, header = _header(box, 0, len(box))
+    size, _, header = box_header(box, 0, len(box))
     pos = header + 16 + 4  # usertype, version and flags
     nul = box.find(b"\0", pos, size)
     if nul < 0:
@@ -489,5 +379,5 @@ def manifest_store(box: bytes) -> bytes:
     purpose, pos = box[pos:nul], nul + 1
     if purpose == b"manifest":
         pos += 8  # offset of the first auxiliary (merkle) box
-    store_size = _header(box, pos, size)[0]
+    store_size = box_header(box, pos, size)[0]
     return box[pos : pos + store_size]
