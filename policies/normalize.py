@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from policies.scripts import strip_between_cjk
+from policies.scripts import CJK_CLASS, strip_between_cjk
 
 __all__ = ["normalize", "light", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES"]
 
@@ -51,7 +51,7 @@ _TOKEN_RE = re.compile(
     rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)"
 )
 _SPACE_RE = re.compile(r"\s+")
-_SPACED_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]\\s")
+_SPACED_CJK = re.compile(f"[{CJK_CLASS}]\\s")
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +85,7 @@ def _fold_confusables(match: re.Match[str]) -> str:
 _ARABIC_VARIANTS = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
                                   "ٱ": "ا"})
 # Three or more single letters spaced out ("п у т и н", "b a t m a n").
-_LETTER = "[^\\W\\d_\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # a letter, not Han or kana
+_LETTER = f"[^\\W\\d_{CJK_CLASS}]"  # a letter, not Han or kana
 _SPACED_LETTERS = re.compile(rf"(?<!{_LETTER})(?:{_LETTER} ){{2,}}{_LETTER}(?!{_LETTER})")
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "needs_script_index",
     "strip_between_cjk",
     "LOOKALIKE",
+    "CJK_CLASS",
 ]
 
 _SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮヵヶ", "あいうえおやゆよわアイウエオヤユヨワカケ")
@@ -311,10 +312,10 @@ def strip_between_cjk(text: str) -> str:
     return _CJK_GAP.sub("", text)
 
 
-_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han (a regex class body)
 # A space between two Han/kana letters, or between one and a lone Latin letter or digit that itself
 # sits between them ("哆 啦 A 梦").
 _CJK_GAP = re.compile(
-    rf"(?<=[{_CJK_CLASS}])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}])\s+(?=[a-z0-9]\s*[{_CJK_CLASS}])"
-    rf"|(?<=[{_CJK_CLASS}][a-z0-9])\s+(?=[{_CJK_CLASS}])|(?<=[{_CJK_CLASS}]\s[a-z0-9])\s+(?=[{_CJK_CLASS}])"
+    rf"(?<=[{CJK_CLASS}])\s+(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\s+(?=[a-z0-9]\s*[{CJK_CLASS}])"
+    rf"|(?<=[{CJK_CLASS}][a-z0-9])\s+(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}]\s[a-z0-9])\s+(?=[{CJK_CLASS}])"
 )

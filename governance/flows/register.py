@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.core.errors import ANY_ERROR, exit_code_for
+from governance.records.registry.matching import WorkMatch
 
 if TYPE_CHECKING:  # pragma: no cover
-    from governance.records.registry import ProtectedRegistry, RegisteredWork, Skipped, WorkMatch
+    from governance.records.registry import ProtectedRegistry, RegisteredWork, Skipped
 
 __all__ = ["RegisterOutcome", "FileFailure", "MatchView", "register_paths", "describe_matches"]
 
@@ -47,8 +48,6 @@ class RegisterOutcome:
         return sum(1 for w in self.works if not w.duplicate)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return {
             "grouped": self.grouped,
             "added": self.added,
@@ -107,40 +106,10 @@ def register_paths(
 
 
 @dataclass(frozen=True)
-class MatchView:
+class MatchView(WorkMatch):
     """A match as an operator reads it: which work, which of its files, which seconds."""
 
-    work_id: str
-    title: str
-    owner: str
-    file: str | None  # the registered file the match aligned to (its name, never a path)
-    score: float
-    query_start: float
-    query_end: float
-    ref_start: float
-    ref_end: float
-    query_coverage: float
-    fingerprint: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            k: getattr(self, k)
-            for k in (
-                "work_id",
-                "title",
-                "owner",
-                "file",
-                "score",
-                "query_start",
-                "query_end",
-                "ref_start",
-                "ref_end",
-                "query_coverage",
-                "fingerprint",
-            )
-        }
-        return {**self.extra, **out}
+    file: str | None = None  # the registered file the match aligned to (its name, never a path)
 
 
 def describe_matches(registry: ProtectedRegistry, matches: Sequence[WorkMatch]) -> list[MatchView]:
@@ -155,20 +124,4 @@ def describe_matches(registry: ProtectedRegistry, matches: Sequence[WorkMatch]) 
         with Session(registry.engine) as session:
             rows = session.exec(select(Asset).where(Asset.id.in_(ids)))  # type: ignore[union-attr]
             names = {a.id: a.name for a in rows if a.id is not None}
-    return [
-        MatchView(
-            work_id=m.work_id,
-            title=m.title,
-            owner=m.owner,
-            file=names.get(m.asset_id) if m.asset_id is not None else None,
-            score=m.score,
-            query_start=m.query_start,
-            query_end=m.query_end,
-            ref_start=m.ref_start,
-            ref_end=m.ref_end,
-            query_coverage=m.query_coverage,
-            fingerprint=m.fingerprint,
-            extra={"asset_id": m.asset_id, "speed": m.speed, "frames": m.frames},
-        )
-        for m in matches
-    ]
+    return [MatchView(**asdict(m), file=names.get(m.asset_id) if m.asset_id is not None else None) for m in matches]

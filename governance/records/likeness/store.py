@@ -92,11 +92,14 @@ class LikenessStore:
         self.passphrase = passphrase
         self.audit = audit if audit is not None else AuditLog(engine)
 
-    def _sealer(self, session: Session) -> Sealer:
-        """The sealer for new rows; creates the keyring on the first encrypted enrolment."""
+    def _sealer(self, session: Session, *, create: bool = True) -> Sealer:
+        """The sealer of this registry and passphrase, its check value verified; for new rows
+        (``create``) the keyring is made on the first encrypted enrolment."""
         if not self.passphrase:
             return Sealer(None, None)
         ring = session.get(LikenessKeyring, 1)
+        if ring is None and not create:
+            return Sealer(None, None)
         if ring is None:
             salt = new_salt()
             sealer = Sealer(self.passphrase, salt)
@@ -224,11 +227,7 @@ class LikenessStore:
             }
             rows = session.exec(select(LikenessDescriptor).order_by(LikenessDescriptor.person_id)).all()
             rows = [r for r in rows if r.person_id in people]
-            ring = session.get(LikenessKeyring, 1)
-            sealer = Sealer(None, None)
-            if ring is not None and self.passphrase:
-                sealer = Sealer(self.passphrase, ring.salt_hex)
-                sealer.verify_check(ring.check)
+            sealer = self._sealer(session, create=False)
             vectors = [sealer.open(r.sealed, person_id=r.person_id) for r in rows]
         matrix = np.stack(vectors) if vectors else np.zeros((0, 128), dtype=np.float32)
         return GalleryRows(
