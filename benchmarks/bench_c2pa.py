@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -171,7 +172,7 @@ def run(sizes_mb: list[int], repeat: int, algorithm: str) -> dict:
     return {
         "algorithm": algorithm,
         "repeat": repeat,
-        "c2pa_python": getattr(c2pa, "__version__", "0.38.1"),
+        "c2pa_python": importlib.metadata.version("c2pa-python"),
         "c2pa_rs": c2pa.sdk_version(),
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared)",

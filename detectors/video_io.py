@@ -1,15 +1,16 @@
 """Video and image I/O on PyAV: streaming reads, H.264/H.265 MP4 writes, clear errors.
 
 Frames are ``(H, W, 3)`` uint8 RGB arrays. Reads are generators, so long clips stream with
-bounded memory; writes go to a temporary file in the target folder and are renamed into place
-only once complete, so a crash never leaves a half-written video.
+bounded memory; writes (``detectors.video_write``, re-exported here) go to a temporary file in
+the target folder and are renamed into place only once complete, so a crash never leaves a
+half-written video.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 
 from detectors.errors import MediaError, MediaTooLargeError
 from detectors.media_limits import check_frames, check_image_bytes, check_pixels, decode_guard
+from detectors.video_write import VideoWriter, as_rgb_frame, write_video
 
 __all__ = [
     "CodedFrame",
@@ -32,6 +34,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "is_image_path",
     "set_decode_threads",
+    "decode_threads",
     "read_image",
     "decode_image",
     "as_rgb_frame",
@@ -54,7 +57,6 @@ class VideoInfo:
     container: str
 
 
-
 _DECODE_THREADS = 0  # 0: FFmpeg picks (one per core); worker processes pinned to a core set 1
 
 
@@ -65,6 +67,12 @@ def set_decode_threads(count: int) -> None:
     if count < 0:
         raise ValueError(f"decoder thread count must be >= 0 but is {count}")
     _DECODE_THREADS = int(count)
+
+
+def decode_threads() -> int:
+    """The decoder thread count ``set_decode_threads`` set (0 = automatic)."""
+    return _DECODE_THREADS
+
 
 def is_image_path(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in IMAGE_SUFFIXES
@@ -149,8 +157,9 @@ def read_frames(
     (truncated uploads are common and still carry evidence). ``frame_limit`` refuses clips that
     declare, or turn out to have, more frames (MediaTooLargeError).
     """
-    for coded in read_coded_frames(path, max_frames=max_frames, step=step, max_pixels=max_pixels,
-                                   frame_limit=frame_limit):
+    for coded in read_coded_frames(
+        path, max_frames=max_frames, step=step, max_pixels=max_pixels, frame_limit=frame_limit
+    ):
         yield coded.frame
 
 
@@ -250,131 +259,6 @@ def decode_image(data: bytes | np.ndarray, *, max_pixels: int = DEFAULT_MAX_PIXE
             raise MediaError(f"{what}: not a readable image")
         check_pixels(image.shape[1], image.shape[0], max_pixels=max_pixels, what=what)
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def as_rgb_frame(frame: np.ndarray) -> np.ndarray:
-    """Normalise grayscale, RGBA and 16-bit frames to (H, W, 3) uint8; reject anything else."""
-    array = np.asarray(frame)
-    if array.dtype == np.uint16:
-        array = (array >> 8).astype(np.uint8)
-    elif array.dtype != np.uint8:
-        if np.issubdtype(array.dtype, np.floating):
-            array = np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8)
-        else:
-            raise MediaError(f"unsupported frame dtype {array.dtype}")
-    if array.ndim == 2:
-        array = np.repeat(array[:, :, None], 3, axis=2)
-    if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise MediaError(f"frames must be (H, W, 3) RGB but have shape {array.shape}")
-    return np.ascontiguousarray(array[:, :, :3])
-
-
-class VideoWriter:
-    """Encode frames to MP4 (H.264 by default) through a temp file renamed on ``close``.
-
-    Use as a context manager; an exception inside the block removes the temp file and leaves
-    no output.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        fps: float,
-        codec: str = "libx264",
-        crf: int = 18,
-        preset: str = "medium",
-        pix_fmt: str = "yuv420p",
-    ) -> None:
-        self.path = Path(path)
-        self.fps = fps
-        self.codec = codec
-        self.crf = crf
-        self.preset = preset
-        self.pix_fmt = pix_fmt
-        self.frames_written = 0
-        self._container: av.container.OutputContainer | None = None
-        self._stream = None
-        parent = self.path.parent
-        if not parent.is_dir():
-            raise MediaError(f"{self.path}: folder {parent} does not exist")
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix or ".mp4", dir=parent)
-        except OSError as exc:
-            raise MediaError(f"{self.path}: cannot write here ({exc.strerror})") from exc
-        os.close(fd)
-        self._tmp = Path(tmp)
-
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def write(self, frame: np.ndarray) -> None:
-        frame = as_rgb_frame(frame)
-        height, width = frame.shape[:2]
-        if self._container is None:
-            if (width % 2 or height % 2) and self.pix_fmt == "yuv420p":
-                raise MediaError(f"H.264 4:2:0 needs even dimensions but the frames are {width}x{height}")
-            self._container = av.open(str(self._tmp), mode="w", format="mp4")
-            rate = Fraction(self.fps).limit_denominator(1001)
-            self._stream = self._container.add_stream(self.codec, rate=rate)
-            self._stream.width, self._stream.height = width, height
-            self._stream.pix_fmt = self.pix_fmt
-            self._stream.options = {"crf": str(self.crf), "preset": self.preset}
-            if self.codec == "libx265":
-                self._stream.options["x265-params"] = "log-level=error"
-        elif (width, height) != (self._stream.width, self._stream.height):
-            raise MediaError(
-                f"all frames must share one size: got {width}x{height} after "
-                f"{self._stream.width}x{self._stream.height}"
-            )
-        video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-        for packet in self._stream.encode(video_frame):
-            self._container.mux(packet)
-        self.frames_written += 1
-
-    def close(self) -> Path:
-        if self._container is None:
-            self.abort()
-            raise MediaError(f"{self.path}: no frames to write")
-        for packet in self._stream.encode():
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
-        with open(self._tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(self._tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        if self._container is not None:
-            try:
-                self._container.close()
-            except Exception:  # closing a broken container must not hide the original error
-                pass
-            self._container = None
-        self._tmp.unlink(missing_ok=True)
-
-
-def write_video(
-    path: str | os.PathLike[str],
-    frames: Iterable[np.ndarray],
-    *,
-    fps: float,
-    codec: str = "libx264",
-    crf: int = 18,
-    preset: str = "medium",
-) -> Path:
-    """Encode ``frames`` to ``path`` atomically; returns the path."""
-    with VideoWriter(path, fps=fps, codec=codec, crf=crf, preset=preset) as writer:
-        for frame in frames:
-            writer.write(frame)
-    return Path(path)
 
 
 def remux(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:

@@ -59,7 +59,9 @@ class GenerationRequest:
         for name in ("image", "video"):
             value = getattr(self, name)
             if value is not None and (value.dtype != np.uint8 or value.size == 0):
-                raise GenerationParameterError(f"`{name}` has to be non-empty uint8 RGB but is {value.dtype} {value.shape}")
+                raise GenerationParameterError(
+                    f"`{name}` has to be non-empty uint8 RGB but is {value.dtype} {value.shape}"
+                )
 
     @property
     def task(self) -> str:

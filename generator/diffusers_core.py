@@ -7,6 +7,7 @@ them before any compute, and returns uint8 frames plus a ModelRecord.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import platform
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,8 +30,16 @@ __all__ = ["VideoGenerator", "load_generator", "Progress"]
 Progress = bool | Callable[[int, int], None]
 
 # Frame rates the model families were trained at (their pipelines do not say).
-_FPS = {"WanPipeline": 16, "CogVideoXPipeline": 8, "LTXPipeline": 24, "MochiPipeline": 30,
-        "HunyuanVideoPipeline": 24, "AnimateDiffPipeline": 8, "TextToVideoSDPipeline": 8, "ShapesVideoPipeline": 8}
+_FPS = {
+    "WanPipeline": 16,
+    "CogVideoXPipeline": 8,
+    "LTXPipeline": 24,
+    "MochiPipeline": 30,
+    "HunyuanVideoPipeline": 24,
+    "AnimateDiffPipeline": 8,
+    "TextToVideoSDPipeline": 8,
+    "ShapesVideoPipeline": 8,
+}
 _MIN_STEPS = {"MochiPipeline": 2}
 _LIBRARIES = ("torch", "diffusers", "transformers", "numpy", "safetensors")
 
@@ -48,7 +58,12 @@ def _spatial_multiple(pipe) -> int:
     if type(pipe).__name__ == "ShapesVideoPipeline":
         return 8
     factor = 8
-    for name in ("vae_scale_factor_spatial", "vae_spatial_compression_ratio", "vae_spatial_scale_factor", "vae_scale_factor"):
+    for name in (
+        "vae_scale_factor_spatial",
+        "vae_spatial_compression_ratio",
+        "vae_spatial_scale_factor",
+        "vae_scale_factor",
+    ):
         value = getattr(pipe, name, None)
         if isinstance(value, int) and value > 0:
             factor = value
@@ -102,11 +117,13 @@ class VideoGenerator:
         multiple = _spatial_multiple(self.pipeline)
         if height is not None and width is not None and (height % multiple or width % multiple):
             raise GenerationParameterError(
-                f"`height` and `width` have to be divisible by {multiple} for {cls} but are {height} and {width}")
+                f"`height` and `width` have to be divisible by {multiple} for {cls} but are {height} and {width}"
+            )
         temporal = _temporal_factor(self.pipeline)
         if frames is not None and temporal > 1 and (frames - 1) % temporal:
             raise GenerationParameterError(
-                f"`num_frames` has to be of the form {temporal}k+1 for {cls} but is {frames}")
+                f"`num_frames` has to be of the form {temporal}k+1 for {cls} but is {frames}"
+            )
         if steps < _MIN_STEPS.get(cls, 1):
             raise GenerationParameterError(f"`steps` has to be at least {_MIN_STEPS[cls]} for {cls} but is {steps}")
         if request.negative_prompt is not None and "negative_prompt" not in self._params:
@@ -118,7 +135,7 @@ class VideoGenerator:
         return _Plan(frames, height, width, int(steps), guidance, float(fps))
 
     def _kwargs(self, request: GenerationRequest, plan: _Plan, progress: Progress) -> dict:
-        wanted = {
+        wanted: dict[str, Any] = {
             "prompt": request.prompt,
             "negative_prompt": request.negative_prompt,
             "num_frames": plan.num_frames,
@@ -136,9 +153,11 @@ class VideoGenerator:
             wanted["video"] = [_to_pil(f) for f in request.video]
         if callable(progress):
             if "callback_on_step_end" in self._params:
+
                 def _on_step(pipe, i, t, tensors):
                     progress(i + 1, plan.steps)
                     return {}
+
                 wanted["callback_on_step_end"] = _on_step
             elif "callback" in self._params:  # older pipelines (TextToVideoSD)
                 wanted["callback"] = lambda i, t, latents: progress(i + 1, plan.steps)
@@ -190,10 +209,8 @@ class VideoGenerator:
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in _LIBRARIES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):  # not installed: not listed
             versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     versions["torch_threads"] = str(torch.get_num_threads())  # CPU results depend on it
     return versions
 
@@ -220,9 +237,16 @@ def _to_uint8(frames) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
-def load_generator(path_or_id: str | os.PathLike | None = None, *, device: str = "cpu",
-                   dtype: torch.dtype | None = None, local_files_only: bool = True, revision: str | None = None,
-                   cpu_offload: bool = False, vae_tiling: bool = False) -> VideoGenerator:
+def load_generator(
+    path_or_id: str | os.PathLike | None = None,
+    *,
+    device: str = "cpu",
+    dtype: torch.dtype | None = None,
+    local_files_only: bool = True,
+    revision: str | None = None,
+    cpu_offload: bool = False,
+    vae_tiling: bool = False,
+) -> VideoGenerator:
     """Load a pipeline folder or hub id (``None``: the embedded model) as a VideoGenerator.
 
     dtype defaults to float32 on CPU and bfloat16 on CUDA. ``cpu_offload`` keeps weights on the
@@ -230,8 +254,13 @@ def load_generator(path_or_id: str | os.PathLike | None = None, *, device: str =
     """
     if dtype is None:
         dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
-    loaded = load_pipeline(path_or_id, device="cpu" if cpu_offload else device, dtype=dtype,
-                           local_files_only=local_files_only, revision=revision)
+    loaded = load_pipeline(
+        path_or_id,
+        device="cpu" if cpu_offload else device,
+        dtype=dtype,
+        local_files_only=local_files_only,
+        revision=revision,
+    )
     pipe = loaded.pipeline
     if cpu_offload and str(device).startswith("cuda") and hasattr(pipe, "enable_model_cpu_offload"):
         pipe.enable_model_cpu_offload(device=device)

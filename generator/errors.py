@@ -1,9 +1,9 @@
 """Errors raised by the generator package.
 
-    GeneratorError
-    ├── ModelNotFoundError        missing model folder / unknown hub id offline
-    ├── ModelLoadError            corrupt folder, unknown pipeline class, bad weights
-    └── GenerationParameterError  a size, frame count or step count the model cannot produce
+GeneratorError
+├── ModelNotFoundError        missing model folder / unknown hub id offline
+├── ModelLoadError            corrupt folder, unknown pipeline class, bad weights
+└── GenerationParameterError  a size, frame count or step count the model cannot produce
 """
 
 from __future__ import annotations

@@ -13,10 +13,14 @@ import os
 from dataclasses import asdict, dataclass
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from generator.errors import ModelLoadError, ModelNotFoundError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from diffusers import DiffusionPipeline  # Any to mypy: diffusers is not analysed (pyproject)
 
 __all__ = [
     "default_model_path",
@@ -45,19 +49,26 @@ def default_model_path() -> Path:
     return folder
 
 
-def _pipelines() -> dict[str, type]:
+def _pipelines() -> dict[str, type[DiffusionPipeline]]:
     from generator.embedded.pipeline import ShapesVideoPipeline
 
     return {"ShapesVideoPipeline": ShapesVideoPipeline}
 
 
 def _looks_local(path_or_id: str) -> bool:
-    return os.path.isabs(path_or_id) or path_or_id.startswith((".", "~")) or os.path.exists(path_or_id) \
-        or path_or_id.count("/") > 1 or os.sep != "/" and os.sep in path_or_id
+    return (
+        os.path.isabs(path_or_id)
+        or path_or_id.startswith((".", "~"))
+        or os.path.exists(path_or_id)
+        or path_or_id.count("/") > 1
+        or os.sep != "/"
+        and os.sep in path_or_id
+    )
 
 
-def resolve_folder(path_or_id: str | os.PathLike | None, *, revision: str | None = None,
-                   local_files_only: bool = True) -> tuple[Path, str]:
+def resolve_folder(
+    path_or_id: str | os.PathLike | None, *, revision: str | None = None, local_files_only: bool = True
+) -> tuple[Path, str]:
     """(pipeline folder, model id as recorded). Hub ids resolve through the Hugging Face cache."""
     if path_or_id is None:
         folder = default_model_path()
@@ -73,8 +84,9 @@ def resolve_folder(path_or_id: str | os.PathLike | None, *, revision: str | None
             folder = Path(DiffusionPipeline.download(model_id, revision=revision, local_files_only=local_files_only))
         except Exception as exc:  # hub errors are many classes; all mean "not available here"
             hint = " and downloads are off (local_files_only=True)" if local_files_only else ""
-            raise ModelNotFoundError(f"model {model_id!r} is not in the local Hugging Face cache{hint}: "
-                                     f"{type(exc).__name__}") from exc
+            raise ModelNotFoundError(
+                f"model {model_id!r} is not in the local Hugging Face cache{hint}: {type(exc).__name__}"
+            ) from exc
     if not folder.is_dir():
         raise ModelNotFoundError(f"model folder {folder} does not exist")
     if not (folder / "model_index.json").is_file():
@@ -82,7 +94,7 @@ def resolve_folder(path_or_id: str | os.PathLike | None, *, revision: str | None
     return folder, model_id
 
 
-def pipeline_class_for(folder: Path) -> type:
+def pipeline_class_for(folder: Path) -> type[DiffusionPipeline]:
     """The pipeline class that ``model_index.json`` names, or ModelLoadError."""
     index_path = folder / "model_index.json"
     try:
@@ -117,15 +129,21 @@ def weights_digest(files: list[Path], root: Path) -> str:
 
 @dataclass(frozen=True)
 class LoadedModel:
-    pipeline: object
+    pipeline: DiffusionPipeline
     folder: Path
     model_id: str
     revision: str | None
     weights_digest: str
 
 
-def load_pipeline(path_or_id: str | os.PathLike | None, *, device: str = "cpu", dtype: torch.dtype | None = None,
-                  local_files_only: bool = True, revision: str | None = None) -> LoadedModel:
+def load_pipeline(
+    path_or_id: str | os.PathLike | None,
+    *,
+    device: str = "cpu",
+    dtype: torch.dtype | None = None,
+    local_files_only: bool = True,
+    revision: str | None = None,
+) -> LoadedModel:
     folder, model_id = resolve_folder(path_or_id, revision=revision, local_files_only=local_files_only)
     cls = pipeline_class_for(folder)
     try:
@@ -167,8 +185,9 @@ class ModelInfo:
         return {**asdict(self), "folder": str(self.folder)}
 
 
-def describe_model(path_or_id: str | os.PathLike | None = None, *, digest: bool = True,
-                   local_files_only: bool = True) -> ModelInfo:
+def describe_model(
+    path_or_id: str | os.PathLike | None = None, *, digest: bool = True, local_files_only: bool = True
+) -> ModelInfo:
     folder, model_id = resolve_folder(path_or_id, local_files_only=local_files_only)
     cls = pipeline_class_for(folder)
     index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
@@ -179,8 +198,9 @@ def describe_model(path_or_id: str | os.PathLike | None = None, *, digest: bool 
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"{training} is corrupt: {exc}") from exc
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    return ModelInfo(model_id, folder, cls.__name__, components, size,
-                     folder_digest(folder, cls) if digest else None, train_info)
+    return ModelInfo(
+        model_id, folder, cls.__name__, components, size, folder_digest(folder, cls) if digest else None, train_info
+    )
 
 
 def list_models() -> list[ModelInfo]:
@@ -191,7 +211,7 @@ def list_models() -> list[ModelInfo]:
 
         repos = scan_cache_dir().repos
     except Exception:  # no cache folder yet, or an unreadable one: nothing cached to list
-        repos = []
+        repos = frozenset()
     for repo in sorted(repos, key=lambda r: r.repo_id):
         if repo.repo_type != "model":
             continue

@@ -35,11 +35,26 @@ if TYPE_CHECKING:  # pragma: no cover
 # every ``reelguard`` command pays first, and the flows pull in numpy, scipy and the policy engine,
 # which ``reelguard --help`` never needs.
 _LAZY = {
-    **{name: "governance.core.errors" for name in (
-        "AuditError", "AuditIntegrityError", "ConfigError", "KeyMaterialError", "OutputError",
-        "OutputExistsError", "PassphraseError", "PolicyDenied", "ReelGuardError", "SigningError", "StorageError")},
-    **{name: "governance.flows" for name in (
-        "FlowContext", "GenerateRequest", "GenerationOutcome", "ProtectedMaterialBlocked", "VerifyReport")},
+    **{
+        name: "governance.core.errors"
+        for name in (
+            "AuditError",
+            "AuditIntegrityError",
+            "ConfigError",
+            "KeyMaterialError",
+            "OutputError",
+            "OutputExistsError",
+            "PassphraseError",
+            "PolicyDenied",
+            "ReelGuardError",
+            "SigningError",
+            "StorageError",
+        )
+    },
+    **{
+        name: "governance.flows"
+        for name in ("FlowContext", "GenerateRequest", "GenerationOutcome", "ProtectedMaterialBlocked", "VerifyReport")
+    },
     "Settings": "governance.core.settings",
     "get_settings": "governance.core.settings",
 }
@@ -95,9 +110,9 @@ def generate(
     height: int | None = None,
     jurisdiction: str | None = None,
     force: bool = False,
-    context: "FlowContext | None" = None,
+    context: FlowContext | None = None,
     **settings_overrides: Any,
-) -> "GenerationOutcome":
+) -> GenerationOutcome:
     """Gated, watermarked, signed and logged generation; raises PolicyDenied on refusal."""
     from governance.core.settings import get_settings
     from governance.flows import FlowContext, GenerateRequest
@@ -119,7 +134,7 @@ def generate(
     return _generate_flow(ctx, request)
 
 
-def verify(path: str | Path, *, context: "FlowContext | None" = None, **settings_overrides: Any) -> "VerifyReport":
+def verify(path: str | Path, *, context: FlowContext | None = None, **settings_overrides: Any) -> VerifyReport:
     """Verify one clip: C2PA, watermark, registry → one verdict with its evidence."""
     from governance.core.settings import get_settings
     from governance.flows import FlowContext

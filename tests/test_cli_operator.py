@@ -81,7 +81,7 @@ def _actors(home) -> list[str]:
 
 @pytest.fixture
 def clip(tmp_path):
-    from tests.governance.test_api_support import panning_clip
+    from tests.support.api import panning_clip
 
     return panning_clip(tmp_path / "c.mp4", frames=12, size=(160, 96))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detectors.faces import FaceEmbedder
+from detectors.faces import FaceBox, FaceEmbedder
 from detectors.video_io import read_image
 from likeness.clips import attack, read_video, render_pan
 
@@ -79,24 +79,55 @@ class ClipRun:
     distances: np.ndarray  # (samples, people): min over the frame's faces; inf without a face
     faces: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    face_boxes: list[list[FaceBox]] = field(default_factory=list)  # per sample
+    face_dists: list[np.ndarray] = field(default_factory=list)  # per sample: (faces, people)
 
 
 def _sampled_distances(
     frames: np.ndarray, fps: float, embedder: FaceEmbedder, gallery: np.ndarray, owners: np.ndarray, people: int
-) -> tuple[np.ndarray, list[int]]:
+) -> tuple[np.ndarray, list[int], list[list[FaceBox]], list[np.ndarray]]:
+    """Per sampled frame: the distance to each person (min over faces), the face count, the boxes and
+    each face's distance to each person (what ``evaluate`` needs to replay the gate's tracking)."""
     from detectors.faces import SamplingConfig, sample_frames
 
     every = max(1, round(fps * BASE_INTERVAL_S))
-    rows, faces_per = [], []
+    rows, faces_per, boxes_per, dists_per = [], [], [], []
     for _index, frame in sample_frames(frames, SamplingConfig(every=every, scene_threshold=255.0)):
-        row = np.full(people, np.inf)
         faces = embedder.faces(frame)
-        for face in faces:
+        per_face = np.full((len(faces), people), np.inf)
+        for i, face in enumerate(faces):
             d = np.linalg.norm(gallery - face.descriptor[None, :], axis=1)
-            np.minimum.at(row, owners, d)
-        rows.append(row)
+            np.minimum.at(per_face[i], owners, d)
+        rows.append(per_face.min(axis=0) if len(faces) else np.full(people, np.inf))
         faces_per.append(len(faces))
-    return np.array(rows).reshape(len(rows), people), faces_per
+        boxes_per.append([face.box for face in faces])
+        dists_per.append(per_face)
+    return np.array(rows).reshape(len(rows), people), faces_per, boxes_per, dists_per
+
+
+def _gate_hits(run: ClipRun, names: list[str], stride: int, threshold: float, min_frames: int) -> np.ndarray:
+    """(samples, people) matches as the gate finds them: a face that continues a face matched only to
+    confirmed people is not described (``detectors.faces.clips.continued_match``, the product's rule)."""
+    from detectors.faces import continued_match
+
+    confirmed: set[str] = set()
+    counts = np.zeros(len(names), dtype=np.int64)
+    previous: list = []
+    rows = []
+    for boxes, dist in zip(run.face_boxes[::stride], run.face_dists[::stride], strict=True):
+        hit = np.zeros(len(names), dtype=bool)
+        current = []
+        for box, d in zip(boxes, dist, strict=True):
+            carried = continued_match(box, previous, confirmed)
+            if carried is None:
+                carried = frozenset(names[j] for j in np.flatnonzero(d <= threshold))
+                hit |= d <= threshold
+            current.append((box, carried))
+        counts += hit
+        confirmed |= {names[j] for j in np.flatnonzero(counts >= min_frames)}
+        previous = current
+        rows.append(hit)
+    return np.array(rows, dtype=bool).reshape(len(rows), len(names))
 
 
 def scan_clips(
@@ -136,25 +167,32 @@ def scan_clips(
         for name in attacks:
             started = time.perf_counter()
             frames = attack(name, base, fps)
-            dist, faces = _sampled_distances(frames, fps, embedder, gallery, owner_idx, len(names))
-            runs.append(ClipRun(rel, truth, kind, name, fps, len(frames), dist, faces, time.perf_counter() - started))
+            dist, faces, boxes, dists = _sampled_distances(frames, fps, embedder, gallery, owner_idx, len(names))
+            seconds = time.perf_counter() - started
+            runs.append(ClipRun(rel, truth, kind, name, fps, len(frames), dist, faces, seconds, boxes, dists))
         progress(f"  {split.name}: {rel} ({'enrolled ' + truth if truth else 'not enrolled'}) x{len(attacks)}")
     return names, runs
 
 
 def evaluate(
-    names: list[str], runs: list[ClipRun], *, threshold: float, min_frames: int, interval_s: float
+    names: list[str],
+    runs: list[ClipRun],
+    *,
+    threshold: float,
+    min_frames: int,
+    interval_s: float,
+    skip_confirmed: bool = False,
 ) -> dict[str, object]:
-    """Clip-level recall of enrolled people and false matches per clip for one configuration."""
+    """Clip-level recall of enrolled people and false matches per clip for one configuration
+    (``skip_confirmed``: as the gate decides, not describing faces of confirmed people)."""
     stride = max(1, round(interval_s / BASE_INTERVAL_S))
     hits, positives, false_clips, negatives, per_attack = 0, 0, 0, 0, {}
     false_list, misses = [], []
     for run in runs:
         d = run.distances[::stride]
         need = max(1, min(min_frames, len(d)))
-        present = (
-            {names[j] for j in range(len(names)) if int((d[:, j] <= threshold).sum()) >= need} if len(d) else set()
-        )
+        hits_at = _gate_hits(run, names, stride, threshold, min_frames) if skip_confirmed else d <= threshold
+        present = {names[j] for j in range(len(names)) if int(hits_at[:, j].sum()) >= need} if len(d) else set()
         wrong = present - {run.truth} if run.truth else present
         stats = per_attack.setdefault(run.attack, {"hits": 0, "positives": 0, "false": 0, "clips": 0})
         stats["clips"] += 1
@@ -168,7 +206,7 @@ def evaluate(
                 col = d[:, names.index(run.truth)] if len(d) else np.array([])
                 faces = sum(1 for n in run.faces[::stride] if n)
                 misses.append(
-                    f"{run.source} [{run.attack}]: matched in {int((col <= threshold).sum())} of {len(d)} "
+                    f"{run.source} [{run.attack}]: matched in {int(hits_at[:, names.index(run.truth)].sum())} of {len(d)} "
                     f"sampled frames (a face found in {faces}; best distance {float(col.min()):.3f})"
                 )
         else:
@@ -181,6 +219,7 @@ def evaluate(
         "threshold": threshold,
         "min_frames": min_frames,
         "interval_s": interval_s,
+        "skip_confirmed": skip_confirmed,
         "recall": hits / positives if positives else float("nan"),
         "hits": hits,
         "positives": positives,

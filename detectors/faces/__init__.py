@@ -3,7 +3,7 @@
     FaceEmbedder (base)     detect(frame) -> [FaceBox]; describe(frame, boxes) -> [Face]
     └── DlibEmbedder        HOG/MMOD + 5-point alignment + ResNet 128-d (CC0 model files)
     Gallery                 exact nearest-person search (the reference matcher)
-    sample_frames           every n frames + cuts;  scan_frames: multi-frame agreement
+    sample_frames           every n frames + cuts;  scan_frames / ClipScanner: multi-frame agreement
     FaceError ─ NoFaceFound, SeveralFaces     (under detectors.DetectorError)
 
 Leaf package: never imports governance. Descriptors are biometric: nothing here logs them.
@@ -12,9 +12,11 @@ Leaf package: never imports governance. Descriptors are biometric: nothing here 
 from detectors.faces.base import MIN_IMAGE_SIDE, Face, FaceBox, FaceEmbedder, check_frame
 from detectors.faces.clips import (
     ClipFaces,
+    ClipScanner,
     FrameFaces,
     PersonPresence,
     SamplingConfig,
+    continued_match,
     sample_frames,
     scan_frames,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "SamplingConfig",
     "sample_frames",
     "scan_frames",
+    "ClipScanner",
+    "continued_match",
     "FrameFaces",
     "PersonPresence",
     "ClipFaces",

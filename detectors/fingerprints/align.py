@@ -55,7 +55,7 @@ def _best_offset(b_lo: np.ndarray, b_hi: np.ndarray, qf: np.ndarray, tol: float)
     gap = np.maximum(np.maximum(b_lo[None, :] - c, c - b_hi[None, :]), 0.0)
     inside = gap <= tol
     best = (0.0, -1, np.inf)
-    for value, row, g in zip(candidates, inside, gap):
+    for value, row, g in zip(candidates, inside, gap, strict=True):
         count = len(np.unique(qf[row]))
         resid = float(g[row].mean()) if count else np.inf
         if count > best[1] or (count == best[1] and resid < best[2]):
@@ -63,8 +63,9 @@ def _best_offset(b_lo: np.ndarray, b_hi: np.ndarray, qf: np.ndarray, tol: float)
     return best
 
 
-def align(hits: FrameHits, *, still: bool = False, tol: float = 0.75,
-          speeds: tuple[float, ...] = SPEEDS) -> Alignment | None:
+def align(
+    hits: FrameHits, *, still: bool = False, tol: float = 0.75, speeds: tuple[float, ...] = SPEEDS
+) -> Alignment | None:
     """The best (speed, offset) alignment of ``hits``; ``still`` references need none."""
     if len(hits.query_frame) == 0:
         return None
@@ -84,15 +85,19 @@ def align(hits: FrameHits, *, still: bool = False, tol: float = 0.75,
         keep = (offset >= lo - tol) & (offset <= hi + tol)
     frames = np.unique(qf[keep])
     # Best similarity per agreeing query frame.
-    best = {}
-    for f, sim in zip(qf[keep], hits.similarity[keep]):
-        best[f] = max(best.get(f, 0.0), float(sim))
+    per_frame: dict[int, float] = {}
+    for f, sim in zip(qf[keep].tolist(), hits.similarity[keep].tolist(), strict=True):
+        per_frame[f] = max(per_frame.get(f, 0.0), float(sim))
     predicted = np.clip(speed * qt[keep] + offset, hits.ref_start[keep], hits.ref_end[keep])
     if still:
         predicted = hits.ref_start[keep]
     return Alignment(
-        speed=speed, offset=offset, query_frames=frames,
-        query_start=float(qt[keep].min()), query_end=float(qt[keep].max()),
-        ref_start=float(predicted.min()), ref_end=float(predicted.max()),
-        similarity=float(np.mean(list(best.values()))),
+        speed=speed,
+        offset=offset,
+        query_frames=frames,
+        query_start=float(qt[keep].min()),
+        query_end=float(qt[keep].max()),
+        ref_start=float(predicted.min()),
+        ref_end=float(predicted.max()),
+        similarity=float(np.mean(list(per_frame.values()))),
     )

@@ -74,14 +74,14 @@ class FrameCodes:
         return int(self.codes.shape[0])
 
     @classmethod
-    def empty(cls, name: str, nbytes: int) -> "FrameCodes":
-        return cls(name, np.zeros((0, nbytes), np.uint8), np.zeros(0, np.int32),
-                   np.zeros(0, np.int16), np.zeros(0, np.int16))
+    def empty(cls, name: str, nbytes: int) -> FrameCodes:
+        return cls(
+            name, np.zeros((0, nbytes), np.uint8), np.zeros(0, np.int32), np.zeros(0, np.int16), np.zeros(0, np.int16)
+        )
 
-    def select(self, mask: np.ndarray) -> "FrameCodes":
+    def select(self, mask: np.ndarray) -> FrameCodes:
         points = self.points[mask] if len(self.points) else self.points
-        return FrameCodes(self.name, self.codes[mask], self.frame[mask], self.variant[mask],
-                          self.quality[mask], points)
+        return FrameCodes(self.name, self.codes[mask], self.frame[mask], self.variant[mask], self.quality[mask], points)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ class Fingerprint(ABC):
 
     name: ClassVar[str]
     bits: ClassVar[int]
-    threshold: ClassVar[int]  # largest Hamming distance that still counts as the same frame
+    # Largest Hamming distance that still counts as the same frame (a correlation for layout).
+    threshold: ClassVar[int | float]
     version: ClassVar[int] = 1  # bump when codes change, so stored codes are recomputed
 
     @property
@@ -151,6 +152,5 @@ def concat(name: str, nbytes: int, parts: list[tuple[int, FrameCodes]]) -> Frame
         np.concatenate([np.full(len(p), i, np.int32) for i, p in parts]),
         np.concatenate([p.variant for _, p in parts]).astype(np.int16),
         np.concatenate([p.quality for _, p in parts]).astype(np.int16),
-        np.concatenate([p.points for _, p in parts]).astype(np.float32) if has_points
-        else np.zeros((0, 2), np.float32),
+        np.concatenate([p.points for _, p in parts]).astype(np.float32) if has_points else np.zeros((0, 2), np.float32),
     )

@@ -76,4 +76,4 @@ def remove_borders(frame: np.ndarray) -> np.ndarray:
     box = detect_borders(frame)
     if not box.has_border:
         return frame
-    return frame[box.top:box.bottom, box.left:box.right]
+    return frame[box.top : box.bottom, box.left : box.right]

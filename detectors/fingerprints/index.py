@@ -53,7 +53,7 @@ class Hits:
         return int(self.query.shape[0])
 
     @classmethod
-    def empty(cls) -> "Hits":
+    def empty(cls) -> Hits:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
 
 
@@ -116,8 +116,9 @@ class HammingIndex(ABC):
         return Hits(query.astype(np.int64), self.ids[rows[keep]], dist[keep].astype(np.int32))
 
     def _knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        d = np.concatenate([hamming_matrix(queries, self.codes[s:s + 65536])
-                            for s in range(0, len(self), 65536)], axis=1)
+        d = np.concatenate(
+            [hamming_matrix(queries, self.codes[s : s + 65536]) for s in range(0, len(self), 65536)], axis=1
+        )
         rows = np.argsort(d, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(d, rows, axis=1), rows
 
@@ -125,13 +126,14 @@ class HammingIndex(ABC):
     def _search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, index row, distance) for every pair within ``radius``."""
 
-    def build(self) -> None:
+    # Optional hooks, empty on purpose: only indexes with derived structures override them.
+    def build(self) -> None:  # noqa: B027
         """Build derived search structures now rather than on the next search (no-op if current)."""
 
-    def _added(self, codes: np.ndarray) -> None:  # scaled indexes extend their structure
+    def _added(self, codes: np.ndarray) -> None:  # noqa: B027  (scaled indexes extend their structure)
         pass
 
-    def _rebuild(self) -> None:
+    def _rebuild(self) -> None:  # noqa: B027
         pass
 
     # -- persistence ---------------------------------------------------------------------------
@@ -145,13 +147,19 @@ class HammingIndex(ABC):
         """Write codes, ids and ``meta`` atomically (temp file + rename) with a checksum."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = {"format": _FORMAT, "kind": self.kind, "bits": self.bits,
-                  "checksum": self.checksum(), "meta": meta or {}}
+        header = {
+            "format": _FORMAT,
+            "kind": self.kind,
+            "bits": self.bits,
+            "checksum": self.checksum(),
+            "meta": meta or {},
+        }
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, codes=self.codes, ids=self.ids,
-                         header=np.frombuffer(json.dumps(header).encode(), np.uint8))
+                np.savez(
+                    handle, codes=self.codes, ids=self.ids, header=np.frombuffer(json.dumps(header).encode(), np.uint8)
+                )
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -169,10 +177,10 @@ class BruteForceIndex(HammingIndex):
     def _search(self, queries, radius):
         parts = []
         for start in range(0, len(self), 65536):
-            d = hamming_matrix(queries, self.codes[start:start + 65536])
+            d = hamming_matrix(queries, self.codes[start : start + 65536])
             q, r = np.nonzero(d <= radius)
             parts.append((q, r + start, d[q, r]))
-        return tuple(np.concatenate(p) for p in zip(*parts))
+        return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
 
 
 class _FaissIndex(HammingIndex):
@@ -260,39 +268,50 @@ class MultiIndexHashing(HammingIndex):
         if self._order is None:
             self._build()
 
-    def _build(self) -> None:
+    def _build(self) -> list[np.ndarray]:
+        """Sort every table; returns the sorted rows (also kept in ``_order``)."""
         size = 1 << self._sub_bits
         row_type = np.int32 if len(self) < 2**31 else np.int64
-        self._order, self._starts = [], []
+        order: list[np.ndarray] = []
+        self._starts = []
         for t in range(self.tables):
             column = self._substring(self.codes, t)
             # On 8/16-bit integers numpy's stable sort is a radix sort: O(N), 10x faster here.
             narrow = column.astype(np.uint8 if self._sub_bits == 8 else np.uint16)
-            self._order.append(np.argsort(narrow, kind="stable").astype(row_type))
+            order.append(np.argsort(narrow, kind="stable").astype(row_type))
             counts = np.bincount(column, minlength=size)
             self._starts.append(np.concatenate([[0], np.cumsum(counts)]))
+        self._order = order
+        return order
 
     def _search(self, queries, radius):
         if radius > self.exact_radius:
             raise FingerprintError(
                 f"radius {radius} exceeds the exact radius {self.exact_radius} of this index "
-                f"({self.tables} tables, {self.flips} flips)")
-        self.build()
-        # Popcount over 64-bit words: a quarter of the element count of bytes.
+                f"({self.tables} tables, {self.flips} flips)"
+            )
+        order = self._order if self._order is not None else self._build()
+        # Popcount over 64-bit words: a quarter of the element count of bytes. Every gather is
+        # ``np.take``: on 2-D arrays it is ~4x faster than fancy indexing (measured on 3M random
+        # rows of 18M), and these gathers are most of the search.
         words, qwords = _as_words(self.codes), _as_words(queries)
         found_q, found_r, found_d = [], [], []
+        probe_query = np.repeat(np.arange(len(queries)), len(self._masks))
         for t in range(self.tables):
-            probes = self._substring(queries, t)[:, None] ^ self._masks[None, :]  # (Q, P) values to look up
-            starts = self._starts[t][probes].ravel()
-            counts = self._starts[t][probes + 1].ravel() - starts
+            probes = (self._substring(queries, t)[:, None] ^ self._masks[None, :]).ravel()  # values to look up
+            starts = np.take(self._starts[t], probes)
+            counts = np.take(self._starts[t], probes + 1) - starts
             total = int(counts.sum())
             if not total:
                 continue
-            qrow = np.repeat(np.repeat(np.arange(len(queries)), probes.shape[1]), counts)
+            qrow = np.repeat(probe_query, counts)
             # Positions start[i] .. start[i] + count[i] - 1 for every probe i, without a Python loop.
-            offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-            rows = self._order[t][offsets + np.arange(total)]
-            dist = np.bitwise_count(words[rows] ^ qwords[qrow]).sum(axis=1, dtype=np.int32)
+            offsets = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+            offsets += np.arange(total)
+            rows = np.take(order[t], offsets)
+            candidates = np.take(words, rows, axis=0)
+            candidates ^= np.take(qwords, qrow, axis=0)
+            dist = np.bitwise_count(candidates).sum(axis=1, dtype=np.int32)
             keep = dist <= radius
             found_q.append(qrow[keep])
             found_r.append(rows[keep].astype(np.int64))

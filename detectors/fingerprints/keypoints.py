@@ -25,8 +25,14 @@ __all__ = ["OrbFingerprint", "geometric_inliers"]
 _WORK_SIDE = 640
 
 
-def geometric_inliers(query_points: np.ndarray, ref_points: np.ndarray, *, tol: float = 0.015,
-                      min_scale: float = 0.2, max_scale: float = 5.0) -> int:
+def geometric_inliers(
+    query_points: np.ndarray,
+    ref_points: np.ndarray,
+    *,
+    tol: float = 0.015,
+    min_scale: float = 0.2,
+    max_scale: float = 5.0,
+) -> int:
     """Inliers of a RANSAC affine fit mapping reference points onto query points (0 if none).
 
     Points are normalised to [0, 1]; ``tol`` is the reprojection tolerance in that unit. Fits
@@ -35,8 +41,12 @@ def geometric_inliers(query_points: np.ndarray, ref_points: np.ndarray, *, tol: 
     if len(query_points) < 6:
         return 0
     matrix, mask = cv2.estimateAffine2D(
-        ref_points.astype(np.float32), query_points.astype(np.float32),
-        method=cv2.RANSAC, ransacReprojThreshold=tol, maxIters=500, confidence=0.99,
+        ref_points.astype(np.float32),
+        query_points.astype(np.float32),
+        method=cv2.RANSAC,
+        ransacReprojThreshold=tol,
+        maxIters=500,
+        confidence=0.99,
     )
     if matrix is None or mask is None:
         return 0
@@ -91,8 +101,9 @@ class OrbFingerprint(Fingerprint):
         # A low FAST threshold finds corners in flat, graphic frames (animation, title cards,
         # diagrams) too; candidates are then spread over a grid so that an overlay's text and
         # logo corners, the strongest in the frame, cannot crowd out the picture's own.
-        self._orb = cv2.ORB_create(nfeatures=max_features * 4, scaleFactor=1.2, nlevels=8,
-                                   edgeThreshold=15, patchSize=31, fastThreshold=3)
+        self._orb = cv2.ORB_create(  # type: ignore[attr-defined]  # cv2's stubs omit it
+            nfeatures=max_features * 4, scaleFactor=1.2, nlevels=8, edgeThreshold=15, patchSize=31, fastThreshold=3
+        )
 
     def hash_frame(self, frame: np.ndarray) -> FrameCodes:
         if self.strip_borders:
@@ -109,8 +120,14 @@ class OrbFingerprint(Fingerprint):
         gh, gw = gray.shape
         points = np.array([(k.pt[0] / gw, k.pt[1] / gh) for k in keypoints], np.float32)
         n = len(keypoints)
-        return FrameCodes(self.name, descriptors.astype(np.uint8), np.zeros(n, np.int32),
-                          np.zeros(n, np.int16), np.full(n, 100, np.int16), points)
+        return FrameCodes(
+            self.name,
+            descriptors.astype(np.uint8),
+            np.zeros(n, np.int32),
+            np.zeros(n, np.int16),
+            np.full(n, 100, np.int16),
+            points,
+        )
 
     def match_codes(self, query: FrameCodes, ref: FrameCodes) -> int:
         """Geometric inliers between two frames' descriptors (mutual nearest neighbours)."""

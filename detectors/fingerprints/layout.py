@@ -30,8 +30,20 @@ import numpy as np
 from detectors.fingerprints.base import Fingerprint, FrameCodes
 from detectors.fingerprints.borders import remove_borders
 
-__all__ = ["LayoutFingerprint", "LayoutMatch", "Thumbnail", "Query", "Reference", "thumbnail", "compare",
-           "prepare_query", "prepare_reference", "THUMB_W", "THUMB_H", "THUMB_BYTES"]
+__all__ = [
+    "LayoutFingerprint",
+    "LayoutMatch",
+    "Thumbnail",
+    "Query",
+    "Reference",
+    "thumbnail",
+    "compare",
+    "prepare_query",
+    "prepare_reference",
+    "THUMB_W",
+    "THUMB_H",
+    "THUMB_BYTES",
+]
 
 THUMB_W, THUMB_H = 64, 36  # stored size; the true aspect ratio travels beside it
 _PLANES = 3  # luma (Y), then chroma (Cr, Cb)
@@ -55,7 +67,7 @@ class Thumbnail:
         return self.planes[0]
 
     @classmethod
-    def from_code(cls, code: np.ndarray, aspect: float) -> "Thumbnail":
+    def from_code(cls, code: np.ndarray, aspect: float) -> Thumbnail:
         """Undo the fixed-size storage: ``code`` is 3 x THUMB_H x THUMB_W bytes, ``aspect`` = w / h."""
         grid = np.asarray(code, np.uint8).reshape(_PLANES, THUMB_H, THUMB_W).astype(np.float32)
         height = int(np.clip(round(THUMB_W / max(aspect, 1e-3)), 8, 4 * THUMB_W))
@@ -131,8 +143,15 @@ def _cell_ncc(a: np.ndarray, b: np.ndarray) -> float:
     h, w = a.shape
     ys = np.linspace(0, h, _CELLS + 1).astype(int)
     xs = np.linspace(0, w, _CELLS + 1).astype(int)
-    return float(np.median([_ncc(a[ys[i]:ys[i + 1], xs[j]:xs[j + 1]], b[ys[i]:ys[i + 1], xs[j]:xs[j + 1]])
-                            for i in range(_CELLS) for j in range(_CELLS)]))
+    return float(
+        np.median(
+            [
+                _ncc(a[ys[i] : ys[i + 1], xs[j] : xs[j + 1]], b[ys[i] : ys[i + 1], xs[j] : xs[j + 1]])
+                for i in range(_CELLS)
+                for j in range(_CELLS)
+            ]
+        )
+    )
 
 
 def _own_chroma(planes: np.ndarray) -> float:
@@ -158,9 +177,9 @@ def _windows(kind: str, k: float, q: np.ndarray, r: np.ndarray, y: int, x: int, 
     """The aligned (query, reference) planes of a hypothesis, all three channels."""
     h, w = shape
     if kind == "crop":
-        return np.stack([_resize(p, k) for p in q]), r[:, y:y + h, x:x + w]
+        return np.stack([_resize(p, k) for p in q]), r[:, y : y + h, x : x + w]
     if kind == "pip":
-        return q[:, y:y + h, x:x + w], np.stack([_resize(p, k) for p in r])
+        return q[:, y : y + h, x : x + w], np.stack([_resize(p, k) for p in r])
     return np.stack([cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA) for p in q]), r  # stretch
 
 
@@ -174,7 +193,7 @@ def compare(query: Query, ref: Reference, threshold: float = 0.0) -> LayoutMatch
     best: LayoutMatch | None = None
     rp, pips = ref.planes, ref.pips
     r = rp[0]
-    for mirrored, (qp, crops) in enumerate(zip(query.planes, query.crops)):
+    for mirrored, (qp, crops) in enumerate(zip(query.planes, query.crops, strict=True)):
         q = qp[0]
         hyps = [("crop", k, r, t) for k, t in crops if t.shape[0] <= r.shape[0] and t.shape[1] <= r.shape[1]]
         hyps += [("pip", k, q, t) for k, t in pips if t.shape[0] <= q.shape[0] and t.shape[1] <= q.shape[1]]
@@ -186,11 +205,11 @@ def compare(query: Query, ref: Reference, threshold: float = 0.0) -> LayoutMatch
             g = float(scores[y, x])
             if g < threshold or (best is not None and g <= best.similarity):
                 continue
-            c = _cell_ncc(image[y:y + template.shape[0], x:x + template.shape[1]], template)
+            c = _cell_ncc(image[y : y + template.shape[0], x : x + template.shape[1]], template)
             sim = min(g, c)
             if sim < threshold or (best is not None and sim <= best.similarity):
                 continue
-            chroma = _chroma_ncc(*_windows(kind, k, qp, rp, y, x, template.shape))
+            chroma = _chroma_ncc(*_windows(kind, k, qp, rp, int(y), int(x), template.shape))
             if chroma is not None and chroma < _MIN_CHROMA_NCC:
                 continue  # the same light and shade in different colours: another picture
             best = LayoutMatch(sim, g, c, kind, k, bool(mirrored), chroma)
@@ -214,8 +233,14 @@ class LayoutFingerprint(Fingerprint):
         if made is None:
             return FrameCodes.empty(self.name, self.nbytes)
         code, aspect = made
-        return FrameCodes(self.name, code.reshape(1, -1), np.zeros(1, np.int32), np.zeros(1, np.int16),
-                          np.full(1, 100, np.int16), np.array([[aspect, 0.0]], np.float32))
+        return FrameCodes(
+            self.name,
+            code.reshape(1, -1),
+            np.zeros(1, np.int32),
+            np.zeros(1, np.int16),
+            np.full(1, 100, np.int16),
+            np.array([[aspect, 0.0]], np.float32),
+        )
 
     @staticmethod
     def thumb(codes: FrameCodes, row: int = 0) -> Thumbnail:

@@ -9,6 +9,7 @@ its id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from detectors.fingerprints.align import Alignment, FrameHits, align
 from detectors.fingerprints.extract import ClipFingerprints
-from detectors.fingerprints.index import HammingIndex
+from detectors.fingerprints.index import HammingIndex, Hits
 from detectors.fingerprints.keypoints import OrbFingerprint, geometric_inliers
 from detectors.fingerprints.layout import LayoutFingerprint, compare, prepare_query
 
@@ -27,6 +28,12 @@ __all__ = [
     "MatchConfig",
     "Evidence",
     "pdq_evidence",
+    "pdq_hits",
+    "pdq_decide",
+    "merge_hits",
+    "best_of",
+    "Cascade",
+    "cascade_best",
     "orb_evidence",
     "layout_evidence",
     "best_per_work",
@@ -118,10 +125,25 @@ def _decide(
     return out
 
 
-def pdq_evidence(store: EvidenceStore, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
-    if not len(clip.pdq) or not len(store.index):
-        return []
-    hits = store.index.search(clip.pdq.codes, config.pdq_radius)
+def pdq_hits(store: EvidenceStore, clip: ClipFingerprints, config: MatchConfig, rows: np.ndarray | None = None) -> Hits:
+    """Index hits of the query's PDQ rows ``rows`` (all by default); ``query`` numbers clip rows."""
+    if rows is None:
+        rows = np.arange(len(clip.pdq))
+    if not len(rows) or not len(store.index):
+        return Hits.empty()
+    hits = store.index.search(clip.pdq.codes[rows], config.pdq_radius)
+    return Hits(rows[hits.query].astype(np.int64), hits.ids, hits.distance)
+
+
+def merge_hits(a: Hits, b: Hits) -> Hits:
+    """Two searches' hits (over disjoint query rows) in the order one search over both gives:
+    by query row, then distance."""
+    query, ids, dist = (np.concatenate(p) for p in ((a.query, b.query), (a.ids, b.ids), (a.distance, b.distance)))
+    order = np.lexsort((dist, query))
+    return Hits(query[order], ids[order], dist[order])
+
+
+def pdq_decide(store: EvidenceStore, clip: ClipFingerprints, hits: Hits, config: MatchConfig) -> list[Evidence]:
     per_set: dict[int, list] = {}
     qkf = clip.pdq.frame[hits.query]
     fids, rows = hits.ids >> ROW_BITS, hits.ids & _ROW_MASK
@@ -131,6 +153,12 @@ def pdq_evidence(store: EvidenceStore, clip: ClipFingerprints, config: MatchConf
         if info is not None:
             per_set.setdefault(int(fid), []).append((int(q), int(info.frames[row]), float(sim)))
     return _decide("pdq", store, per_set, clip.pdq_times, config)
+
+
+def pdq_evidence(store: EvidenceStore, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
+    if not len(clip.pdq) or not len(store.index):
+        return []
+    return pdq_decide(store, clip, pdq_hits(store, clip, config), config)
 
 
 def orb_evidence(store: EvidenceStore, clip: ClipFingerprints, config: MatchConfig) -> list[Evidence]:
@@ -171,6 +199,8 @@ def orb_evidence(store: EvidenceStore, clip: ClipFingerprints, config: MatchConf
             _, uniq = np.unique(r, return_index=True)  # one query row per reference row
             fid = int(fids[starts[i]])
             info = store.sets[fid]
+            if info.points is None:  # an ORB row set always has keypoint positions
+                continue
             inliers = geometric_inliers(clip.orb.points[qq[uniq]], info.points[r[uniq]])
             if inliers >= config.min_inliers:
                 per_set.setdefault(fid, []).append(
@@ -210,10 +240,71 @@ def best_per_work(
     for kind, finder in (("pdq", pdq_evidence), ("orb", orb_evidence), ("layout", layout_evidence)):
         store = indexes[kind]
         with store.lock:
-            evidence += finder(store, clip, config)  # type: ignore[operator]
+            evidence += finder(store, clip, config)
+    return best_of(evidence)
+
+
+def best_of(evidence: list[Evidence]) -> dict[str, tuple[float, Evidence]]:
+    """The best decided alignment per work (score = coverage x mean frame similarity)."""
     best: dict[str, tuple[float, Evidence]] = {}
     for ev in evidence:
         score = ev.coverage * ev.alignment.similarity
         if ev.work_id not in best or score > best[ev.work_id][0]:
             best[ev.work_id] = (score, ev)
     return best
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """What ``cascade_best`` found and the stage that decided: "pdq" (the query's codes as
+    given), "pdq-mirror" (with its mirrored codes), "keyframes" (ORB or layout) or "none"."""
+
+    best: dict[str, tuple[float, Evidence]]
+    stage: str
+
+
+def cascade_best(
+    indexes: dict[str, Any],
+    clip: ClipFingerprints,
+    config: MatchConfig,
+    *,
+    keyframes: Callable[[], ClipFingerprints] | None = None,
+) -> Cascade:
+    """``best_per_work`` in stages, stopping at the first that decides anything.
+
+    1. The query's PDQ codes as given: most copies of a clip are not mirrored, and this is half
+       the PDQ search.
+    2. Its mirrored codes too, decided over the hits of both stages: the same decision as one
+       PDQ search over every code.
+    3. ORB and layout, on keyframes from ``keyframes`` (called only now, so a lookup PDQ decides
+       never computes keypoints) or the clip's own; skipped when those indexes are empty.
+
+    A later stage only runs when the earlier ones decided nothing, so the work found differs
+    from ``best_per_work``'s only when the query matches several works and a later stage would
+    have scored another one higher (for our own outputs: two near-identical clips of ours). The
+    evidence reported is the deciding stage's: a copy PDQ decides is reported with its PDQ
+    alignment and score even where ORB would have scored it higher.
+    """
+    pdq = indexes["pdq"]
+    with pdq.lock:
+        direct = np.nonzero(clip.pdq.variant == 0)[0]
+        hits = pdq_hits(pdq, clip, config, direct)
+        found = pdq_decide(pdq, clip, hits, config)
+        if found:
+            return Cascade(best_of(found), "pdq")
+        others = np.nonzero(clip.pdq.variant != 0)[0]
+        if len(others):
+            more = pdq_hits(pdq, clip, config, others)
+            found = pdq_decide(pdq, clip, merge_hits(hits, more), config) if len(more) else []
+            if found:
+                return Cascade(best_of(found), "pdq-mirror")
+    orb, layout = indexes["orb"], indexes["layout"]
+    if not len(orb.index) and not layout.references:
+        return Cascade({}, "none")
+    full = keyframes() if keyframes is not None else clip
+    evidence: list[Evidence] = []
+    with orb.lock:
+        evidence += orb_evidence(orb, full, config)
+    with layout.lock:
+        evidence += layout_evidence(layout, full, config)
+    return Cascade(best_of(evidence), "keyframes" if evidence else "none")

@@ -21,8 +21,7 @@ from detectors.fingerprints.borders import remove_borders
 __all__ = ["PdqFingerprint", "DIHEDRAL_NAMES", "MIRROR", "pdq_prepare"]
 
 # Order of pdqhash.compute_dihedral's outputs (checked against np.fliplr/flipud/rot90).
-DIHEDRAL_NAMES = ("identity", "rot90", "rot180", "rot270", "flip_vertical", "mirror",
-                  "transpose", "antitranspose")
+DIHEDRAL_NAMES = ("identity", "rot90", "rot180", "rot270", "flip_vertical", "mirror", "transpose", "antitranspose")
 MIRROR = 5
 _SIDE = 256
 
@@ -56,5 +55,10 @@ class PdqFingerprint(Fingerprint):
             qualities = [all_q] * len(hashes) if np.isscalar(all_q) else [all_q[v] for v in self.variants]
         codes = np.stack([np.packbits(np.asarray(h, dtype=np.uint8)) for h in hashes])
         n = len(hashes)
-        return FrameCodes(self.name, codes, np.zeros(n, np.int32),
-                          np.asarray(self.variants, np.int16), np.asarray(qualities, np.int16))
+        return FrameCodes(
+            self.name,
+            codes,
+            np.zeros(n, np.int32),
+            np.asarray(self.variants, np.int16),
+            np.asarray(qualities, np.int16),
+        )

@@ -37,5 +37,4 @@ class PHashFingerprint(Fingerprint):
         small = cv2.resize(frame, (64, 64), interpolation=cv2.INTER_AREA)
         bits = imagehash.phash(Image.fromarray(small)).hash.reshape(-1)
         code = np.packbits(bits.astype(np.uint8))[None, :]
-        return FrameCodes(self.name, code, np.zeros(1, np.int32), np.zeros(1, np.int16),
-                          np.full(1, 100, np.int16))
+        return FrameCodes(self.name, code, np.zeros(1, np.int32), np.zeros(1, np.int16), np.full(1, 100, np.int16))

@@ -14,8 +14,15 @@ from detectors.provenance.codes import BINDING_CODES, INTEGRITY_CODES
 from detectors.provenance.disclosure import Disclosure, build_disclosure, no_credentials
 from detectors.provenance.formats import MediaKind
 
-__all__ = ["ProvenanceReport", "SoftBinding", "IngredientReport", "ActionReport", "ProvenanceState", "interpret",
-           "AI_SOURCE_TYPES"]
+__all__ = [
+    "ProvenanceReport",
+    "SoftBinding",
+    "IngredientReport",
+    "ActionReport",
+    "ProvenanceState",
+    "interpret",
+    "AI_SOURCE_TYPES",
+]
 
 ProvenanceState = Literal["trusted", "valid", "invalid", "absent"]
 Source = Literal["embedded", "sidecar", "remote", "store", "none"]
@@ -132,16 +139,27 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def _codes(results: dict[str, Any] | None, kind: str) -> tuple[str, ...]:
     if not isinstance(results, dict):
         return ()
-    return tuple(str(item.get("code")) for item in _list(results.get(kind)) if isinstance(item, dict) and item.get("code"))
+    return tuple(
+        str(item.get("code")) for item in _list(results.get(kind)) if isinstance(item, dict) and item.get("code")
+    )
 
 
 def _assertions(manifest: dict[str, Any], label: str) -> list[dict[str, Any]]:
-    return [a["data"] for a in _list(manifest.get("assertions"))
-            if isinstance(a, dict) and isinstance(a.get("data"), dict)
-            and (a.get("label") == label or str(a.get("label", "")).startswith(label + "__"))]
+    return [
+        a["data"]
+        for a in _list(manifest.get("assertions"))
+        if isinstance(a, dict)
+        and isinstance(a.get("data"), dict)
+        and (a.get("label") == label or str(a.get("label", "")).startswith(label + "__"))
+    ]
 
 
 def _assertion(manifest: dict[str, Any], label: str) -> dict[str, Any] | None:
@@ -182,12 +200,17 @@ def _actions(manifest: dict[str, Any]) -> tuple[ActionReport, ...]:
                 agent = action.get("softwareAgent")
                 if isinstance(agent, dict):
                     agent = agent.get("name")
-                params = action.get("parameters") if isinstance(action.get("parameters"), dict) else {}
+                params = _dict(action.get("parameters"))
                 description = action.get("description") or params.get("description")
                 source = action.get("digitalSourceType")
-                out.append(ActionReport(action["action"], source if isinstance(source, str) else None,
-                                        agent if isinstance(agent, str) else None,
-                                        description if isinstance(description, str) else None))
+                out.append(
+                    ActionReport(
+                        action["action"],
+                        source if isinstance(source, str) else None,
+                        agent if isinstance(agent, str) else None,
+                        description if isinstance(description, str) else None,
+                    )
+                )
     return tuple(out)
 
 
@@ -204,15 +227,17 @@ def _cawg_identities(manifest: dict[str, Any]) -> tuple[str, ...]:
     """One line per CAWG identity assertion: who (verified identities or the X.509 signer) and how."""
     out = []
     for data in _assertions(manifest, _CAWG_IDENTITY):
-        payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
-        sig_type = payload.get("sig_type") or ("cawg.identity_claims_aggregation" if data.get("verifiedIdentities") else "identity")
+        payload = _dict(data.get("signer_payload"))
+        sig_type = payload.get("sig_type") or (
+            "cawg.identity_claims_aggregation" if data.get("verifiedIdentities") else "identity"
+        )
         who = []
         for v in _list(data.get("verifiedIdentities")):
             if isinstance(v, dict):
                 name = v.get("name") or v.get("username")
                 kind = str(v.get("type") or "").removeprefix("cawg.")
                 who.append(f"{name} ({kind})" if name and kind else str(name or kind))
-        sig = data.get("signature_info") if isinstance(data.get("signature_info"), dict) else {}
+        sig = _dict(data.get("signature_info"))
         if not who and (sig.get("issuer") or sig.get("common_name")):
             who.append(", ".join(str(x) for x in (sig.get("issuer"), sig.get("common_name")) if x))
         issuer = data.get("issuer") if isinstance(data.get("issuer"), str) else None
@@ -237,43 +262,68 @@ def _ingredients(manifest: dict[str, Any], deltas: dict[str, tuple[str, ...]]) -
         if not isinstance(ing, dict):
             continue
         label = ing.get("active_manifest")
-        results = ing.get("validation_results") if isinstance(ing.get("validation_results"), dict) else {}
+        results = _dict(ing.get("validation_results"))
         recorded = _codes(results.get("activeManifest"), "failure")
         found = deltas.get(str(ing.get("label")), ())
         codes = tuple(dict.fromkeys(recorded + found))
+        state: Literal["valid", "invalid", "unsigned"]
         if not label:
             state = "unsigned"
         else:
             state = "invalid" if any(c != "signingCredential.untrusted" for c in codes) else "valid"
-        metadata = ing.get("metadata") if isinstance(ing.get("metadata"), dict) else {}
+        metadata = _dict(ing.get("metadata"))
         digest = metadata.get(INGREDIENT_SHA256_KEY)
-        out.append(IngredientReport(ing.get("title"), ing.get("relationship"), ing.get("format"), label, state, codes,  # type: ignore[arg-type]
-                                    digest if isinstance(digest, str) else None))
+        out.append(
+            IngredientReport(
+                ing.get("title"),
+                ing.get("relationship"),
+                ing.get("format"),
+                label,
+                state,
+                codes,
+                digest if isinstance(digest, str) else None,
+            )
+        )
     return tuple(out)
 
 
 def interpret(
-    store: dict[str, Any], *, crjson: dict[str, Any] | None = None, source: Source = "embedded",
-    media_kind: MediaKind = "other", format: str | None = None, binding_checked: bool = True,
+    store: dict[str, Any],
+    *,
+    crjson: dict[str, Any] | None = None,
+    source: Source = "embedded",
+    media_kind: MediaKind = "other",
+    format: str | None = None,
+    binding_checked: bool = True,
     remote_url: str | None = None,
 ) -> ProvenanceReport:
     """Turn c2pa-rs's reader JSON (``Reader.json()``, plus ``Reader.crjson()`` for the signals)
     into a ProvenanceReport. Without an asset (``binding_checked=False``) the hard-binding
     mismatch codes are expected and set aside."""
-    common: dict[str, Any] = {"source": source, "media_kind": media_kind, "format": format,
-                              "binding_checked": binding_checked, "remote_url": remote_url}
+    common: dict[str, Any] = {
+        "source": source,
+        "media_kind": media_kind,
+        "format": format,
+        "binding_checked": binding_checked,
+        "remote_url": remote_url,
+    }
     label = store.get("active_manifest")
-    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    manifests = _dict(store.get("manifests"))
     manifest = manifests.get(label) if label else None
     state_raw = str(store.get("validation_state") or "Invalid")
-    results = store.get("validation_results") if isinstance(store.get("validation_results"), dict) else {}
+    results = _dict(store.get("validation_results"))
     active = results.get("activeManifest")
     codes = _codes(active, "failure")
     if not binding_checked:
         codes = tuple(c for c in codes if c not in BINDING_CODES)
     if not isinstance(manifest, dict):
-        return ProvenanceReport(state="invalid", codes=codes, error="the manifest store names no readable active manifest",
-                                disclosure=Disclosure(label="Content Credentials present but not readable"), **common)
+        return ProvenanceReport(
+            state="invalid",
+            codes=codes,
+            error="the manifest store names no readable active manifest",
+            disclosure=Disclosure(label="Content Credentials present but not readable"),
+            **common,
+        )
     state: ProvenanceState = {"Trusted": "trusted", "Valid": "valid"}.get(state_raw, "invalid")  # type: ignore[assignment]
     successes = _codes(active, "success")
     if not binding_checked and state == "invalid" and all(c == "signingCredential.untrusted" for c in codes):
@@ -281,7 +331,7 @@ def interpret(
         state = "trusted" if not codes and "signingCredential.trusted" in successes else "valid"
     if state == "invalid" and not codes:
         codes = ("validation.notPerformed",)  # c2pa-rs said Invalid without a reason (verification off)
-    sig = manifest.get("signature_info") if isinstance(manifest.get("signature_info"), dict) else {}
+    sig = _dict(manifest.get("signature_info"))
     generation = _assertion(manifest, GENERATION_LABEL)
     aigc_data = _assertion(manifest, AIGC_LABEL)
     content_id = generation.get("content_id") if generation else None
@@ -309,8 +359,14 @@ def interpret(
         sb942=_assertion(manifest, SB942_LABEL),
         training_mining=_assertion(manifest, TRAINING_MINING_LABEL),
         ingredients=ingredients,
-        disclosure=build_disclosure(crjson, manifest=manifest, actions=actions, claim_generator=claim_generator,
-                                    issuer=sig.get("issuer"), signed_at=signed_at),
+        disclosure=build_disclosure(
+            crjson,
+            manifest=manifest,
+            actions=actions,
+            claim_generator=claim_generator,
+            issuer=sig.get("issuer"),
+            signed_at=signed_at,
+        ),
         manifest=manifest,
         crjson=crjson,
         informational=_codes(active, "informational"),

@@ -36,8 +36,12 @@ class ClipAnalysis:
     shape: str | None
 
     def score(self, scene: data.Scene) -> dict[str, bool]:
-        return {"fg": self.fg == scene.fg, "bg": self.bg == scene.bg, "motion": self.motion == scene.motion,
-                "shape": self.shape == scene.shape}
+        return {
+            "fg": self.fg == scene.fg,
+            "bg": self.bg == scene.bg,
+            "motion": self.motion == scene.motion,
+            "shape": self.shape == scene.shape,
+        }
 
 
 def _name(rgb: np.ndarray) -> str:
@@ -49,8 +53,14 @@ def analyse_clip(clip: np.ndarray, *, min_pixels: int = 6, min_travel: float = 3
     if clip.shape[1:3] != (data.SIZE, data.SIZE):
         clip = np.stack([cv2.resize(f, (data.SIZE, data.SIZE), interpolation=cv2.INTER_AREA) for f in clip])
     clip = clip.astype(np.float32)
-    border = np.concatenate([clip[:, :2].reshape(-1, 3), clip[:, -2:].reshape(-1, 3),
-                             clip[:, :, :2].reshape(-1, 3), clip[:, :, -2:].reshape(-1, 3)])
+    border = np.concatenate(
+        [
+            clip[:, :2].reshape(-1, 3),
+            clip[:, -2:].reshape(-1, 3),
+            clip[:, :, :2].reshape(-1, 3),
+            clip[:, :, -2:].reshape(-1, 3),
+        ]
+    )
     bg_rgb = np.median(border, axis=0)
     mask = np.sqrt(((clip - bg_rgb) ** 2).sum(-1)) > 80.0  # (F, H, W)
     counts = mask.sum((1, 2))
@@ -78,7 +88,10 @@ def eval_scenes(per_split: int = 48, seed: int = 0) -> tuple[list[data.Scene], l
     """A fixed sample of seen (training) combinations and of unseen (held-out) ones."""
     rng = np.random.default_rng(seed)
     seen, unseen = data.train_scenes(), data.heldout_scenes()
-    pick = lambda xs: [xs[i] for i in sorted(rng.choice(len(xs), min(per_split, len(xs)), replace=False))]
+
+    def pick(xs: list[data.Scene]) -> list[data.Scene]:
+        return [xs[i] for i in sorted(rng.choice(len(xs), min(per_split, len(xs)), replace=False))]
+
     return pick(seen), pick(unseen)
 
 
@@ -100,8 +113,16 @@ def _accuracy(rows: list[dict]) -> dict[str, float]:
     return {k: round(float(np.mean([r[k] for r in rows])), 3) for k in ("fg", "bg", "motion", "shape")} if rows else {}
 
 
-def evaluate(pipe, *, per_split: int = 48, steps: int = 20, guidance: float = 3.0, batch: int = 16,
-             seed: int = 0, keep_clips: bool = False) -> tuple[EvalReport, list[np.ndarray]]:
+def evaluate(
+    pipe,
+    *,
+    per_split: int = 48,
+    steps: int = 20,
+    guidance: float = 3.0,
+    batch: int = 16,
+    seed: int = 0,
+    keep_clips: bool = False,
+) -> tuple[EvalReport, list[np.ndarray]]:
     """Generate one clip per caption at the native size and score it. `pipe`: ShapesVideoPipeline."""
     seen, unseen = eval_scenes(per_split, seed)
     scenes = [(s, "seen") for s in seen] + [(s, "unseen") for s in unseen]
@@ -109,18 +130,36 @@ def evaluate(pipe, *, per_split: int = 48, steps: int = 20, guidance: float = 3.
     for i in range(0, len(scenes), batch):
         chunk = scenes[i : i + batch]
         g = torch.Generator("cpu").manual_seed(seed + i)
-        out = pipe([s.caption() for s, _ in chunk], height=data.SIZE, width=data.SIZE, num_inference_steps=steps,
-                   guidance_scale=guidance, generator=g).frames
-        for (scene, split), clip in zip(chunk, out):
+        out = pipe(
+            [s.caption() for s, _ in chunk],
+            height=data.SIZE,
+            width=data.SIZE,
+            num_inference_steps=steps,
+            guidance_scale=guidance,
+            generator=g,
+        ).frames
+        for (scene, split), clip in zip(chunk, out, strict=True):
             clip = (np.clip(clip, 0, 1) * 255).round().astype(np.uint8)
             a = analyse_clip(clip)
-            rows.append(dict(caption=scene.caption(), split=split, **a.score(scene),
-                             got=dict(fg=a.fg, bg=a.bg, motion=a.motion, shape=a.shape)))
+            rows.append(
+                dict(
+                    caption=scene.caption(),
+                    split=split,
+                    **a.score(scene),
+                    got=dict(fg=a.fg, bg=a.bg, motion=a.motion, shape=a.shape),
+                )
+            )
             if keep_clips:
                 clips.append(clip)
-    report = EvalReport(_accuracy([r for r in rows if r["split"] == "seen"]),
-                        _accuracy([r for r in rows if r["split"] == "unseen"]),
-                        len(seen), len(unseen), steps, guidance, rows)
+    report = EvalReport(
+        _accuracy([r for r in rows if r["split"] == "seen"]),
+        _accuracy([r for r in rows if r["split"] == "unseen"]),
+        len(seen),
+        len(unseen),
+        steps,
+        guidance,
+        rows,
+    )
     return report, clips
 
 
@@ -137,8 +176,9 @@ def pipeline_from_checkpoint(path: Path | None):
             from generator.embedded.model import unet_config
             from generator.embedded.pipeline import ShapesVideoPipeline
 
-            pipe = ShapesVideoPipeline(UNet2DConditionModel(**unet_config()), pipe.scheduler, pipe.tokenizer,
-                                       pipe.text_encoder)
+            pipe = ShapesVideoPipeline(
+                UNet2DConditionModel(**unet_config()), pipe.scheduler, pipe.tokenizer, pipe.text_encoder
+            )
         pipe.unet.load_state_dict(state)
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -154,10 +194,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    report, _ = evaluate(pipeline_from_checkpoint(args.checkpoint), per_split=args.per_split, steps=args.steps,
-                         guidance=args.guidance)
-    summary = {"checkpoint": str(args.checkpoint), "seen": report.seen, "unseen": report.unseen,
-               "n_seen": report.n_seen, "n_unseen": report.n_unseen, "steps": args.steps, "guidance": args.guidance}
+    report, _ = evaluate(
+        pipeline_from_checkpoint(args.checkpoint), per_split=args.per_split, steps=args.steps, guidance=args.guidance
+    )
+    summary = {
+        "checkpoint": str(args.checkpoint),
+        "seen": report.seen,
+        "unseen": report.unseen,
+        "n_seen": report.n_seen,
+        "n_unseen": report.n_unseen,
+        "steps": args.steps,
+        "guidance": args.guidance,
+    }
     print(json.dumps(summary))
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), indent=1))

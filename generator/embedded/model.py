@@ -19,7 +19,16 @@ import torch
 
 from generator.embedded.data import FRAMES, SIZE
 
-__all__ = ["TEXT_TOKENS", "TEXT_DIM", "COORD_CHANNELS", "unet_config", "with_coords", "scheduler_config", "minilm_path", "encode_prompts"]
+__all__ = [
+    "TEXT_TOKENS",
+    "TEXT_DIM",
+    "COORD_CHANNELS",
+    "unet_config",
+    "with_coords",
+    "scheduler_config",
+    "minilm_path",
+    "encode_prompts",
+]
 
 TEXT_TOKENS = 24
 _MINILM_DIM = 384
@@ -94,9 +103,9 @@ def _position_code(n: int, dim: int) -> torch.Tensor:
 @torch.no_grad()
 def encode_prompts(tokenizer, text_encoder, prompts: list[str]) -> torch.Tensor:
     """(B, TEXT_TOKENS, TEXT_DIM) float32: per-token MiniLM states plus the position code."""
-    batch = tokenizer(
-        prompts, padding="max_length", max_length=TEXT_TOKENS, truncation=True, return_tensors="pt"
-    ).to(text_encoder.device)
+    batch = tokenizer(prompts, padding="max_length", max_length=TEXT_TOKENS, truncation=True, return_tensors="pt").to(
+        text_encoder.device
+    )
     states = text_encoder(**batch).last_hidden_state.float()
     code = _position_code(TEXT_TOKENS, _POSITION_DIM).to(states.device)
     return torch.cat([states, code.expand(states.shape[0], -1, -1)], dim=-1)

@@ -13,6 +13,7 @@ low strength keeps the reference's layout and colours, strength 1 ignores it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,9 @@ class ShapesVideoPipeline(DiffusionPipeline):
 
     def check_inputs(self, num_frames: int, height: int, width: int, steps: int) -> None:
         if num_frames != self.native_frames:
-            raise ValueError(f"`num_frames` has to be {self.native_frames} (the model's clip length) but is {num_frames}")
+            raise ValueError(
+                f"`num_frames` has to be {self.native_frames} (the model's clip length) but is {num_frames}"
+            )
         if height % 8 or width % 8 or min(height, width) < self.native_size:
             raise ValueError(
                 f"`height` and `width` have to be divisible by 8 and at least {self.native_size} "
@@ -111,7 +114,7 @@ class ShapesVideoPipeline(DiffusionPipeline):
         output_type: str = "np",
         return_dict: bool = True,
         callback_on_step_end=None,
-        callback_on_step_end_tensor_inputs: list[str] = ("latents",),
+        callback_on_step_end_tensor_inputs: Sequence[str] = ("latents",),
     ):
         self.check_inputs(num_frames, height, width, num_inference_steps)
         prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -130,9 +133,11 @@ class ShapesVideoPipeline(DiffusionPipeline):
                 raise ValueError(f"`strength` has to be in (0, 1] but is {strength}")
             kept = min(int(round(num_inference_steps * strength)), num_inference_steps)
             if kept < 1:
-                raise ValueError(f"`strength` {strength} with {num_inference_steps} steps leaves no step to run; "
-                                 "raise `strength` or `num_inference_steps`")
-            timesteps = timesteps[num_inference_steps - kept:]
+                raise ValueError(
+                    f"`strength` {strength} with {num_inference_steps} steps leaves no step to run; "
+                    "raise `strength` or `num_inference_steps`"
+                )
+            timesteps = timesteps[num_inference_steps - kept :]
             clean = reference.to(device=device, dtype=self.unet.dtype).expand(batch, -1, -1, -1)
             x = self.scheduler.add_noise(clean, x, timesteps[:1])
         extra = self.unet.config.in_channels - self.unet.config.out_channels
@@ -150,7 +155,9 @@ class ShapesVideoPipeline(DiffusionPipeline):
         clips = ((x.float().clamp(-1, 1) + 1) / 2).reshape(batch, num_frames, 3, size, size).permute(0, 1, 3, 4, 2)
         clips = clips.cpu().numpy()
         if (height, width) != (size, size):  # the delivery size: a plain bicubic upscale
-            clips = np.stack([[cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC) for f in c] for c in clips])
+            clips = np.stack(
+                [[cv2.resize(f, (width, height), interpolation=cv2.INTER_CUBIC) for f in c] for c in clips]
+            )
             clips = np.clip(clips, 0.0, 1.0)
         self.maybe_free_model_hooks()
         frames = torch.from_numpy(clips) if output_type == "pt" else clips

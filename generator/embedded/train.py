@@ -35,13 +35,11 @@ def _text_cache(out: Path) -> dict[str, torch.Tensor]:
 
     tok = AutoTokenizer.from_pretrained(minilm_path())
     enc = BertModel.from_pretrained(minilm_path()).eval()
-    captions = [""] + sorted(
-        {s.caption(t) for s in data.all_scenes() for t in range(len(data.TEMPLATES))}
-    )
+    captions = [""] + sorted({s.caption(t) for s in data.all_scenes() for t in range(len(data.TEMPLATES))})
     cache = {}
     for i in range(0, len(captions), 64):
         chunk = captions[i : i + 64]
-        for c, e in zip(chunk, encode_prompts(tok, enc, chunk)):
+        for c, e in zip(chunk, encode_prompts(tok, enc, chunk), strict=True):
             cache[c] = e.clone()
     torch.save(cache, path)
     return cache
@@ -70,7 +68,9 @@ def _widened(state: dict, unet) -> dict:
     w, want = state["conv_in.weight"], unet.conv_in.weight
     if w.shape != want.shape:
         if w.shape[0] != want.shape[0] or w.shape[1] > want.shape[1] or w.shape[2:] != want.shape[2:]:
-            raise ValueError(f"cannot start from weights with conv_in {tuple(w.shape)} for a UNet with {tuple(want.shape)}")
+            raise ValueError(
+                f"cannot start from weights with conv_in {tuple(w.shape)} for a UNet with {tuple(want.shape)}"
+            )
         wide = torch.zeros_like(want)
         wide[:, : w.shape[1]] = w
         state = {**state, "conv_in.weight": wide}
@@ -92,109 +92,130 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--drop", type=float, default=0.1, help="caption dropout (classifier-free guidance)")
-    p.add_argument("--high-noise", type=float, default=0.0,
-                   help="share of samples with t drawn from the top 40 %% of the schedule: the only place the "
-                        "direction word matters (lower down, the noisy clip already shows where the object goes)")
+    p.add_argument(
+        "--high-noise",
+        type=float,
+        default=0.0,
+        help="share of samples with t drawn from the top 40 %% of the schedule: the only place the "
+        "direction word matters (lower down, the noisy clip already shows where the object goes)",
+    )
     p.add_argument("--save-minutes", type=float, default=5.0)
     p.add_argument("--keep-every", type=int, default=1000, help="also keep EMA weights every N steps")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cuda on a lent GPU: the same recipe in minutes")
-    p.add_argument("--init-from", type=Path, default=None,
-                   help="an exported model folder (its unet/): continue from shipped weights when the "
-                        "checkpoint folder is gone (checkpoints are not committed); its step and hours carry over")
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="an exported model folder (its unet/): continue from shipped weights when the "
+        "checkpoint folder is gone (checkpoints are not committed); its step and hours carry over",
+    )
     args = p.parse_args(argv)
 
     from diffusers import DDIMScheduler, UNet2DConditionModel
 
     torch.set_num_threads(args.threads)  # results depend on the thread count: pin it
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "train.log", "a", buffering=1)
-    cache = _text_cache(args.out)
-    scenes = data.train_scenes()
-    sched = DDIMScheduler(**scheduler_config())
-    sched.alphas_cumprod = sched.alphas_cumprod.to(args.device)
+    with open(args.out / "train.log", "a", buffering=1) as log:  # line-buffered: progress is readable live
+        cache = _text_cache(args.out)
+        scenes = data.train_scenes()
+        sched = DDIMScheduler(**scheduler_config())
+        sched.alphas_cumprod = sched.alphas_cumprod.to(args.device)
 
-    torch.manual_seed(args.seed)
-    unet = UNet2DConditionModel(**unet_config()).to(args.device)
-    ema = copy.deepcopy(unet).requires_grad_(False)
-    opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
-    rng = np.random.default_rng(args.seed)
-    step, elapsed = 0, 0.0
-    warm_from = 0  # the step the learning-rate warm-up counts from (a fresh optimiser warms up again)
-    latest = args.out / "latest.pt"
-    if latest.is_file():
-        state = torch.load(latest, map_location=args.device, weights_only=False)
-        unet.load_state_dict(state["unet"])
-        ema.load_state_dict(state["ema"])
-        opt.load_state_dict(state["opt"])
-        rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"].cpu())
-        step, elapsed = state["step"], state["elapsed"]
-        warm_from = state.get("warm_from", 0)
-        log.write(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)\n")
-    elif args.init_from is not None:
-        # The exported weights are the EMA: both copies start from them; the optimiser starts fresh.
-        shipped = _widened(UNet2DConditionModel.from_pretrained(args.init_from / "unet").state_dict(), unet)
-        unet.load_state_dict(shipped)
-        ema.load_state_dict(shipped)
-        info = json.loads((args.init_from / "training.json").read_text())
-        step, elapsed = int(info.get("step", 0)), float(info.get("trained_hours", 0.0)) * 3600
-        rng = np.random.default_rng([args.seed, step])  # fresh data order, still seeded
-        torch.manual_seed(args.seed + step)
-        warm_from = step
-        log.write(f"init from {args.init_from} at step {step} ({elapsed / 3600:.2f} h trained)\n")
-    else:
-        log.write(f"start {json.dumps(vars(args), default=str)} params={sum(p.numel() for p in unet.parameters())}\n")
+        torch.manual_seed(args.seed)
+        unet = UNet2DConditionModel(**unet_config()).to(args.device)
+        ema = copy.deepcopy(unet).requires_grad_(False)
+        opt = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
+        rng = np.random.default_rng(args.seed)
+        step, elapsed = 0, 0.0
+        warm_from = 0  # the step the learning-rate warm-up counts from (a fresh optimiser warms up again)
+        latest = args.out / "latest.pt"
+        if latest.is_file():
+            state = torch.load(latest, map_location=args.device, weights_only=False)
+            unet.load_state_dict(state["unet"])
+            ema.load_state_dict(state["ema"])
+            opt.load_state_dict(state["opt"])
+            rng.bit_generator.state = state["rng"]
+            torch.set_rng_state(state["torch_rng"].cpu())
+            step, elapsed = state["step"], state["elapsed"]
+            warm_from = state.get("warm_from", 0)
+            log.write(f"resumed at step {step} ({elapsed / 3600:.2f} h trained)\n")
+        elif args.init_from is not None:
+            # The exported weights are the EMA: both copies start from them; the optimiser starts fresh.
+            shipped = _widened(UNet2DConditionModel.from_pretrained(args.init_from / "unet").state_dict(), unet)
+            unet.load_state_dict(shipped)
+            ema.load_state_dict(shipped)
+            info = json.loads((args.init_from / "training.json").read_text())
+            step, elapsed = int(info.get("step", 0)), float(info.get("trained_hours", 0.0)) * 3600
+            rng = np.random.default_rng([args.seed, step])  # fresh data order, still seeded
+            torch.manual_seed(args.seed + step)
+            warm_from = step
+            log.write(f"init from {args.init_from} at step {step} ({elapsed / 3600:.2f} h trained)\n")
+        else:
+            log.write(
+                f"start {json.dumps(vars(args), default=str)} params={sum(p.numel() for p in unet.parameters())}\n"
+            )
 
-    def checkpoint() -> None:
-        state = dict(unet=unet.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), rng=rng.bit_generator.state,
-                     torch_rng=torch.get_rng_state(), step=step, elapsed=elapsed, warm_from=warm_from,
-                     args=vars(args), unet_config=unet_config(), threads=args.threads)
-        _save(latest, state)
+        def checkpoint() -> None:
+            state = dict(
+                unet=unet.state_dict(),
+                ema=ema.state_dict(),
+                opt=opt.state_dict(),
+                rng=rng.bit_generator.state,
+                torch_rng=torch.get_rng_state(),
+                step=step,
+                elapsed=elapsed,
+                warm_from=warm_from,
+                args=vars(args),
+                unet_config=unet_config(),
+                threads=args.threads,
+            )
+            _save(latest, state)
 
-    stop = []  # SIGTERM / SIGINT: finish the step, checkpoint, exit (pause now, resume later)
-    previous = {sig: signal.signal(sig, lambda *_: stop.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        start, last_save, losses = time.time(), time.time(), []
-        run_start_elapsed = elapsed
-        while step < args.max_steps and time.time() - start < args.hours * 3600 and not stop:
-            t0 = time.time()
-            x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
-            noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device
-            n_t = sched.config.num_train_timesteps
-            t = torch.randint(0, n_t, (args.batch,))
-            high = torch.rand(args.batch) < args.high_noise
-            t = torch.where(high, torch.randint(int(n_t * 0.6), n_t, (args.batch,)), t).to(args.device)
-            pred = unet(with_coords(sched.add_noise(x0, noise, t)), t, cond).sample
-            loss = (w * (pred - x0) ** 2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
-            for g in opt.param_groups:
-                g["lr"] = args.lr * min(1.0, (step - warm_from + 1) / 200)
-            opt.step()
-            decay = min(args.ema, (1 + step) / (10 + step))
-            with torch.no_grad():
-                for pe, pm in zip(ema.parameters(), unet.parameters()):
-                    pe.lerp_(pm, 1 - decay)
-            step += 1
-            elapsed = run_start_elapsed + (time.time() - start)
-            losses.append(loss.item())
-            if step % 50 == 0:
-                log.write(f"step {step} loss {np.mean(losses):.4f} {time.time() - t0:.2f}s/step {elapsed / 3600:.2f}h\n")
-                losses = []
-            if time.time() - last_save > args.save_minutes * 60:
-                checkpoint()
-                last_save = time.time()
-            if step % args.keep_every == 0:
-                _save(args.out / f"ema_{step:06d}.pt", dict(ema=ema.state_dict(), step=step, elapsed=elapsed))
-        checkpoint()
-        log.write(f"stopped at step {step} ({elapsed / 3600:.2f} h trained)\n")
-    finally:  # called in-process (tests), the caller keeps its own handlers
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        log.close()
+        stop = []  # SIGTERM / SIGINT: finish the step, checkpoint, exit (pause now, resume later)
+        previous = {sig: signal.signal(sig, lambda *_: stop.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            start, last_save, losses = time.time(), time.time(), []
+            run_start_elapsed = elapsed
+            while step < args.max_steps and time.time() - start < args.hours * 3600 and not stop:
+                t0 = time.time()
+                x0, w, cond = (v.to(args.device) for v in _batch(rng, scenes, cache, args.batch, args.drop))
+                noise = torch.randn(x0.shape).to(args.device)  # CPU RNG: the same noise on any device
+                n_t = sched.config.num_train_timesteps
+                t = torch.randint(0, n_t, (args.batch,))
+                high = torch.rand(args.batch) < args.high_noise
+                t = torch.where(high, torch.randint(int(n_t * 0.6), n_t, (args.batch,)), t).to(args.device)
+                pred = unet(with_coords(sched.add_noise(x0, noise, t)), t, cond).sample
+                loss = (w * (pred - x0) ** 2).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
+                for g in opt.param_groups:
+                    g["lr"] = args.lr * min(1.0, (step - warm_from + 1) / 200)
+                opt.step()
+                decay = min(args.ema, (1 + step) / (10 + step))
+                with torch.no_grad():
+                    for pe, pm in zip(ema.parameters(), unet.parameters(), strict=True):
+                        pe.lerp_(pm, 1 - decay)
+                step += 1
+                elapsed = run_start_elapsed + (time.time() - start)
+                losses.append(loss.item())
+                if step % 50 == 0:
+                    log.write(
+                        f"step {step} loss {np.mean(losses):.4f} {time.time() - t0:.2f}s/step {elapsed / 3600:.2f}h\n"
+                    )
+                    losses = []
+                if time.time() - last_save > args.save_minutes * 60:
+                    checkpoint()
+                    last_save = time.time()
+                if step % args.keep_every == 0:
+                    _save(args.out / f"ema_{step:06d}.pt", dict(ema=ema.state_dict(), step=step, elapsed=elapsed))
+            checkpoint()
+            log.write(f"stopped at step {step} ({elapsed / 3600:.2f} h trained)\n")
+        finally:  # called in-process (tests), the caller keeps its own handlers
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

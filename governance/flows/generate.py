@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -56,6 +56,7 @@ def generate(
     from generator import GenerationRequest
     from governance.provenance.manifest_store import ManifestStore
     from governance.provenance.signing import ManifestSpec, SignOptions, sign_video
+    from governance.provenance.signing.hashing import sha256_file
     from governance.records.audit.events import (
         GenerationEvent,
         GenerationRecordedEvent,
@@ -69,14 +70,15 @@ def generate(
 
     stage = on_stage or (lambda _name: None)
     timings: dict[str, float] = {}
-    if request.actor is None:
-        request = replace(request, actor=ctx.actor)
+    actor = request.actor if request.actor is not None else ctx.actor
+    request = replace(request, actor=actor)
     ctx.check_environment()  # production refuses the development CA before any work
     # What the model cannot make fails now, from its configs, before keys, policy or weights load.
     from governance.flows.model_limits import check_params
 
-    check_params(request.model or ctx.settings.model, num_frames=request.num_frames, width=request.width,
-                 height=request.height)
+    check_params(
+        request.model or ctx.settings.model, num_frames=request.num_frames, width=request.width, height=request.height
+    )
     output = check_output(request.output, force=request.force)
     # Reference media are read and decoded now (file, type, declared size): bad input fails
     # before any key is opened or any model loads.
@@ -100,9 +102,9 @@ def generate(
     decision = check_prompt(ctx, request.prompt, jurisdiction=request.jurisdiction)
     timings["policy"] = time.perf_counter() - t0
     if not decision.allowed:
-        record_refusal(ctx, decision, request.actor)
+        record_refusal(ctx, decision, actor)
         # A person the prompt names who is enrolled in the likeness registry: exit 5, not 3.
-        check_prompt_likeness(ctx, decision, actor=request.actor)
+        check_prompt_likeness(ctx, decision, actor=actor)
         raise PolicyDenied(decision)
 
     # 1b. Reference media: credentials (an ingredient), their permission, protected material,
@@ -111,7 +113,7 @@ def generate(
     if references:
         stage("references")
         t0 = time.perf_counter()
-        checked = [check_reference(ctx, ref, decision=decision, actor=request.actor) for ref in references]
+        checked = [check_reference(ctx, ref, decision=decision, actor=actor) for ref in references]
         timings["references"] = time.perf_counter() - t0
     reference_info = tuple(c.to_dict() for c in checked)
 
@@ -156,7 +158,7 @@ def generate(
     # release before anything is written (LikenessBlocked, exit 5, the refusal audited inside).
     stage("likeness check")
     t0 = time.perf_counter()
-    likeness = check_likeness(ctx, frames, fps=record.fps, stage="output", decision=decision, actor=request.actor)
+    likeness = check_likeness(ctx, frames, fps=record.fps, stage="output", decision=decision, actor=actor)
     timings["likeness_check"] = time.perf_counter() - t0
     # Our own fingerprints of the released pixels, stored with the record below (issue 21): the
     # third layer that traces a clip whose manifest and watermark are both gone.
@@ -185,22 +187,22 @@ def generate(
 
         if registry_outcome != "clear":
             with session_scope(ctx.engine) as session:
-                ctx.audit.append(session, policy_event(decision), actor=request.actor)
+                ctx.audit.append(session, policy_event(decision), actor=actor)
                 ctx.audit.append(
                     session,
                     OutputRegistryCheckEvent(
                         content_id=content_id, outcome=registry_outcome, matches=[m.to_dict() for m in matches]
                     ),
-                    actor=request.actor,
+                    actor=actor,
                 )
             raise ProtectedMaterialBlocked(matches, registry_outcome)
 
         # 5. Sign, record and log in one transaction; the file appears only after commit.
         stage("sign")
         t0 = time.perf_counter()
-        created_at = datetime.now(timezone.utc)
+        created_at = datetime.now(UTC)
         with session_scope(ctx.engine) as session:
-            ctx.audit.append(session, policy_event(decision), actor=request.actor)
+            ctx.audit.append(session, policy_event(decision), actor=actor)
             generation_entry = ctx.audit.append(
                 session,
                 GenerationEvent(
@@ -218,12 +220,12 @@ def generate(
                     jurisdiction=decision.jurisdiction,
                     labels_applied=labels,
                 ),
-                actor=request.actor,
+                actor=actor,
             )
             ctx.audit.append(
                 session,
                 WatermarkEmbeddedEvent(content_id=content_id, scheme=scheme.name, payload_hex=payload.hex()),
-                actor=request.actor,
+                actor=actor,
             )
             spec = ManifestSpec(
                 title=output.name,
@@ -244,22 +246,25 @@ def generate(
             # store as it adds them, so the recorded ingredient validation reads as verify would.
             sign_options = SignOptions(trust=ctx.trust.c2pa_settings() or None) if checked else None
             signed = sign_video(unsigned, signed_tmp, spec=spec, identity=identity, options=sign_options)
+            # The record, the audit log and the registry all key on the file's hash: read it back
+            # should the signing options ever skip hashing (they do not here; the type allows it).
+            file_sha256 = signed.file_sha256 or sha256_file(signed_tmp)
             ctx.audit.append(
                 session,
                 ManifestSignedEvent(
                     content_id=content_id,
                     manifest_digest=signed.manifest_digest,
                     manifest_label=signed.manifest_label,
-                    file_sha256=signed.file_sha256,
+                    file_sha256=file_sha256,
                     signer=signed.signer,
                     generation_leaf_index=generation_entry.leaf_index,
                 ),
-                actor=request.actor,
+                actor=actor,
             )
             ctx.audit.append(
                 session,
                 OutputRegistryCheckEvent(content_id=content_id, outcome=registry_outcome, matches=[]),
-                actor=request.actor,
+                actor=actor,
             )
             create_record(
                 session=session,
@@ -285,29 +290,39 @@ def generate(
                     fps=record.fps,
                     manifest_digest=signed.manifest_digest,
                     manifest_label=signed.manifest_label,
-                    file_sha256=signed.file_sha256,
+                    file_sha256=file_sha256,
                     output_name=output.name,
                     signer=signed.signer,
                     audit_leaf_index=generation_entry.leaf_index,
-                    model_record={**record.to_dict(), **({"references": list(reference_info)} if reference_info else {})},
+                    model_record={
+                        **record.to_dict(),
+                        **({"references": list(reference_info)} if reference_info else {}),
+                    },
                     policy_decision=decision.to_dict(),
                 ),
             )
             ctx.audit.append(
                 session,
-                GenerationRecordedEvent(content_id=content_id, file_sha256=signed.file_sha256, output_name=output.name),
-                actor=request.actor,
+                GenerationRecordedEvent(content_id=content_id, file_sha256=file_sha256, output_name=output.name),
+                actor=actor,
             )
             if likeness.scan.enrolled:  # the faces scanned and the licences used, with the record
-                ctx.audit.append_many(session, likeness.audit_events(content_id=content_id), actor=request.actor)
+                ctx.audit.append_many(session, likeness.audit_events(content_id=content_id), actor=actor)
             own_owner = ctx.settings.organisation or "reelguard"
-            own_work = ctx.registry.own.add(session, content_id=content_id, file_sha256=signed.file_sha256,
-                                            name=output.name, owner=own_owner, clip=own_fingerprints)
+            own_work = ctx.registry.own.add(
+                session,
+                content_id=content_id,
+                file_sha256=file_sha256,
+                name=output.name,
+                owner=own_owner,
+                clip=own_fingerprints,
+            )
             ctx.audit.append(
                 session,
-                RegistryChangeEvent(action="add", work_id=own_work, owner=own_owner,
-                                    title=f"generated {content_id}", assets=1),
-                actor=request.actor,
+                RegistryChangeEvent(
+                    action="add", work_id=own_work, owner=own_owner, title=f"generated {content_id}", assets=1
+                ),
+                actor=actor,
             )
             # Keep the manifest for recovery when a re-upload strips it. Saved last, just before
             # the commit: a failure removes it below, a kill leaves it to the journal's recovery.
@@ -338,7 +353,7 @@ def generate(
         model_record=record,
         manifest_digest=signed.manifest_digest,
         manifest_label=signed.manifest_label,
-        file_sha256=signed.file_sha256,  # the rename does not change the bytes
+        file_sha256=file_sha256,  # the rename does not change the bytes
         signer=signed.signer,
         audit_leaf_index=generation_entry.leaf_index,
         labels_applied=tuple(labels),

@@ -13,6 +13,8 @@ Public API (stable; the CLI, the API, the generate flow and reference checking c
     check = check_likeness(ctx, path_or_frames, scope="video", at=None, stage="reference",
                            fps=None, decision=None)                 # LikenessCheck, or raises
     check_prompt_likeness(ctx, decision)      # after a refused decision: raises for enrolled people
+    scan = open_scan(ctx, video_path)         # ClipScan fed by the caller's own decode (verify), or None
+    record_scan(ctx, scan.finish(), stage="verify", actor=..., media_sha256=...)   # audited LikenessScan
 
 ``path_or_frames``: a path to an image or a video (sizes checked before decoding), one
 ``(H, W, 3)`` uint8 RGB frame, a ``(F, H, W, 3)`` array, or any iterable of frames.
@@ -25,6 +27,7 @@ audited (``likeness.refusal``) before it is raised. When allowed, ``check.licens
 licensed person to the licence used; ``check.audit_events(content_id=...)`` gives the
 ``likeness.scan`` and ``likeness.license_used`` events for the caller's own transaction (or
 pass ``audit=True`` to log them at once). With nobody enrolled, nothing is decoded or scanned.
+The gate does not describe faces that continue a confirmed person (``GATE_SKIPS_CONFIRMED``).
 
 Matching: a face within ``settings.likeness_threshold`` of a person's nearest descriptor, in at
 least ``settings.likeness_min_frames`` sampled frames (a still needs one). Both were chosen on
@@ -45,17 +48,19 @@ import numpy as np
 
 from governance.flows.context import FlowContext
 from governance.flows.likeness_results import (
+    ClipScan,
     FaceSeen,
     LikenessBlocked,
     LikenessCheck,
     LikenessScan,
     PersonMatch,
     RemovedPerson,
+    refusal_decision,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from detectors.faces import ClipFaces, FaceEmbedder, SamplingConfig
-    from governance.records.likeness import EnrolledPerson, LikenessStore
+    from detectors.faces import FaceEmbedder, SamplingConfig
+    from governance.records.likeness import EnrolledPerson, GalleryRows, LikenessStore
     from policies import PolicyDecision
 
 __all__ = [
@@ -74,9 +79,17 @@ __all__ = [
     "likeness_store",
     "face_embedder",
     "sampling_config",
+    "open_scan",
+    "record_scan",
+    "ClipScan",
+    "GATE_SKIPS_CONFIRMED",
 ]
 
 DEFAULT_FPS = 24.0
+# The gate (check_likeness) only needs who is present, so it does not describe a face that continues
+# a confirmed person's track (detectors.faces.clips). Chosen on DEV (bench_likeness.py, choose_on_dev);
+# scan_clip and verify report every face and always describe them all.
+GATE_SKIPS_CONFIRMED = True
 
 
 # -- components ----------------------------------------------------------------------------
@@ -94,12 +107,21 @@ def likeness_store(ctx: FlowContext) -> LikenessStore:
     return LikenessStore(ctx.engine, passphrase=ctx.settings.key_passphrase, audit=ctx.audit)
 
 
-def sampling_config(ctx: FlowContext, fps: float | None) -> SamplingConfig:
+def sampling_config(
+    ctx: FlowContext, fps: float | None, *, gate: bool = False, max_samples: int | None = None
+) -> SamplingConfig:
+    """The clip sampling for ``fps``; ``gate``: the yes/no form (``GATE_SKIPS_CONFIRMED``)."""
     from detectors.faces import SamplingConfig
 
     s = ctx.settings
     every = max(1, round((fps or DEFAULT_FPS) * s.likeness_sample_interval_s))
-    return SamplingConfig(every=every, threshold=s.likeness_threshold, min_frames=s.likeness_min_frames)
+    return SamplingConfig(
+        every=every,
+        threshold=s.likeness_threshold,
+        min_frames=s.likeness_min_frames,
+        max_samples=max_samples,
+        skip_confirmed=gate and GATE_SKIPS_CONFIRMED,
+    )
 
 
 # -- the registry ----------------------------------------------------------------------------
@@ -148,58 +170,86 @@ def _frames(ctx: FlowContext, source: Any, fps: float | None) -> tuple[Iterable[
     return source, fps or DEFAULT_FPS
 
 
-def _to_scan(found: ClipFaces, names: dict[str, str | None], fps: float, enrolled: int) -> LikenessScan:
-    from detectors.faces import distance_score
+@dataclasses.dataclass(frozen=True)
+class _Enrolled:
+    embedder: FaceEmbedder
+    rows: GalleryRows
+    count: int  # people
 
-    faces = tuple(
-        FaceSeen(
-            frame.index,
-            frame.index / fps,
-            face.box,
-            tuple((c.person_id, names.get(c.person_id), c.distance) for c in cands),
-        )
-        for frame in found.sampled
-        for face, cands in zip(frame.faces, frame.candidates, strict=True)
-    )
-    matches = tuple(
-        PersonMatch(
-            p.person_id,
-            names.get(p.person_id),
-            distance_score(p.distance, found.threshold),
-            p.distance,
-            p.frames,
-            p.frames[0] / fps,
-        )
-        for p in found.present
-    )
-    return LikenessScan(
-        found.frames_seen,
-        found.frames_sampled,
-        faces,
-        matches,
-        found.threshold,
-        found.required_frames,
-        enrolled,
-        found.elapsed_s,
-    )
+
+def _enrolled(ctx: FlowContext) -> _Enrolled:
+    embedder = face_embedder()
+    rows = likeness_store(ctx).gallery(embedder=embedder.name)
+    return _Enrolled(embedder, rows, len(set(rows.person_ids)))
+
+
+def _clip_scan(
+    ctx: FlowContext, enrolled: _Enrolled, fps: float, *, gate: bool = False, max_samples: int | None = None
+) -> ClipScan:
+    from detectors.faces import ClipScanner, Gallery
+
+    config = sampling_config(ctx, fps, gate=gate, max_samples=max_samples)
+    gallery = Gallery(enrolled.rows.person_ids, enrolled.rows.descriptors)
+    return ClipScan(ClipScanner(enrolled.embedder, gallery, config), enrolled.rows.names, fps, enrolled.count)
+
+
+def open_scan(ctx: FlowContext, path: str | Path, *, max_samples: int | None = None) -> ClipScan | None:
+    """A full scan of the video at ``path`` for a caller that decodes it anyway (verify feeds it
+    the frames it decodes for the watermark); None when nobody is enrolled. The file is probed
+    (sizes and frame count checked against the limits, MediaTooLargeError), never decoded here."""
+    from detectors.video_io import probe
+
+    enrolled = _enrolled(ctx)
+    if enrolled.count == 0:
+        return None
+    info = probe(path, max_pixels=ctx.settings.max_pixels, frame_limit=ctx.settings.max_frames)
+    return _clip_scan(ctx, enrolled, info.fps, max_samples=max_samples)
 
 
 def _scan(
-    ctx: FlowContext, source: Any, *, fps: float | None, always: bool, max_samples: int | None = None
+    ctx: FlowContext,
+    source: Any,
+    *,
+    fps: float | None,
+    always: bool,
+    gate: bool = False,
+    max_samples: int | None = None,
 ) -> LikenessScan:
-    from detectors.faces import Gallery, scan_frames
-
     started = time.perf_counter()
-    embedder = face_embedder()
-    rows = likeness_store(ctx).gallery(embedder=embedder.name)
-    enrolled = len(set(rows.person_ids))
-    config = sampling_config(ctx, fps)
-    if enrolled == 0 and not always:  # nobody to find: decode nothing
+    enrolled = _enrolled(ctx)
+    if enrolled.count == 0 and not always:  # nobody to find: decode nothing
+        config = sampling_config(ctx, fps)
         return LikenessScan(0, 0, (), (), config.threshold, config.min_frames, 0, time.perf_counter() - started)
     frames, rate = _frames(ctx, source, fps)
-    config = dataclasses.replace(sampling_config(ctx, rate), max_samples=max_samples)
-    found = scan_frames(frames, embedder, Gallery(rows.person_ids, rows.descriptors), config)
-    return _to_scan(found, rows.names, rate, enrolled)
+    scan = _clip_scan(ctx, enrolled, rate, gate=gate, max_samples=max_samples)
+    scan.started = started
+    for frame in frames:
+        scan.scanner.add(frame)  # not ClipScan.add: here a bad frame or a model error is the caller's error
+        if scan.scanner.done:
+            break
+    return scan.finish()
+
+
+def record_scan(
+    ctx: FlowContext, scan: LikenessScan, *, stage: str, actor: str, media_sha256: str | None
+) -> LikenessScan:
+    """Log ``scan`` as a ``likeness.scan`` event; the scan with the event's leaf index."""
+    from governance.records.likeness import LikenessScanEvent
+    from governance.records.storage.db import session_scope
+
+    with session_scope(ctx.engine) as session:
+        entry = ctx.audit.append(
+            session,
+            LikenessScanEvent(
+                stage=stage,
+                media_sha256=media_sha256,
+                frames_sampled=scan.frames_sampled,
+                faces_found=scan.faces_found,
+                person_ids=[m.person_id for m in scan.matches],
+            ),
+            actor=actor,
+        )
+    return dataclasses.replace(scan, audit_leaf_index=entry.leaf_index)
 
 
 def scan_clip(
@@ -218,61 +268,10 @@ def scan_clip(
 
     ``only_if_enrolled``: with nobody enrolled, decode nothing and log nothing (``verify`` uses it).
     ``max_samples``: examine at most this many frames (a bound on time for long clips)."""
-    from governance.records.likeness import LikenessScanEvent
-    from governance.records.storage.db import session_scope
-
     scan = _scan(ctx, source, fps=fps, always=not only_if_enrolled, max_samples=max_samples)
     if not audit or (only_if_enrolled and scan.enrolled == 0):
         return scan
-    with session_scope(ctx.engine) as session:
-        entry = ctx.audit.append(
-            session,
-            LikenessScanEvent(
-                stage=stage,
-                media_sha256=media_sha256,
-                frames_sampled=scan.frames_sampled,
-                faces_found=len(scan.faces),
-                person_ids=[m.person_id for m in scan.matches],
-            ),
-            actor=actor,
-        )
-    return dataclasses.replace(scan, audit_leaf_index=entry.leaf_index)
-
-
-def _refusal_decision(
-    stage: str, person_ids: Sequence[str], scope: str, base: PolicyDecision | None, jurisdiction: str
-) -> PolicyDecision:
-    """The decision a likeness refusal reports: the prompt's own when it exists, else a deny."""
-    from policies import Action, PolicyDecision
-
-    reason = (
-        f"likeness of enrolled person(s) {', '.join(person_ids)} in the {stage} without a consent "
-        f"licence for scope {scope!r}"
-    )
-    if base is not None:
-        return dataclasses.replace(
-            base,
-            action=Action.DENY,
-            allowed=False,
-            category="likeness",
-            rule_id=f"likeness.{stage}",
-            reason=reason,
-            persons=tuple(person_ids),
-            consent_license_id=None,
-        )
-    return PolicyDecision(
-        action=Action.DENY,
-        allowed=False,
-        category="likeness",
-        rule_id=f"likeness.{stage}",
-        reason=reason,
-        hits=(),
-        pack_digest="",
-        jurisdiction=jurisdiction,
-        obligations=(),
-        prompt_sha256="",
-        persons=tuple(person_ids),
-    )
+    return record_scan(ctx, scan, stage=stage, actor=actor, media_sha256=media_sha256)
 
 
 def _refuse(
@@ -312,7 +311,7 @@ def _refuse(
     if stage == "prompt" and decision is not None:
         reported = decision  # the policy's own decision: it already names the people in ``persons``
     else:
-        reported = _refusal_decision(stage, person_ids, scope, decision, jurisdiction)
+        reported = refusal_decision(stage, person_ids, scope, decision, jurisdiction)
     return LikenessBlocked(stage=stage, person_ids=person_ids, scope=scope, matches=matches, decision=reported)
 
 
@@ -333,7 +332,7 @@ def check_likeness(
     """The gate: LikenessBlocked (audited) when an enrolled person is present without a licence."""
     scope = scope or ctx.settings.likeness_scope
     at = at or datetime.now(UTC)
-    scan = _scan(ctx, source, fps=fps, always=False)
+    scan = _scan(ctx, source, fps=fps, always=False, gate=True)
     licenses: dict[str, str] = {}
     missing: list[str] = []
     for match in scan.matches:

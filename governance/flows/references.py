@@ -284,7 +284,9 @@ def forbidding_entries(manifest: dict[str, Any] | None) -> list[dict[str, str]]:
         entries = assertion["data"].get("entries")
         for name in _GOVERNING:
             entry = entries.get(f"{prefix}.{name}") if isinstance(entries, dict) else None
-            use = entry.get("use") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict):
+                continue
+            use = entry.get("use")
             if use in _FORBIDDING:
                 item = {"assertion": label, "entry": f"{prefix}.{name}", "use": str(use)}
                 info = entry.get("constraint_info")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from detectors.errors import DetectorError, MediaError
 from governance.flows.context import FlowContext
+from governance.flows.likeness_results import ClipScan
 from governance.flows.own_release import unrecorded_own_release
 from governance.flows.verdict import VERDICTS, decide_verdict
 
@@ -148,13 +149,16 @@ def verify(
     reasons: list[str] = []
     detection, matches, frames_skipped, own = None, (), None, ()
     span: tuple = (None,) * 5
+    faces = _open_faces(ctx, path, provenance, options)
     if provenance.media_kind == "video" and options.stages & {"watermark", "registry"}:
         try:
-            detection, matches, frames_skipped, own, span = _pixels(ctx, path, options, provenance)
+            detection, matches, frames_skipped, own, span = _pixels(ctx, path, options, provenance, faces)
         except DetectorError as exc:
             if provenance.manifest_label is None:
                 raise  # no credentials were read either: the file's own error is the answer
             frames_skipped = f"pixels not examined: {exc}"  # the credentials still stand on their own
+            if isinstance(faces, ClipScan) and faces.frames_seen == 0 and faces.error is None:
+                faces.error = str(exc)  # not a frame decoded: nothing for the faces either
     record = _record_for(ctx, detection)
     recovery = None
     if record is not None and detection is not None:
@@ -194,7 +198,7 @@ def verify(
     elif record is not None and provenance.disclosure.ai_generated is not True:
         disclosure = _recovered_disclosure(record)  # stripped or broken credentials: the record still says it
     flags = _flags(provenance, matches, reasons)
-    likeness = _likeness(ctx, path, provenance, options, actor=actor, file_sha256=file_sha256, reasons=reasons)
+    likeness = _likeness(ctx, faces, actor=actor, file_sha256=file_sha256, reasons=reasons)
     if likeness is not None and likeness.matches:
         flags.append("likeness-match")
     if unrecorded:
@@ -231,29 +235,34 @@ def verify(
     )
 
 
-def _likeness(
-    ctx: FlowContext,
-    path: Path,
-    provenance: ProvenanceReport,
-    options: VerifyOptions,
-    *,
-    actor: str,
-    file_sha256: str,
-    reasons: list[str],
-) -> LikenessScan | None:
-    """Enrolled people's faces in a video (with the registry stage; nothing decoded when nobody
-    is enrolled). At most 120 sampled frames (a minute at two a second) bound the time."""
+def _open_faces(
+    ctx: FlowContext, path: Path, provenance: ProvenanceReport, options: VerifyOptions
+) -> ClipScan | str | None:
+    """The face scan (registry stage, videos) that ``_pixels``' decode pass feeds: None when nobody
+    is enrolled (no frame examined), a reason when it cannot run; 120 samples (a minute) at most."""
     if provenance.media_kind != "video" or "registry" not in options.stages:
         return None
-    from governance.flows.likeness import scan_clip
+    from governance.flows.likeness import open_scan
 
     try:
-        scan = scan_clip(
-            ctx, path, stage="verify", actor=actor, media_sha256=file_sha256, only_if_enrolled=True, max_samples=120
-        )
+        return open_scan(ctx, path, max_samples=120)
     except DetectorError as exc:
-        reasons.append(f"faces not examined: {exc}")
+        return f"faces not examined: {exc}"
+
+
+def _likeness(
+    ctx: FlowContext, faces: ClipScan | str | None, *, actor: str, file_sha256: str, reasons: list[str]
+) -> LikenessScan | None:
+    """Enrolled people's faces, scanned in ``_pixels``' decode pass; logged as ``likeness.scan``."""
+    if faces is None or isinstance(faces, str):
+        reasons += [faces] if faces else []
         return None
+    from governance.flows.likeness import record_scan
+
+    if faces.error is not None:
+        reasons.append(f"faces not examined: {faces.error}")
+        return None
+    scan = record_scan(ctx, faces.finish(), stage="verify", actor=actor, media_sha256=file_sha256)
     for m in scan.matches:
         reasons.append(
             f"face of enrolled person {m.person_id} (score {m.score:.2f}, {len(m.frames)} frames, "
@@ -276,19 +285,30 @@ def _recovered_disclosure(record: GenerationRecordPublic, *, by: str = "watermar
 
 
 def _pixels(
-    ctx: FlowContext, path: Path, options: VerifyOptions, provenance: ProvenanceReport
+    ctx: FlowContext, path: Path, options: VerifyOptions, provenance: ProvenanceReport, faces: ClipScan | str | None
 ) -> tuple[Any, tuple[Any, ...], str | None, tuple[Any, ...], tuple]:
     """Watermark detection and registry matching (protected works; our own outputs only when
     neither credentials nor the watermark lead to a record); MediaError when the frames are over
-    the limits or do not decode. The last item is the watermark's time span (start, end, None x3)."""
+    the limits or do not decode. The last item is the watermark's time span (start, end, None x3).
+    ``faces`` (a ``ClipScan``) sees every frame the watermark pass decodes, then the rest it needs."""
     from detectors.video_io import probe, read_coded_frames
 
     info = probe(path, max_pixels=ctx.settings.max_pixels)  # refuses huge declared sizes before decoding
     detection = None
-    if "watermark" in options.stages:
-        # Frames stream into the detector (it may stop early once confident).
-        frames = read_coded_frames(path, max_frames=options.max_frames, max_pixels=ctx.settings.max_pixels)
-        detection = ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=options.max_frames)
+    face_scan = faces if isinstance(faces, ClipScan) else None
+    if "watermark" in options.stages or face_scan is not None:
+        # One decode pass: frames stream into the watermark detector (it may stop early once
+        # confident) and the face scan, which then reads on from the same decoder up to its bound.
+        coded = read_coded_frames(
+            path, max_frames=options.max_frames if face_scan is None else None, max_pixels=ctx.settings.max_pixels
+        )
+        try:
+            if "watermark" in options.stages:
+                frames = coded if face_scan is None else face_scan.tee(coded)
+                detection = ctx.watermark.detect(frames, key=ctx.watermark_key, max_frames=options.max_frames)
+        finally:
+            if face_scan is not None:
+                face_scan.drain(coded)  # even when the watermark failed: the faces stand on their own
     span = (
         0.0,
         round(detection.frames_used / info.fps, 3) if detection is not None and info.fps else None,

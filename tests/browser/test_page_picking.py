@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.browser.test_web_page import CHROMIUM, FLAGS, _need_browser, _use_key, serve
-from tests.governance.test_api_support import panning_clip
+from tests.support.api import panning_clip
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.governance.test_api_support import make_api, panning_clip
+from tests.support.api import make_api, panning_clip
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

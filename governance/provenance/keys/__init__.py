@@ -11,17 +11,15 @@ from governance.provenance.keys.backend import FileSigningBackend, SigningBacken
 from governance.provenance.keys.certs import ALGORITHMS, Algorithm
 from governance.provenance.keys.identity import (
     IdentityInfo,
-    KeyRotation,
     SigningIdentity,
     create_identity,
     identity_from_chain,
     identity_info,
-    import_identity,
     load_identity,
     load_or_create_identity,
-    rotate_signer,
     trust_bundle_pem,
 )
+from governance.provenance.keys.rotation import KeyRotation, import_identity, rotate_signer
 
 __all__ = [
     "ALGORITHMS",

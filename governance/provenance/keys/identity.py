@@ -14,19 +14,16 @@ Layout (private keys 0600, PKCS#8, encrypted when ``settings.key_passphrase`` is
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import c2pa
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
-from governance.core.errors import KeyMaterialError, PassphraseError, SigningError
+from governance.core.errors import KeyMaterialError, SigningError
 from governance.core.settings import Settings
 from governance.provenance.keys import certs
-from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, load_private_key, save_private_key
+from governance.provenance.keys.backend import FileSigningBackend, SigningBackend, save_private_key
 from governance.provenance.keys.folder import (
     c2pa_dir,
     install_id,
@@ -37,24 +34,21 @@ from governance.provenance.keys.folder import (
     save_meta,
     write_public,
 )
+from governance.provenance.keys.staging import commit_pending, issue_signer
 
 __all__ = [
     "SigningIdentity",
-    "KeyRotation",
     "IdentityInfo",
     "c2pa_dir",
     "load_or_create_identity",
     "load_identity",
     "create_identity",
-    "rotate_signer",
-    "import_identity",
     "trust_bundle_pem",
     "identity_info",
     "identity_from_chain",
     "install_id",
 ]
 
-SIGNER_DAYS = 365
 CA_DAYS = 3650
 
 
@@ -96,13 +90,6 @@ class SigningIdentity:
 
 
 @dataclass(frozen=True)
-class KeyRotation:
-    old_fingerprint: str | None
-    new_fingerprint: str
-    algorithm: str
-
-
-@dataclass(frozen=True)
 class IdentityInfo:
     """What ``reelguard keys show`` prints: public facts only."""
 
@@ -120,48 +107,6 @@ class IdentityInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
-
-
-def _issue_signer(folder: Path, settings: Settings, algorithm: str, *, days: int = SIGNER_DAYS) -> x509.Certificate:
-    """New signer key + certificate from the intermediate on disk."""
-    inter_cert = certs.load_cert_chain((folder / "intermediate.cert.pem").read_bytes(), source="intermediate.cert.pem")[
-        0
-    ]
-    inter_key = load_private_key(folder / "intermediate.key.pem", settings.key_passphrase)
-    key = certs.generate_key(algorithm)
-    cert = certs.issue_certificate(
-        key,
-        common_name=f"{settings.organisation} C2PA Signer {install_id(folder)} {now_utc():%Y-%m-%d}",
-        organisation=settings.organisation,
-        profile="signer",
-        issuer=(inter_cert, inter_key),
-        days=days,
-    )
-    _stage_signer(folder, key, certs.cert_pem(cert, inter_cert), settings.key_passphrase)
-    return cert
-
-
-def _stage_signer(folder: Path, key: certs.PrivateKey, chain_pem: str, passphrase: str | None) -> None:
-    """Install a new signer key + chain so a crash never leaves a key beside the wrong chain:
-    both go to ``pending/`` first (key, then chain), then are renamed into place."""
-    pending = folder / "pending"
-    pending.mkdir(mode=0o700, exist_ok=True)
-    save_private_key(pending / "signer.key.pem", key, passphrase)
-    write_public(pending / "signer.chain.pem", chain_pem)
-    _commit_pending(folder)
-
-
-def _commit_pending(folder: Path) -> None:
-    """Finish (or discard) an interrupted signer change; idempotent."""
-    pending = folder / "pending"
-    if not pending.is_dir():
-        return
-    if (pending / "signer.chain.pem").exists():  # the key was complete before the chain was written
-        if (pending / "signer.key.pem").exists():
-            os.replace(pending / "signer.key.pem", folder / "signer.key.pem")
-        os.replace(pending / "signer.chain.pem", folder / "signer.chain.pem")
-    else:
-        (pending / "signer.key.pem").unlink(missing_ok=True)  # interrupted before the chain: roll back
 
 
 def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool = False) -> SigningIdentity:
@@ -193,7 +138,7 @@ def create_identity(settings: Settings, *, algorithm: str = "es256", force: bool
         write_public(folder / "anchors.pem", certs.cert_pem(root))
         for stale in ("tsa.cert.pem", "tsa.key.pem"):  # a TSA cert from an old CA would not chain
             (folder / stale).unlink(missing_ok=True)
-        signer = _issue_signer(folder, settings, algorithm)
+        signer = issue_signer(folder, settings, algorithm)
         save_meta(
             folder,
             {
@@ -235,7 +180,7 @@ def load_identity(settings: Settings) -> SigningIdentity:
     folder = c2pa_dir(settings)
     if (folder / "pending").is_dir() and any((folder / "pending").iterdir()):
         with locked_folder(settings):
-            _commit_pending(folder)
+            commit_pending(folder)
     chain_path = folder / "signer.chain.pem"
     try:
         data = chain_path.read_bytes()
@@ -258,107 +203,6 @@ def load_or_create_identity(settings: Settings, *, algorithm: str = "es256") -> 
             if not (c2pa_dir(settings) / "signer.chain.pem").exists():
                 raise  # a real failure, not a lost race
     return load_identity(settings)
-
-
-def rotate_signer(settings: Settings, *, algorithm: str | None = None, days: int = SIGNER_DAYS) -> KeyRotation:
-    """Replace the signer key and certificate; the old chain is kept under ``retired/``.
-
-    Manifests signed before keep verifying: their chain is embedded and the anchor is unchanged.
-    """
-    with locked_folder(settings) as folder:
-        if not (folder / "intermediate.key.pem").exists():
-            raise KeyMaterialError(
-                f"{folder} holds no intermediate CA key (imported identity?): rotate by importing a new key and chain"
-            )
-        meta = read_meta(folder)
-        old = load_identity(settings)
-        alg = algorithm or meta.get("algorithm") or old.algorithm
-        if alg not in certs.ALGORITHMS:
-            raise KeyMaterialError(f"unsupported algorithm {alg!r}; choose one of {', '.join(certs.ALGORITHMS)}")
-        retired = folder / "retired"
-        retired.mkdir(mode=0o700, exist_ok=True)
-        write_public(retired / f"{old.fingerprint[:16]}.chain.pem", old.chain_pem)
-        cert = _issue_signer(folder, settings, alg, days=days)
-        rotation = KeyRotation(old_fingerprint=old.fingerprint, new_fingerprint=certs.fingerprint(cert), algorithm=alg)
-        meta.setdefault("history", []).append(
-            {
-                "at": now_utc().isoformat(),
-                "event": "rotated",
-                "fingerprint": rotation.new_fingerprint,
-                "replaced": old.fingerprint,
-            }
-        )
-        meta["algorithm"] = alg
-        save_meta(folder, meta)
-    return rotation
-
-
-def import_identity(
-    settings: Settings,
-    *,
-    chain_pem: bytes,
-    key_pem: bytes,
-    key_passphrase: str | None = None,
-    anchors_pem: bytes | None = None,
-) -> KeyRotation:
-    """Adopt an organisation's own signer key and chain (signer first, then intermediates).
-
-    The key is re-encrypted with ``settings.key_passphrase``; ``anchors_pem`` (the root) is what
-    verifiers should trust; when omitted, a self-signed last certificate in the chain is used.
-    """
-    chain = certs.load_cert_chain(chain_pem, source="imported chain")
-    try:
-        key = serialization.load_pem_private_key(key_pem, password=key_passphrase.encode() if key_passphrase else None)
-    except TypeError:
-        raise PassphraseError("imported key: passphrase missing or given for an unencrypted key") from None
-    except ValueError:
-        if key_passphrase:
-            raise PassphraseError("imported key: wrong passphrase or malformed key") from None
-        raise KeyMaterialError("imported key: not a valid PEM private key") from None
-    certs.check_key_matches(key, chain[0], source="imported key")
-    signer_key = certs.signing_key(key)
-    alg = certs.algorithm_of(signer_key)
-    leaf = chain[0]
-    if now_utc() >= leaf.not_valid_after_utc:
-        raise KeyMaterialError(
-            f"imported certificate {certs.common_name(leaf)!r} expired on {leaf.not_valid_after_utc:%Y-%m-%d}"
-        )
-    anchors = certs.load_cert_chain(anchors_pem, source="imported anchors") if anchors_pem else []
-    roots = [c for c in chain if c.issuer == c.subject]
-    chain = [c for c in chain if c.issuer != c.subject]  # roots are anchors, never part of the signed chain
-    if not anchors:
-        anchors = roots
-    if not chain:
-        raise KeyMaterialError("imported chain holds only a self-signed certificate; C2PA needs a CA-issued signer")
-    with locked_folder(settings) as folder:
-        old = read_meta(folder)
-        old_fp = None
-        if (folder / "signer.chain.pem").exists():
-            old_chain = certs.load_cert_chain((folder / "signer.chain.pem").read_bytes(), source="signer.chain.pem")
-            old_fp = certs.fingerprint(old_chain[0])
-            retired = folder / "retired"
-            retired.mkdir(mode=0o700, exist_ok=True)
-            write_public(retired / f"{old_fp[:16]}.chain.pem", certs.cert_pem(*old_chain))
-        _stage_signer(folder, signer_key, certs.cert_pem(*chain), settings.key_passphrase)
-        if anchors:
-            existing = (folder / "anchors.pem").read_text() if (folder / "anchors.pem").exists() else ""
-            write_public(folder / "anchors.pem", existing + certs.cert_pem(*anchors))
-        for private in ("intermediate.key.pem",):  # the dev CA can no longer issue for this identity
-            (folder / private).unlink(missing_ok=True)
-        history = old.get("history", [])
-        history.append(
-            {
-                "at": now_utc().isoformat(),
-                "event": "imported",
-                "fingerprint": certs.fingerprint(leaf),
-                "replaced": old_fp,
-            }
-        )
-        save_meta(
-            folder,
-            {**old, "algorithm": alg, "imported": True, "encrypted": bool(settings.key_passphrase), "history": history},
-        )
-    return KeyRotation(old_fingerprint=old_fp, new_fingerprint=certs.fingerprint(leaf), algorithm=alg)
 
 
 def trust_bundle_pem(settings: Settings) -> str:

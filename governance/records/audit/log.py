@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, bindparam, insert, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -28,6 +26,7 @@ from governance.core.errors import AuditError, AuditIntegrityError, StorageError
 from governance.records.audit import merkle
 from governance.records.audit.canonical import canonical_bytes
 from governance.records.audit.events import AuditEvent
+from governance.records.audit.frontier import note_pending, session_frontier
 from governance.records.audit.install import detect_install, install_for
 from governance.records.audit.models import AuditCheckpointRecord, AuditEntry, AuditEntryPublic, AuditHead
 from governance.records.audit.results import (
@@ -66,8 +65,6 @@ __all__ = [
 
 _ENTRIES = table_of(AuditEntry)
 _HEAD = table_of(AuditHead)
-_STATE_KEY = "reelguard.audit.frontier"
-_PENDING_KEY = "reelguard.audit.pending"  # (log, first leaf, end) appended in this transaction
 _logger = logging.getLogger(__name__)
 # Built once: statement construction costs more than the SQL itself for one-event appends.
 _BUMP = (
@@ -78,31 +75,6 @@ _BUMP = (
 )
 _INSERT = insert(_ENTRIES)
 PAYLOAD_VERSION = 1
-
-
-@dataclass
-class _Frontier:
-    """Hashes of the complete subtrees covering D[0:size], largest first."""
-
-    size: int
-    levels: list[int] = field(default_factory=list)
-    hashes: list[bytes] = field(default_factory=list)
-
-    def push(self, h: bytes) -> bytes:
-        """Adds a leaf hash; returns the concatenated hashes of the subtrees it completes."""
-        index, level, closed = self.size, 0, []
-        while index & 1:
-            self.levels.pop()
-            h = merkle.node_hash(self.hashes.pop(), h)
-            closed.append(h)
-            level, index = level + 1, index >> 1
-        self.levels.append(level)
-        self.hashes.append(h)
-        self.size += 1
-        return b"".join(closed)
-
-    def root(self) -> bytes:
-        return merkle.root_from_compact(self.hashes)
 
 
 class AuditLog:
@@ -153,7 +125,7 @@ class AuditLog:
             if new_size is None:
                 raise AuditIntegrityError("audit head row is missing: the log was tampered with")
             start = new_size - len(prepared)
-            frontier = self._frontier(session, conn, start)
+            frontier = session_frontier(session, conn, start)
             rows = []
             for row in prepared:
                 row["leaf_index"] = frontier.size
@@ -168,7 +140,7 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot append to the audit log: {reason(exc)}") from exc
         if self.auto_checkpoints is not None:
-            self._note_pending(session, start, new_size)
+            note_pending(session, self, start, new_size)
         return [
             LogEntry(
                 r["leaf_index"],
@@ -182,18 +154,6 @@ class AuditLog:
             )
             for r in rows
         ]
-
-    def _note_pending(self, session: Session, start: int, end: int) -> None:
-        """Remember what this transaction appended; the checkpoint check runs after its commit."""
-        pending = session.info.get(_PENDING_KEY)
-        if pending is not None and pending[0] is self:
-            start = min(start, pending[1])
-            end = max(end, pending[2])
-        session.info[_PENDING_KEY] = (self, start, end)
-        if not session.info.get(_PENDING_KEY + ".hooked"):
-            sa_event.listen(session, "after_commit", _after_commit)
-            sa_event.listen(session, "after_rollback", _after_rollback)
-            session.info[_PENDING_KEY + ".hooked"] = True
 
     def last_checkpoint_age_s(self) -> float | None:
         """Seconds since the newest stored checkpoint was signed (None: never)."""
@@ -229,20 +189,6 @@ class AuditLog:
             "leaf_hash": merkle.leaf_hash(payload).hex(),
             "pruned_at": None,
         }
-
-    def _frontier(self, session: Session, conn: Connection, size: int) -> _Frontier:
-        """The compact range at ``size``, cached on the session for the rest of its transaction."""
-        cached = session.info.get(_STATE_KEY)
-        if isinstance(cached, _Frontier) and cached.size == size:
-            return cached
-        if not session.info.get(_STATE_KEY + ".hooked"):
-            sa_event.listen(session, "after_transaction_end", _forget_frontier)
-            session.info[_STATE_KEY + ".hooked"] = True
-        keys = merkle.compact_range(size)
-        nodes = fetch_nodes(conn, keys)
-        frontier = _Frontier(size, [k[0] for k in keys], [nodes[k] for k in keys])
-        session.info[_STATE_KEY] = frontier
-        return frontier
 
     def _ensure_head(self) -> None:
         dialect = self.engine.dialect.name
@@ -292,7 +238,7 @@ class AuditLog:
             raise AuditError(f"no audit event at leaf {leaf_index}")
         return to_public(row)
 
-    def prove(self, event_id: str, *, size: int | None = None, session: Session | None = None) -> InclusionProof:
+    def prove(self, event_id: str | int, *, size: int | None = None, session: Session | None = None) -> InclusionProof:
         """Inclusion proof of ``event_id`` (or a leaf index) in the tree at ``size``."""
         with self._connect(session) as conn:
             size = self._size_at(conn, size)
@@ -388,18 +334,3 @@ class AuditLog:
             retention_days=retention_days or self.retention_days,
             cross_check=cross_check,
         )
-
-
-def _forget_frontier(session: Session, _transaction: Any) -> None:
-    session.info.pop(_STATE_KEY, None)
-
-
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if pending is not None and pending[0].auto_checkpoints is not None:
-        log, start, end = pending
-        log.auto_checkpoints.after_commit(log, start, end)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)

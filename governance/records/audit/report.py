@@ -22,6 +22,7 @@ from typing import Any, Literal
 from governance.core.errors import AuditError, OutputError
 from governance.records.audit.checkpoint import Checkpoint, NoteSigner, sign_checkpoint
 from governance.records.audit.log import AuditLog, InclusionProof, VerifyResult
+from governance.records.audit.models import AuditEntryPublic
 from governance.records.audit.obligations import ObligationCheck, evaluate_obligations
 from governance.records.audit.report_tables import ReportTables, TableBuilder
 
@@ -68,17 +69,21 @@ class AuditReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k not in ("proofs", "obligations", "tables")}
-        out.update(start=self.start.isoformat(), end=self.end.isoformat(),
-                   generated_at=self.generated_at.isoformat(), tables=self.tables.to_dict(),
-                   proofs=[p.to_dict() for p in self.proofs], obligations=[o.to_dict() for o in self.obligations])
+        out.update(
+            start=self.start.isoformat(),
+            end=self.end.isoformat(),
+            generated_at=self.generated_at.isoformat(),
+            tables=self.tables.to_dict(),
+            proofs=[p.to_dict() for p in self.proofs],
+            obligations=[o.to_dict() for o in self.obligations],
+        )
         return out
 
 
 def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     if end < start:
         raise AuditError(f"report range ends ({end}) before it starts ({start})")
-    return (datetime.combine(start, time.min, UTC),
-            datetime.combine(end + timedelta(days=1), time.min, UTC))
+    return (datetime.combine(start, time.min, UTC), datetime.combine(end + timedelta(days=1), time.min, UTC))
 
 
 def _pick_checkpoint(log: AuditLog, signer: NoteSigner | None, checkpoint: Checkpoint | None) -> Checkpoint:
@@ -115,19 +120,30 @@ def build_report(
     integrity: dict[str, Any] = {"verified": False}
     if verify:
         result: VerifyResult = log.verify()
-        integrity = {"verified": True, "ok": result.ok, "size": result.size, "root": result.root,
-                     "reason": result.reason, "first_bad_index": result.first_bad_index}
+        integrity = {
+            "verified": True,
+            "ok": result.ok,
+            "size": result.size,
+            "root": result.root,
+            "reason": result.reason,
+            "first_bad_index": result.first_bad_index,
+        }
     entries = [e for e in log.events(start=lo, end=hi) if e.leaf_index < cp.size]
     report = AuditReport(
-        organisation=organisation, start=start, end=end, jurisdiction=jurisdiction,
-        generated_at=now or datetime.now(UTC), integrity=integrity,
+        organisation=organisation,
+        start=start,
+        end=end,
+        jurisdiction=jurisdiction,
+        generated_at=now or datetime.now(UTC),
+        integrity=integrity,
         checkpoint={"origin": cp.origin, "size": cp.size, "root": cp.root.hex(), "note": cp.note()},
     )
     _tally(report, entries, lo, hi)
     # Retention evidence reaches back beyond the range: it is about the whole record.
     retention = [e.event for e in log.events(kinds=["audit.retention"]) if e.event and e.leaf_index < cp.size]
-    report.obligations = evaluate_obligations(entries, jurisdiction=jurisdiction, retention=retention,
-                                              first_event=_first_time(log), end=hi)
+    report.obligations = evaluate_obligations(
+        entries, jurisdiction=jurisdiction, retention=retention, first_event=_first_time(log), end=hi
+    )
     report.proofs = _proofs(log, entries, cp.size)
     return report
 
@@ -144,14 +160,17 @@ def _in_scope(event: dict[str, Any], jurisdiction: str | None, juris_of: dict[st
     return j is None or j == jurisdiction
 
 
-def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> None:
+def _tally(report: AuditReport, entries: list[AuditEntryPublic], lo: datetime, hi: datetime) -> None:
     days = [(lo + timedelta(days=i)).date() for i in range((hi - lo).days)]
-    daily = {d: Counter() for d in days}
-    juris_of = {e.event["content_id"]: e.event["jurisdiction"] for e in entries
-                if e.kind == "generation.generated" and e.event}
-    by_kind: Counter = Counter()
-    gens, marked, signed = {}, set(), set()
-    decisions, cats, rules, reviews, verdicts, holders, consent, registry = (Counter() for _ in range(8))
+    daily: dict[date, Counter[str]] = {d: Counter() for d in days}
+    juris_of = {
+        e.event["content_id"]: e.event["jurisdiction"] for e in entries if e.kind == "generation.generated" and e.event
+    }
+    by_kind: Counter[str] = Counter()
+    gens: dict[str, dict[str, Any]] = {}
+    marked: set[str] = set()
+    signed: set[str] = set()
+    decisions, cats, rules, reviews, verdicts, holders, consent, registry = (Counter[str]() for _ in range(8))
     rows = TableBuilder()
     for e in entries:
         if e.event is None:
@@ -198,11 +217,19 @@ def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> No
     report.first_leaf = entries[0].leaf_index if entries else None
     report.last_leaf = entries[-1].leaf_index if entries else None
     report.by_kind = dict(sorted(by_kind.items()))
-    report.daily = [{"date": d.isoformat(), **{k: daily[d][k] for k in
-                     ("generations", "denials", "held for review", "verifications")}} for d in days]
+    report.daily = [
+        {
+            "date": d.isoformat(),
+            **{k: daily[d][k] for k in ("generations", "denials", "held for review", "verifications")},
+        }
+        for d in days
+    ]
     report.generations = {
-        "total": n, "watermarked": sum(c in marked for c in gens), "signed": sum(c in signed for c in gens),
-        "watermarked_and_signed": len(both), "share_marked": (len(both) / n) if n else None,
+        "total": n,
+        "watermarked": sum(c in marked for c in gens),
+        "signed": sum(c in signed for c in gens),
+        "watermarked_and_signed": len(both),
+        "share_marked": (len(both) / n) if n else None,
         "unmarked": sorted(c for c in gens if c not in both),
         "by_jurisdiction": dict(Counter(g["jurisdiction"] for g in gens.values())),
         "by_model": dict(Counter(g["model_id"] for g in gens.values())),
@@ -218,7 +245,7 @@ def _tally(report: AuditReport, entries: list, lo: datetime, hi: datetime) -> No
     report.tables = rows.finish()
 
 
-def _proofs(log: AuditLog, entries: list, size: int) -> list[InclusionProof]:
+def _proofs(log: AuditLog, entries: list[AuditEntryPublic], size: int) -> list[InclusionProof]:
     """Proofs of the first and last event in range and of a spread of generations."""
     if not entries:
         return []
@@ -253,8 +280,17 @@ def render_csv(report: AuditReport) -> str:
     for key, value in report.generations.items():
         if not isinstance(value, (dict, list)):
             w.writerow(["generations", key, "" if value is None else value])
-    for section in ("by_kind", "decisions", "denials_by_category", "denials_by_rule", "reviews",
-                    "verifications", "protected_matches", "consent", "registry_changes"):
+    for section in (
+        "by_kind",
+        "decisions",
+        "denials_by_category",
+        "denials_by_rule",
+        "reviews",
+        "verifications",
+        "protected_matches",
+        "consent",
+        "registry_changes",
+    ):
         for key, value in getattr(report, section).items():
             w.writerow([section, key, value])
     for flag, count in report.tables.verification_flags.items():

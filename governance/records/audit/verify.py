@@ -16,20 +16,15 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import String, select, type_coerce
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from governance.core.errors import AuditError, StorageError
 from governance.records.audit import merkle
-from governance.records.audit.canonical import canonical_bytes
 from governance.records.audit.checkpoint_checks import (
     check_consistency,
     checkpoint_targets,
@@ -38,7 +33,8 @@ from governance.records.audit.checkpoint_checks import (
 )
 from governance.records.audit.crosscheck import check_records, check_registry
 from governance.records.audit.merkle import EMPTY_ROOT
-from governance.records.audit.models import AuditEntry, AuditHead
+from governance.records.audit.models import AuditHead
+from governance.records.audit.scan import event_id_at, iso, row_problem, rows, snapshot
 from governance.records.storage.tables import table_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,104 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from governance.records.audit.witness import Witness
 
 __all__ = ["verify_log"]
-
-_E = table_of(AuditEntry)
-_sha256 = hashlib.sha256
-
-
-def _columns(dialect: str) -> tuple:
-    # SQLite: read the stored timestamp text as is; parsing a million datetimes costs seconds.
-    recorded = type_coerce(_E.c.recorded_at, String).label("recorded_at") if dialect == "sqlite" else _E.c.recorded_at
-    return (
-        _E.c.leaf_index,
-        _E.c.event_id,
-        _E.c.kind,
-        _E.c.actor,
-        recorded,
-        _E.c.leaf_hash,
-        _E.c.payload,
-        _E.c.nodes,
-        _E.c.root_hash,
-        _E.c.pruned_at,
-        _E.c.auth_tag,
-    )
-
-
-@contextmanager
-def _snapshot(log: AuditLog) -> Iterator[Connection]:
-    """One consistent read of the whole log while writers keep appending."""
-    try:
-        if log.engine.dialect.name == "sqlite":
-            with log.engine.connect() as conn:
-                conn.exec_driver_sql("BEGIN")  # pysqlite would otherwise give each SELECT its own snapshot
-                try:
-                    yield conn
-                finally:
-                    conn.rollback()
-        else:
-            with log.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-                yield conn
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the audit log: {str(getattr(exc, 'orig', exc)).strip()}") from exc
-
-
-def _iso(ts: Any) -> str:
-    """The payload's ``recorded_at`` text from the column (raw SQLite text or a datetime)."""
-    if isinstance(ts, str):  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, as written)
-        return f"{ts[:10]}T{ts[11:26]}Z"
-    ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-    return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def _row_problem(
-    event_id: str, kind: str, actor: str, ts: Any, leaf_hex: str, payload: Any, pruned_at: Any
-) -> tuple[bytes, str | None]:
-    """The leaf hash to use for this row, and what is wrong with the row itself (or None).
-
-    The payload is canonical JSON with sorted keys, so the envelope columns sit at fixed places:
-    ``{"actor":…,"event":{…"kind":…},"event_id":"…","recorded_at":"…","v":1}``; byte checks
-    against those places are exact and far cheaper than parsing a million documents.
-    """
-    if payload is None:
-        if pruned_at is None:
-            return bytes.fromhex(leaf_hex), "payload is missing but the row was never pruned"
-        return bytes.fromhex(leaf_hex), None
-    if not isinstance(payload, bytes):
-        payload = payload.encode() if isinstance(payload, str) else bytes(payload)
-    digest = _sha256(b"\x00" + payload).digest()
-    if digest.hex() != leaf_hex:
-        return digest, "payload does not match its leaf hash (the event was edited)"
-    tail = f',"event_id":"{event_id}","recorded_at":"{_iso(ts)}","v":1}}'.encode()
-    if not (payload.startswith(_head(actor)) and payload.endswith(tail) and _kind(kind) in payload):
-        return digest, "event id, kind, actor or time columns differ from the hashed payload"
-    return digest, None
-
-
-@lru_cache(maxsize=1024)
-def _head(actor: str) -> bytes:
-    return b'{"actor":' + canonical_bytes(actor) + b',"event":{'
-
-
-@lru_cache(maxsize=1024)
-def _kind(kind: str) -> bytes:
-    return b'"kind":' + canonical_bytes(kind)
-
-
-def _rows(conn: Connection, log: AuditLog) -> Iterator[tuple]:
-    """Every row in leaf order as plain tuples, streamed."""
-    dialect = log.engine.dialect.name
-    stmt = select(*_columns(dialect)).order_by(_E.c.leaf_index)
-    driver = conn.connection.driver_connection
-    if dialect == "sqlite" and driver is not None:  # the driver cursor directly: no per-row SQLAlchemy processing
-        cursor = driver.cursor()
-        cursor.execute(str(stmt.compile(dialect=conn.dialect)))
-        while batch := cursor.fetchmany(20_000):
-            yield from batch
-        cursor.close()
-        return
-    for row in conn.execution_options(stream_results=True, yield_per=20_000).execute(stmt):
-        yield tuple(row)
-
 
 _GEN_KINDS = ("generation.generated", "generation.watermarked", "generation.signed", "generation.recorded")
 
@@ -194,7 +92,7 @@ def verify_log(
     pruned_gen = 0
     scan_ok = False
     try:
-        with _snapshot(log) as conn:
+        with snapshot(log) as conn:
             size = int(conn.execute(select(table_of(AuditHead).c.size)).scalar_one_or_none() or 0)
             targets = checkpoint_targets(conn, verifier, witnessed, given, add)
             too_big = [s for s in targets if s > size]
@@ -225,19 +123,17 @@ def verify_log(
             good_until = 0
             previous_id: str | None = None
             hashes: list[bytes] = []  # the frontier: complete subtrees covering D[0:count], largest first
-            sha = _sha256
+            sha = hashlib.sha256
             last_tag = -1  # last leaf with a valid authentication tag
             tag_failed = rewritten = False
             untagged: tuple[int, str] | None = None  # first leaf after the last tag
             any_tag = False
             cutoff_iso = None
             if retention_days:
-                cutoff_iso = _iso((now or datetime.now(UTC)) - timedelta(days=retention_days))
+                cutoff_iso = iso((now or datetime.now(UTC)) - timedelta(days=retention_days))
             unretained: tuple[int, str, str] | None = None  # (first pruned leaf, its id, latest pruned time)
             # The hot loop (a million rows): tuples, local names, hashing inlined.
-            for index, event_id, kind, actor, ts, leaf_hex, payload, nodes, root_hex, pruned_at, tag in _rows(
-                conn, log
-            ):
+            for index, event_id, kind, actor, ts, leaf_hex, payload, nodes, root_hex, pruned_at, tag in rows(conn, log):
                 if index != count:
                     if index < count:  # cannot happen with a primary key, but be explicit
                         add("leaf-inserted", f"leaf {index}: duplicate leaf index", index, event_id)
@@ -257,14 +153,14 @@ def verify_log(
                         event_id,
                     )
                     break
-                leaf, problem = _row_problem(event_id, kind, actor, ts, leaf_hex, payload, pruned_at)
+                leaf, problem = row_problem(event_id, kind, actor, ts, leaf_hex, payload, pruned_at)
                 if problem:
                     add("leaf-edited", f"leaf {count}: {problem}", count, event_id)
                     break
                 if payload is None:
                     pruned += 1
                     pruned_gen += kind in _GEN_KINDS
-                    when = _iso(ts)
+                    when = iso(ts)
                     if cutoff_iso is not None and when >= cutoff_iso:
                         add(
                             "pruned-early",
@@ -327,7 +223,7 @@ def verify_log(
                                 f"leaves {last_tag + 1}..{index} were rewritten (hashes recomputed) without the "
                                 "install's key",
                                 last_tag + 1,
-                                _event_id_at(conn, last_tag + 1),
+                                event_id_at(conn, last_tag + 1),
                             )
                 elif untagged is None:
                     untagged = (index, event_id)
@@ -341,7 +237,7 @@ def verify_log(
                                 f"{label} does not match the log: an event among leaves "
                                 f"{good_until}..{index} was rewritten after it was signed",
                                 good_until,
-                                _event_id_at(conn, good_until),
+                                event_id_at(conn, good_until),
                                 from_witness=from_w,
                             )
                     if not rewritten:
@@ -374,7 +270,7 @@ def verify_log(
                         f"no leaf of the {size} carries an authentication tag, though this "
                         "install tags every append: the tags were removed and the log may have been rewritten",
                         0,
-                        _event_id_at(conn, 0),
+                        event_id_at(conn, 0),
                     )
                 if unretained is not None:
                     add(
@@ -413,7 +309,3 @@ def verify_log(
         works_checked,
         unverifiable,
     )
-
-
-def _event_id_at(conn: Connection, index: int) -> str | None:
-    return conn.execute(select(_E.c.event_id).where(_E.c.leaf_index == index)).scalar_one_or_none()

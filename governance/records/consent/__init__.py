@@ -1,9 +1,9 @@
 """Likeness consent: licences a person (or their agent) grants, and protected names.
 
-    from governance.records.consent import ConsentRegistry
-    registry = ConsentRegistry(engine)
-    lic = registry.grant(person_id="taylor-swift", granted_by="agent@example.com", scope="video")
-    engine.check("Taylor Swift skiing", consent=registry).consent_license_id == lic.id
+from governance.records.consent import ConsentRegistry
+registry = ConsentRegistry(engine)
+lic = registry.grant(person_id="taylor-swift", granted_by="agent@example.com", scope="video")
+engine.check("Taylor Swift skiing", consent=registry).consent_license_id == lic.id
 """
 
 from governance.records.consent.models import (

@@ -9,14 +9,21 @@ rows are never deleted, so an old generation record's licence id always resolves
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "ConsentLicenseBase", "ConsentLicenseCreate", "ConsentLicense", "ConsentLicensePublic",
-    "ProtectedNameBase", "ProtectedNameCreate", "ProtectedName", "ProtectedNamePublic",
+    "ConsentLicenseBase",
+    "ConsentLicenseCreate",
+    "ConsentLicense",
+    "ConsentLicensePublic",
+    "ProtectedNameBase",
+    "ProtectedNameCreate",
+    "ProtectedName",
+    "ProtectedNamePublic",
     "as_utc",
 ]
 
@@ -24,14 +31,20 @@ _ID = r"^[a-z0-9][a-z0-9._\-]*$"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Aware UTC (SQLite hands datetimes back naive; they were stored as UTC)."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class ConsentLicenseBase(SQLModel):

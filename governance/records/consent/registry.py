@@ -7,14 +7,16 @@ audit log in the same transaction as the row it describes.
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import yaml
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from governance.core.errors import ReelGuardError
 from governance.records.audit import AuditLog
 from governance.records.audit.events import ConsentEvent
 from governance.records.consent.models import (
@@ -24,7 +26,6 @@ from governance.records.consent.models import (
     ProtectedNamePublic,
     as_utc,
 )
-from governance.core.errors import ReelGuardError
 from governance.records.storage.db import session_scope
 from policies.schema import PackSource
 
@@ -87,7 +88,7 @@ class ConsentRegistry:
 
         ``evidence_sha256``: the SHA-256 of the signed release the grant rests on (required when
         the ``consent_evidence_required`` setting is on)."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         person_id = _check_id(person_id, "person id")
         if not _SCOPE.match(scope or ""):
             raise ConsentError(f"invalid scope {scope!r}: use '*', 'video' or 'video:SUBSCOPE'")
@@ -99,23 +100,42 @@ class ConsentRegistry:
         if evidence_sha256 is not None and not _SHA256.match(evidence_sha256):
             raise ConsentError("evidence digest must be 64 lower-case hex characters (SHA-256)")
         if evidence_sha256 is None and self._evidence_required():
-            raise ConsentError("this install requires evidence for every licence: pass --evidence FILE "
-                               "(the signed release; its SHA-256 is recorded)")
-        row = ConsentLicense(person_id=person_id, person_name=person_name, granted_by=granted_by.strip(),
-                             scope=scope, expires_at=expires, note=note, created_at=now,
-                             evidence_sha256=evidence_sha256)
+            raise ConsentError(
+                "this install requires evidence for every licence: pass --evidence FILE "
+                "(the signed release; its SHA-256 is recorded)"
+            )
+        row = ConsentLicense(
+            person_id=person_id,
+            person_name=person_name,
+            granted_by=granted_by.strip(),
+            scope=scope,
+            expires_at=expires,
+            note=note,
+            created_at=now,
+            evidence_sha256=evidence_sha256,
+        )
         with session_scope(self.engine) as session:
             session.add(row)
-            self.audit.append(session, ConsentEvent(
-                action="grant", license_id=row.id, person=person_id, scope=scope,
-                expires_at=expires.isoformat() if expires else None), actor=actor)
+            self.audit.append(
+                session,
+                ConsentEvent(
+                    action="grant",
+                    license_id=row.id,
+                    person=person_id,
+                    scope=scope,
+                    expires_at=expires.isoformat() if expires else None,
+                ),
+                actor=actor,
+            )
             session.flush()
             result = _public(row, now)
         return result
 
-    def revoke(self, *, license_id: str, revoked_by: str, reason: str | None = None, actor: str = "cli") -> ConsentLicensePublic:
+    def revoke(
+        self, *, license_id: str, revoked_by: str, reason: str | None = None, actor: str = "cli"
+    ) -> ConsentLicensePublic:
         """Revoke a licence from now on; prompts naming the person are refused again."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with session_scope(self.engine) as session:
             row = session.get(ConsentLicense, license_id)
             if row is None:
@@ -124,20 +144,23 @@ class ConsentRegistry:
                 raise ConsentError(f"licence {license_id} was already revoked at {as_utc(row.revoked_at).isoformat()}")
             row.revoked_at, row.revoked_by, row.revoke_reason = now, revoked_by, reason
             session.add(row)
-            self.audit.append(session, ConsentEvent(action="revoke", license_id=row.id, person=row.person_id,
-                                                    scope=row.scope), actor=actor)
+            self.audit.append(
+                session,
+                ConsentEvent(action="revoke", license_id=row.id, person=row.person_id, scope=row.scope),
+                actor=actor,
+            )
             session.flush()
             result = _public(row, now)
         return result
 
     def list(self, *, person_id: str | None = None, include_inactive: bool = False) -> Sequence[ConsentLicensePublic]:
         """Licences, newest first; only active ones unless ``include_inactive``."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with Session(self.engine) as session:
             query = select(ConsentLicense)
             if person_id is not None:
                 query = query.where(ConsentLicense.person_id == person_id)
-            rows = session.exec(query.order_by(ConsentLicense.created_at.desc())).all()
+            rows = session.exec(query.order_by(col(ConsentLicense.created_at).desc())).all()
             out = [_public(row, now) for row in rows]
         return [lic for lic in out if include_inactive or lic.active]
 
@@ -146,8 +169,9 @@ class ConsentRegistry:
         at = as_utc(at)
         with Session(self.engine) as session:
             rows = session.exec(
-                select(ConsentLicense).where(ConsentLicense.person_id == person_id)
-                .order_by(ConsentLicense.created_at.desc())
+                select(ConsentLicense)
+                .where(ConsentLicense.person_id == person_id)
+                .order_by(col(ConsentLicense.created_at).desc())
             ).all()
         for row in rows:
             revoked, expires = as_utc(row.revoked_at), as_utc(row.expires_at)
@@ -178,35 +202,54 @@ class ConsentRegistry:
         clean = [n.strip() for n in names if n and n.strip()]
         if not clean:
             raise ConsentError("give at least one name to protect")
-        row = ProtectedName(subject_id=subject_id, kind=kind, owner=owner, names=clean,
-                            descriptions=[d.strip() for d in descriptions if d.strip()], work_id=work_id)
+        row = ProtectedName(
+            subject_id=subject_id,
+            kind=kind,
+            owner=owner,
+            names=clean,
+            descriptions=[d.strip() for d in descriptions if d.strip()],
+            work_id=work_id,
+        )
         with session_scope(self.engine) as session:
             session.add(row)
             session.flush()
             result = ProtectedNamePublic.model_validate(row, from_attributes=True)
         return result
 
-    def protected_names(self) -> list[ProtectedNamePublic]:
+    # ``builtins.list``: in this class body ``list`` is the method above.
+    def protected_names(self) -> builtins.list[ProtectedNamePublic]:
         with Session(self.engine) as session:
-            rows = session.exec(select(ProtectedName).order_by(ProtectedName.created_at)).all()
+            rows = session.exec(select(ProtectedName).order_by(col(ProtectedName.created_at))).all()
             return [ProtectedNamePublic.model_validate(r, from_attributes=True) for r in rows]
 
     def protected_pack(self) -> PackSource:
         """The registered names as a policy pack, for ``PolicyEngine.load(extra_packs=...)``."""
-        people, works = [], []
+        people: builtins.list[dict[str, object]] = []
+        works: builtins.list[dict[str, object]] = []
         for entry in self.protected_names():
-            entity = {"id": entry.subject_id, "names": list(entry.names)}
+            entity: dict[str, object] = {"id": entry.subject_id, "names": list(entry.names)}
             if entry.descriptions:
                 entity["descriptions"] = list(entry.descriptions)
             (people if entry.kind == "person" else works).append(entity)
         rules = []
         if people:
-            rules.append({"id": "registry.persons", "category": "likeness-public-figure",
-                          "description": "Likeness of a person registered in the consent registry",
-                          "entities": people})
+            rules.append(
+                {
+                    "id": "registry.persons",
+                    "category": "likeness-public-figure",
+                    "description": "Likeness of a person registered in the consent registry",
+                    "entities": people,
+                }
+            )
         if works:
-            rules.append({"id": "registry.works", "category": "protected-character",
-                          "description": "Work registered by its rights holder", "entities": works})
+            rules.append(
+                {
+                    "id": "registry.works",
+                    "category": "protected-character",
+                    "description": "Work registered by its rights holder",
+                    "entities": works,
+                }
+            )
         pack = {"pack": "consent-registry", "version": str(len(people) + len(works)), "rules": rules}
         return PackSource("registry:protected-names", yaml.safe_dump(pack, allow_unicode=True, sort_keys=False))
 

@@ -16,10 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from governance.core.errors import PassphraseError, StorageError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = ["Sealer", "new_salt", "PLAIN", "ENCRYPTED"]
 
@@ -56,16 +60,18 @@ class Sealer:
     def encrypts(self) -> bool:
         return self._key is not None
 
-    def _aead(self):
+    @staticmethod
+    def _aead(key: bytes) -> AESGCM:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        return AESGCM(self._key)
+        return AESGCM(key)
 
     def seal_bytes(self, data: bytes, *, aad: bytes) -> bytes:
-        if self._key is None:
+        key = self._key
+        if key is None:
             return PLAIN + data
         nonce = os.urandom(12)
-        return ENCRYPTED + nonce + self._aead().encrypt(nonce, data, aad)
+        return ENCRYPTED + nonce + self._aead(key).encrypt(nonce, data, aad)
 
     def open_bytes(self, sealed: bytes, *, aad: bytes) -> bytes:
         sealed = bytes(sealed)
@@ -73,13 +79,14 @@ class Sealer:
             return sealed[len(PLAIN) :]
         if not sealed.startswith(ENCRYPTED):
             raise StorageError("a likeness descriptor row is damaged (unknown framing)")
-        if self._key is None:
+        key = self._key
+        if key is None:
             raise PassphraseError("likeness descriptors are encrypted: set REELGUARD_KEY_PASSPHRASE to read them")
         from cryptography.exceptions import InvalidTag
 
         body = sealed[len(ENCRYPTED) :]
         try:
-            return self._aead().decrypt(body[:12], body[12:], aad)
+            return self._aead(key).decrypt(body[:12], body[12:], aad)
         except InvalidTag:
             raise StorageError("a likeness descriptor row does not open: damaged or moved between people") from None
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.core.errors import ReelGuardError
 from governance.records.audit import AuditLog
@@ -167,10 +167,12 @@ class LikenessStore:
             if session.get(LikenessPerson, person_id) is None:
                 raise PersonNotEnrolled(f"{person_id} is not enrolled")
             erased = session.exec(
-                select(func.count()).select_from(LikenessDescriptor).where(LikenessDescriptor.person_id == person_id)
+                select(func.count())
+                .select_from(LikenessDescriptor)
+                .where(col(LikenessDescriptor.person_id) == person_id)
             ).one()
-            session.exec(delete(LikenessDescriptor).where(LikenessDescriptor.person_id == person_id))
-            session.exec(delete(LikenessPerson).where(LikenessPerson.person_id == person_id))
+            session.exec(delete(LikenessDescriptor).where(col(LikenessDescriptor.person_id) == person_id))
+            session.exec(delete(LikenessPerson).where(col(LikenessPerson.person_id) == person_id))
             self.audit.append(
                 session, LikenessRemovedEvent(person_id=person_id, descriptors_erased=int(erased)), actor=actor
             )
@@ -181,10 +183,10 @@ class LikenessStore:
         with Session(self.engine) as session:
             counts = dict(
                 session.exec(
-                    select(LikenessDescriptor.person_id, func.count()).group_by(LikenessDescriptor.person_id)
+                    select(LikenessDescriptor.person_id, func.count()).group_by(col(LikenessDescriptor.person_id))
                 ).all()
             )
-            rows = session.exec(select(LikenessPerson).order_by(LikenessPerson.created_at)).all()
+            rows = session.exec(select(LikenessPerson).order_by(col(LikenessPerson.created_at))).all()
             # sealed under the passphrase: read from the rows' framing, never by opening them
             sealed = session.exec(select(LikenessDescriptor.person_id, LikenessDescriptor.sealed)).all()
             encrypted = {pid for pid, blob in sealed if bytes(blob).startswith(ENCRYPTED)}
@@ -210,7 +212,7 @@ class LikenessStore:
             return set()
         with Session(self.engine) as session:
             rows = session.exec(
-                select(LikenessPerson.person_id).where(LikenessPerson.person_id.in_(list(person_ids)))
+                select(LikenessPerson.person_id).where(col(LikenessPerson.person_id).in_(list(person_ids)))
             ).all()
         return set(rows)
 
@@ -223,9 +225,9 @@ class LikenessStore:
         with Session(self.engine) as session:
             people = {
                 p.person_id: p
-                for p in session.exec(select(LikenessPerson).where(LikenessPerson.embedder == embedder)).all()
+                for p in session.exec(select(LikenessPerson).where(col(LikenessPerson.embedder) == embedder)).all()
             }
-            rows = session.exec(select(LikenessDescriptor).order_by(LikenessDescriptor.person_id)).all()
+            rows = session.exec(select(LikenessDescriptor).order_by(col(LikenessDescriptor.person_id))).all()
             rows = [r for r in rows if r.person_id in people]
             sealer = self._sealer(session, create=False)
             vectors = [sealer.open(r.sealed, person_id=r.person_id) for r in rows]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from detectors.errors import FingerprintError
 from detectors.fingerprints.index import FlatIndex, HammingIndex, MultiIndexHashing, load_index
@@ -36,14 +36,13 @@ _MIH_ABOVE = 2_000_000  # rows; below this exact flat search is fast enough and 
 class KindIndex:
     """The index for one fingerprint kind plus the per-set metadata to interpret hits."""
 
-    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False,
-                 origin: str = ORIGIN_PROTECTED) -> None:
+    def __init__(self, kind: str, cache_dir: Path, *, allow_mih: bool = False, origin: str = ORIGIN_PROTECTED) -> None:
         self.kind = kind
         self.origin = origin  # protected works and our own outputs never share an index
         self.allow_mih = allow_mih  # MIH is exact only up to radius 31: PDQ yes, ORB no
         prefix = "" if origin == ORIGIN_PROTECTED else "own-"
         self.path = cache_dir / "registry" / f"{prefix}{kind}.npz"
-        self._state: tuple[int, int, int] | None = None  # (rows, max id, sum of ids) at the last sync
+        self._state: tuple[int, ...] | None = None  # (rows, max id, sum of ids) at the last sync
         self.index: HammingIndex = FlatIndex(256)
         self.sets: dict[int, SetInfo] = {}
         self.loaded = False
@@ -76,17 +75,33 @@ class KindIndex:
             with Session(engine) as session:
                 # A cheap look first: with a million own outputs, re-reading every row's metadata
                 # before each query would cost seconds for nothing.
-                state = tuple(int(v or 0) for v in session.exec(
-                    select(func.count(Fingerprint.id), func.max(Fingerprint.id), func.sum(Fingerprint.id))
-                    .join(Asset, Asset.id == Fingerprint.asset_id).join(Work, Work.id == Asset.work_id)
-                    .where(Fingerprint.kind == self.kind, Work.origin == self.origin)
-                ).one())
+                state = tuple(
+                    int(v or 0)
+                    for v in session.exec(
+                        select(
+                            func.count(col(Fingerprint.id)),
+                            func.max(col(Fingerprint.id)),
+                            func.sum(col(Fingerprint.id)),
+                        )
+                        .join(Asset, col(Asset.id) == col(Fingerprint.asset_id))
+                        .join(Work, col(Work.id) == col(Asset.work_id))
+                        .where(Fingerprint.kind == self.kind, Work.origin == self.origin)
+                    ).one()
+                )
                 if not first and state == self._state:
                     return False
                 rows = session.exec(
-                    select(Fingerprint.id, Fingerprint.asset_id, Fingerprint.frames, Fingerprint.times,
-                           Fingerprint.points, Asset.work_id, Asset.kind)
-                    .join(Asset, Asset.id == Fingerprint.asset_id).join(Work, Work.id == Asset.work_id)
+                    select(  # type: ignore[call-overload]  # sqlmodel types select() up to 4 columns
+                        Fingerprint.id,
+                        Fingerprint.asset_id,
+                        Fingerprint.frames,
+                        Fingerprint.times,
+                        Fingerprint.points,
+                        Asset.work_id,
+                        Asset.kind,
+                    )
+                    .join(Asset, col(Asset.id) == col(Fingerprint.asset_id))
+                    .join(Work, col(Work.id) == col(Asset.work_id))
                     .where(Fingerprint.kind == self.kind, Work.origin == self.origin)
                 ).all()
                 db_ids = {r[0] for r in rows}
@@ -95,18 +110,25 @@ class KindIndex:
                 missing = db_ids - indexed
                 # Metadata first: adding codes may need it (layout thumbnails read their aspect).
                 self.sets = {
-                    r[0]: SetInfo(r[0], r[1], r[5], r[6], np.frombuffer(r[2], np.int32),
-                                  np.frombuffer(r[3], np.float32).reshape(-1, 2),
-                                  None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2))
+                    r[0]: SetInfo(
+                        r[0],
+                        r[1],
+                        r[5],
+                        r[6],
+                        np.frombuffer(r[2], np.int32),
+                        np.frombuffer(r[3], np.float32).reshape(-1, 2),
+                        None if r[4] is None else np.frombuffer(r[4], np.float32).reshape(-1, 2),
+                    )
                     for r in rows
                 }
                 if gone:
                     self._drop(gone)
                 if missing:
                     for fid, codes in session.exec(
-                        select(Fingerprint.id, Fingerprint.codes).where(Fingerprint.id.in_(sorted(missing)))
+                        select(Fingerprint.id, Fingerprint.codes).where(col(Fingerprint.id).in_(sorted(missing)))
                     ).all():
-                        self._add(fid, codes)
+                        if fid is not None:  # a stored row always has its id
+                            self._add(fid, codes)
             self._state = state  # only once the index holds what the state describes
             changed = bool(gone or missing)
             self._synced(changed, first)
@@ -160,9 +182,15 @@ class LayoutStore(KindIndex):
             self.references.pop(fid, None)
 
     def _add(self, fid: int, codes: bytes) -> None:
-        aspects = self.sets[fid].points[:, 0]  # layout rows keep (aspect, 0) in ``points``
-        self.references[fid] = [prepare_reference(Thumbnail.from_code(row, float(a)))
-                                for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects, strict=True)]
+        points = self.sets[fid].points  # layout rows keep (aspect, 0) in ``points``
+        if points is None:
+            log.warning("layout fingerprint row %s has no aspects; left out of the index", fid)
+            return
+        aspects = points[:, 0]
+        self.references[fid] = [
+            prepare_reference(Thumbnail.from_code(row, float(a)))
+            for row, a in zip(np.frombuffer(codes, np.uint8).reshape(-1, THUMB_BYTES), aspects, strict=True)
+        ]
 
     def _synced(self, changed: bool, first: bool) -> None:
         """Nothing derived to build and nothing persisted: the thumbnails are the index."""

@@ -15,7 +15,16 @@ from detectors.fingerprints.match import (
     pdq_evidence,
 )
 
-__all__ = ["WorkMatch", "MatchConfig", "pdq_evidence", "orb_evidence", "layout_evidence", "Evidence", "best_per_work"]
+__all__ = [
+    "WorkMatch",
+    "span_fields",
+    "MatchConfig",
+    "pdq_evidence",
+    "orb_evidence",
+    "layout_evidence",
+    "Evidence",
+    "best_per_work",
+]
 
 
 @dataclass(frozen=True)
@@ -38,3 +47,20 @@ class WorkMatch:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def span_fields(score: float, ev: Evidence) -> dict[str, Any]:
+    """The fields every match reports about where it lies (rounded as the API shows them):
+    shared by protected-work matches and matches of our own outputs."""
+    al = ev.alignment
+    return {
+        "score": round(score, 4),
+        "query_start": round(ev.query_start, 3),
+        "query_end": round(ev.query_end, 3),
+        "ref_start": round(al.ref_start, 3),
+        "ref_end": round(al.ref_end, 3),
+        "query_coverage": round(ev.coverage, 4),
+        "fingerprint": ev.kind,
+        "speed": al.speed,
+        "frames": int(len(al.query_frames)),
+    }

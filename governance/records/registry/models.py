@@ -15,10 +15,19 @@ from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "ORIGIN_PROTECTED", "ORIGIN_GENERATED",
-    "WorkBase", "WorkCreate", "Work", "WorkPublic",
-    "AssetBase", "Asset", "AssetPublic",
-    "FingerprintBase", "Fingerprint", "FingerprintPublic",
+    "ORIGIN_PROTECTED",
+    "ORIGIN_GENERATED",
+    "WorkBase",
+    "WorkCreate",
+    "Work",
+    "WorkPublic",
+    "AssetBase",
+    "Asset",
+    "AssetPublic",
+    "FingerprintBase",
+    "Fingerprint",
+    "FingerprintPublic",
+    "flushed_id",
 ]
 
 
@@ -109,3 +118,10 @@ class Fingerprint(FingerprintBase, table=True):
 class FingerprintPublic(FingerprintBase):
     id: int
     asset_id: int
+
+
+def flushed_id(row_id: int | None) -> int:
+    """The id the database gave a row on ``flush`` (typed: the model's field is optional until then)."""
+    if row_id is None:
+        raise RuntimeError("the row has no id: flush the session before reading it")
+    return row_id

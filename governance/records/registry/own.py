@@ -12,6 +12,7 @@ fingerprints exactly when it has a record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from detectors.fingerprints.extract import REFERENCE, ClipFingerprints, ExtractConfig, extract
+from detectors.fingerprints.extract import REFERENCE, ClipFingerprints, ExtractConfig, PendingKeyframes, extract
+from detectors.fingerprints.match import cascade_best
 from governance.core.settings import Settings
 from governance.records.registry.index_store import KindIndex, LayoutStore
-from governance.records.registry.matching import Evidence, MatchConfig, best_per_work
-from governance.records.registry.models import ORIGIN_GENERATED, Asset, Fingerprint, Work
+from governance.records.registry.matching import Evidence, MatchConfig, span_fields
+from governance.records.registry.models import ORIGIN_GENERATED, Asset, Fingerprint, Work, flushed_id
 
 __all__ = ["OwnMatch", "OwnOutputs", "fingerprint_rows", "OWN_EXTRACT"]
 
@@ -121,41 +123,44 @@ class OwnOutputs:
         )
         session.add(asset)
         session.flush()
-        for row in fingerprint_rows(asset.id, clip):
+        for row in fingerprint_rows(flushed_id(asset.id), clip):
             session.add(row)
         return work.id
 
     def is_empty(self) -> bool:
         with Session(self.engine) as session:
-            return not session.exec(select(func.count(Work.id)).where(Work.origin == ORIGIN_GENERATED)).one()
+            return not session.exec(select(func.count(col(Work.id))).where(Work.origin == ORIGIN_GENERATED)).one()
 
     def sync(self) -> None:
         for store in self.indexes.values():
             store.sync(self.engine)
 
-    def match_fingerprints(self, clip: ClipFingerprints) -> list[OwnMatch]:
-        """Our clips in the query, best first; [] when none passes the registry's decision rules."""
+    def match_fingerprints(
+        self, clip: ClipFingerprints, *, keyframes: Callable[[], ClipFingerprints] | None = None
+    ) -> list[OwnMatch]:
+        """Our clips in the query, best first; [] when none passes the registry's decision rules.
+
+        Searched in stages (``cascade_best``): the PDQ codes as given, then the mirrored ones,
+        then ORB and layout keyframes (from ``keyframes``, called only if PDQ decided nothing,
+        when ``clip`` was fingerprinted without them). At a million clips a stage costs a
+        few hundred milliseconds, and most copies are decided by the first."""
         self.sync()
-        best = best_per_work(self.indexes, clip, self.config)
+        best = cascade_best(self.indexes, clip, self.config, keyframes=keyframes).best
         if not best:
             return []
         with Session(self.engine) as session:
-            ids = dict(session.exec(select(Work.id, Work.content_id).where(Work.id.in_(list(best)))).all())
-        out = [_own_match(ids[work_id], score, ev) for work_id, (score, ev) in best.items() if ids.get(work_id)]
+            ids = dict(session.exec(select(Work.id, Work.content_id).where(col(Work.id).in_(list(best)))).all())
+        out = []
+        for work_id, (score, ev) in best.items():
+            content_id = ids.get(work_id)
+            if content_id:  # None: removed between the index sync and now
+                out.append(_own_match(content_id, score, ev))
         return sorted(out, key=lambda m: -m.score)
+
+    def match_pending(self, pending: PendingKeyframes) -> list[OwnMatch]:
+        """``match_fingerprints`` on a clip whose keyframes are computed only if needed."""
+        return self.match_fingerprints(pending.pdq_only, keyframes=pending.complete)
 
 
 def _own_match(content_id: str, score: float, ev: Evidence) -> OwnMatch:
-    al = ev.alignment
-    return OwnMatch(
-        content_id=content_id,
-        score=round(score, 4),
-        query_start=round(ev.query_start, 3),
-        query_end=round(ev.query_end, 3),
-        ref_start=round(al.ref_start, 3),
-        ref_end=round(al.ref_end, 3),
-        query_coverage=round(ev.coverage, 4),
-        fingerprint=ev.kind,
-        speed=al.speed,
-        frames=int(len(al.query_frames)),
-    )
+    return OwnMatch(content_id=content_id, **span_fields(score, ev))

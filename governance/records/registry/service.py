@@ -10,7 +10,6 @@ registry with no fingerprints answers ``[]`` without decoding a frame.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -22,24 +21,44 @@ import numpy as np
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from detectors.errors import MediaError
-from detectors.fingerprints.extract import QUERY, REFERENCE, ClipFingerprints, ExtractConfig, extract
-from detectors.video_io import is_image_path, probe, read_frames, read_image
+from detectors.fingerprints.extract import QUERY, REFERENCE, ClipFingerprints, extract
+from detectors.video_io import is_image_path, probe
 from governance.core.errors import ReelGuardError
 from governance.core.settings import Settings
+from governance.records.registry.fingerprinting import (  # re-exported: callers import them from here
+    QUERY_PDQ_FRAMES,
+    Skipped,
+    content_sha256,
+    fingerprint_file,
+    fingerprint_query_pdq_first,
+    media_files,
+    query_config,
+)
 from governance.records.registry.index_store import KindIndex, LayoutStore
-from governance.records.registry.matching import MatchConfig, WorkMatch, best_per_work
-from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work, WorkPublic
+from governance.records.registry.matching import MatchConfig, WorkMatch, best_per_work, span_fields
+from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work, WorkPublic, flushed_id
 from governance.records.registry.own import OwnMatch, OwnOutputs, fingerprint_rows
 from governance.records.storage.db import session_scope
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.records.registry.transfer import ImportResult
 
-__all__ = ["ProtectedRegistry", "RegistryError", "WorkNotFound", "RegisteredWork", "RegistryScan", "Skipped",
-           "media_files"]
+__all__ = [
+    "ProtectedRegistry",
+    "RegistryError",
+    "WorkNotFound",
+    "RegisteredWork",
+    "RegistryScan",
+    "Skipped",
+    "media_files",
+    "fingerprint_file",
+    "fingerprint_query_pdq_first",
+    "query_config",
+    "QUERY_PDQ_FRAMES",
+]
 
 log = logging.getLogger(__name__)
 FINGERPRINT_KINDS = ("pdq", "orb", "layout")
@@ -52,12 +71,6 @@ class RegistryError(ReelGuardError):
 
 class WorkNotFound(RegistryError):
     exit_code = 19
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -86,50 +99,6 @@ class RegistryScan:
     own: tuple[OwnMatch, ...]
 
 
-def media_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
-    """Expand folders recursively (sorted, hidden files skipped); missing paths are skipped."""
-    files, skipped = [], []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-        elif path.is_file():
-            files.append(path)
-        else:
-            skipped.append(Skipped(str(path), "no such file or folder"))
-    return files, skipped
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fingerprint_file(path: Path, config: ExtractConfig, *, max_pixels: int,
-                     frame_limit: int | None = None) -> tuple[ClipFingerprints, str]:
-    """Fingerprints of one media file and its kind ("image" | "video"); MediaError if unreadable.
-
-    Declared sizes (pixels per frame, frames per clip) are checked from headers before any
-    decode (``detectors.media_limits``); decoder failures arrive here as MediaError."""
-    if is_image_path(path):
-        return extract([read_image(path, max_pixels=max_pixels)], fps=1.0, config=config), "image"
-    info = probe(path, max_pixels=max_pixels, frame_limit=frame_limit)
-    # Let the decoder skip RGB conversion of frames the sampler would drop anyway.
-    step = max(1, int(info.fps / config.sample_fps)) if info.fps > 0 else 1
-    clip = extract(read_frames(path, max_pixels=max_pixels, step=step, frame_limit=frame_limit),
-                   fps=info.fps / step, config=config)
-    # Some containers (AVI) report a nominal rate the decoder does not deliver; trust the duration.
-    if info.duration_s and clip.frames_seen > 1:
-        factor = info.duration_s / (clip.frames_seen / clip.fps)
-        if abs(factor - 1.0) > 0.1:
-            clip = clip.scaled_times(factor)
-    return clip, "video"
-
-
 class ProtectedRegistry:
     """The protected-material registry over a database ``engine`` (see module docstring)."""
 
@@ -138,15 +107,18 @@ class ProtectedRegistry:
         self.settings = settings
         self.config = config or MatchConfig()
         cache = Path(settings.cache_path)
-        self._indexes: dict[str, KindIndex] = {"pdq": KindIndex("pdq", cache, allow_mih=True),
-                                               "orb": KindIndex("orb", cache), "layout": LayoutStore(cache)}
+        self._indexes: dict[str, KindIndex] = {
+            "pdq": KindIndex("pdq", cache, allow_mih=True),
+            "orb": KindIndex("orb", cache),
+            "layout": LayoutStore(cache),
+        }
         self.own = OwnOutputs(engine, settings, config=self.config)  # our generated clips, apart
 
     # -- matching ------------------------------------------------------------------------------
     def is_empty(self) -> bool:
         """No protected work is registered (our own outputs do not count)."""
         with Session(self.engine) as session:
-            return not session.exec(select(func.count(Work.id)).where(Work.origin == ORIGIN_PROTECTED)).one()
+            return not session.exec(select(func.count(col(Work.id))).where(Work.origin == ORIGIN_PROTECTED)).one()
 
     def sync(self) -> None:
         """Bring the in-memory indexes in line with the database (done before every match)."""
@@ -173,22 +145,31 @@ class ProtectedRegistry:
         if not is_image_path(path):
             info = probe(path, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
             config = query_config(info.duration_s or 0.0)
-        clip, _ = fingerprint_file(path, config, max_pixels=self.settings.max_pixels,
-                                   frame_limit=self.settings.max_frames)
+        clip, _ = fingerprint_file(
+            path, config, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames
+        )
         return self.match_fingerprints(clip)
 
     def scan_path(self, path: str | os.PathLike[str], *, own: bool = True) -> RegistryScan:
         """Protected works and (``own``) our own generated clips in one video file, which is
-        fingerprinted once for both; nothing is decoded when neither has anything registered."""
+        fingerprinted once for both; nothing is decoded when neither has anything registered.
+        With no protected work registered, the file is read for our own outputs alone: reference
+        frames only, PDQ first, keypoints only if PDQ decides nothing."""
         protected = not self.is_empty()
         own = own and not self.own.is_empty()
         if not (protected or own):
             return RegistryScan((), ())
-        info = probe(path, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
-        clip, _ = fingerprint_file(Path(path), query_config(info.duration_s or 0.0),
-                                   max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
-        return RegistryScan(tuple(self.match_fingerprints(clip)) if protected else (),
-                            tuple(self.own.match_fingerprints(clip)) if own else ())
+        config = QUERY
+        if not is_image_path(path):
+            info = probe(path, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames)
+            config = query_config(info.duration_s or 0.0)
+        max_pixels, frame_limit = self.settings.max_pixels, self.settings.max_frames
+        if not protected:  # our own outputs only: PDQ first, keypoints only if PDQ decides nothing
+            pending = fingerprint_query_pdq_first(Path(path), config, max_pixels=max_pixels, frame_limit=frame_limit)
+            return RegistryScan((), tuple(self.own.match_pending(pending)))
+        clip, _ = fingerprint_file(Path(path), config, max_pixels=max_pixels, frame_limit=frame_limit)
+        own_found = tuple(self.own.match_fingerprints(clip)) if own else ()
+        return RegistryScan(tuple(self.match_fingerprints(clip)), own_found)
 
     def match_fingerprints(self, clip: ClipFingerprints) -> list[WorkMatch]:
         self.sync()
@@ -196,40 +177,51 @@ class ProtectedRegistry:
         if not best:
             return []
         with Session(self.engine) as session:
-            works = {w.id: w for w in session.exec(select(Work).where(Work.id.in_(list(best)))).all()}
+            works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(list(best)))).all()}
         matches = []
         for work_id, (score, ev) in best.items():
             work = works.get(work_id)
             if work is None:  # removed between the index sync and now
                 continue
-            al = ev.alignment
-            matches.append(WorkMatch(
-                work_id=work_id, title=work.title, owner=work.owner, score=round(score, 4),
-                query_start=round(ev.query_start, 3), query_end=round(ev.query_end, 3),
-                ref_start=round(al.ref_start, 3), ref_end=round(al.ref_end, 3),
-                query_coverage=round(ev.coverage, 4), fingerprint=ev.kind, asset_id=ev.asset_id,
-                speed=al.speed, frames=int(len(al.query_frames)),
-            ))
+            matches.append(
+                WorkMatch(
+                    work_id=work_id, title=work.title, owner=work.owner, asset_id=ev.asset_id, **span_fields(score, ev)
+                )
+            )
         return sorted(matches, key=lambda m: -m.score)
 
     # -- registration --------------------------------------------------------------------------
-    def add_path(self, path: str | os.PathLike[str], *, owner: str, title: str, license: str | None = None,
-                 progress: Progress | None = None) -> RegisteredWork:
+    def add_path(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        owner: str,
+        title: str,
+        license: str | None = None,
+        progress: Progress | None = None,
+    ) -> RegisteredWork:
         """Register a file or folder (recursively) as one work; idempotent on duplicate content."""
         return self.add_paths([path], owner=owner, title=title, license=license, progress=progress)
 
-    def add_paths(self, paths: Sequence[str | os.PathLike[str]], *, owner: str, title: str,
-                  license: str | None = None, progress: Progress | None = None) -> RegisteredWork:
+    def add_paths(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        owner: str,
+        title: str,
+        license: str | None = None,
+        progress: Progress | None = None,
+    ) -> RegisteredWork:
         if not owner.strip() or not title.strip():
             raise RegistryError("a work needs a non-empty --owner and --title")
         files, skipped = media_files(paths)
         duplicates: list[Skipped] = []
-        prepared = []
+        prepared: list[tuple[Path, str, ClipFingerprints, str]] = []
         for done, path in enumerate(files):
             if progress:
                 progress(path.name, done, len(files))
             try:
-                sha = _sha256(path)
+                sha = content_sha256(path)
             except OSError as exc:
                 skipped.append(Skipped(str(path), f"unreadable: {exc.strerror}"))
                 continue
@@ -238,8 +230,9 @@ class ProtectedRegistry:
                 duplicates.append(Skipped(str(path), existing or "same content as another file here"))
                 continue
             try:
-                clip, kind = fingerprint_file(path, REFERENCE, max_pixels=self.settings.max_pixels,
-                                              frame_limit=self.settings.max_frames)
+                clip, kind = fingerprint_file(
+                    path, REFERENCE, max_pixels=self.settings.max_pixels, frame_limit=self.settings.max_frames
+                )
             except MediaError as exc:
                 skipped.append(Skipped(str(path), str(exc)))
                 continue
@@ -253,9 +246,17 @@ class ProtectedRegistry:
             if duplicates:
                 first = duplicates[0].reason
                 work = self.get_work(first) if len(first) == 32 else None
-                return RegisteredWork(first, work.title if work else title, work.owner if work else owner,
-                                      work.license if work else license, 0, 0, True,
-                                      tuple(duplicates), tuple(skipped))
+                return RegisteredWork(
+                    first,
+                    work.title if work else title,
+                    work.owner if work else owner,
+                    work.license if work else license,
+                    0,
+                    0,
+                    True,
+                    tuple(duplicates),
+                    tuple(skipped),
+                )
             reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in skipped[:3]) or "nothing given"
             raise MediaError(f"no registrable media ({reasons})")
         try:
@@ -263,8 +264,9 @@ class ProtectedRegistry:
         except IntegrityError:  # a concurrent add registered the same content first
             return self.add_paths(paths, owner=owner, title=title, license=license)
         self.sync()
-        return RegisteredWork(work_id, title, owner, license, len(prepared), frames, False,
-                              tuple(duplicates), tuple(skipped))
+        return RegisteredWork(
+            work_id, title, owner, license, len(prepared), frames, False, tuple(duplicates), tuple(skipped)
+        )
 
     def _asset_work(self, sha: str) -> str | None:
         with Session(self.engine) as session:
@@ -278,12 +280,20 @@ class ProtectedRegistry:
             session.add(work)
             session.flush()
             for path, sha, clip, kind in prepared:
-                asset = Asset(work_id=work.id, name=path.name, sha256=sha, kind=kind, fps=clip.fps,
-                              duration_s=0.0 if kind == "image" else clip.duration,
-                              width=clip.width, height=clip.height, frames=clip.frames_seen)
+                asset = Asset(
+                    work_id=work.id,
+                    name=path.name,
+                    sha256=sha,
+                    kind=kind,
+                    fps=clip.fps,
+                    duration_s=0.0 if kind == "image" else clip.duration,
+                    width=clip.width,
+                    height=clip.height,
+                    frames=clip.frames_seen,
+                )
                 session.add(asset)
                 session.flush()
-                for row in fingerprint_rows(asset.id, clip):
+                for row in fingerprint_rows(flushed_id(asset.id), clip):
                     session.add(row)
                 frames += clip.pdq_frames
             _audit(audit_log, session, "add", work, assets=len(prepared))
@@ -294,10 +304,11 @@ class ProtectedRegistry:
     def list_works(self) -> list[WorkPublic]:
         with Session(self.engine) as session:
             rows = session.exec(
-                select(Work, func.count(Asset.id), func.coalesce(func.sum(Asset.duration_s), 0.0))
-                .join(Asset, Asset.work_id == Work.id, isouter=True)
+                select(Work, func.count(col(Asset.id)), func.coalesce(func.sum(Asset.duration_s), 0.0))
+                .join(Asset, col(Asset.work_id) == col(Work.id), isouter=True)
                 .where(Work.origin == ORIGIN_PROTECTED)  # our own outputs are not works to list
-                .group_by(Work.id).order_by(Work.created_at)
+                .group_by(Work.id)
+                .order_by(col(Work.created_at))
             ).all()
             return [WorkPublic(**w.model_dump(), assets=n, duration_s=float(d)) for w, n, d in rows]
 
@@ -306,7 +317,7 @@ class ProtectedRegistry:
             work = session.get(Work, work_id)
             if work is None:
                 raise WorkNotFound(f"no registered work with id {work_id!r}")
-            n = session.exec(select(func.count(Asset.id)).where(Asset.work_id == work_id)).one()
+            n = session.exec(select(func.count(col(Asset.id))).where(Asset.work_id == work_id)).one()
             return WorkPublic(**work.model_dump(), assets=n)
 
     def remove(self, work_id: str) -> WorkPublic:
@@ -319,14 +330,13 @@ class ProtectedRegistry:
             public = WorkPublic(**work.model_dump())
             asset_ids = session.exec(select(Asset.id).where(Asset.work_id == work_id)).all()
             # Children first, as explicit statements: the ORM knows no relationships to order by.
-            session.execute(delete(Fingerprint).where(Fingerprint.asset_id.in_(asset_ids)))
-            session.execute(delete(Asset).where(Asset.work_id == work_id))
+            session.execute(delete(Fingerprint).where(col(Fingerprint.asset_id).in_(asset_ids)))
+            session.execute(delete(Asset).where(col(Asset.work_id) == work_id))
             session.delete(work)
             session.flush()
             _audit(audit_log, session, "remove", work, assets=len(asset_ids))
         self.sync()
         return public.model_copy(update={"assets": len(asset_ids)})
-
 
     # -- export / import -----------------------------------------------------------------------
     def export(self, path: str | os.PathLike[str]) -> int:
@@ -353,22 +363,6 @@ class ProtectedRegistry:
         return ImportResult(works, assets, skipped)
 
 
-QUERY_PDQ_FRAMES = 120  # sampled query frames a long clip is thinned to (search cost is linear in it)
-
-
-def query_config(duration: float, config: ExtractConfig = QUERY) -> ExtractConfig:
-    """Sampling for a query of ``duration`` s: long clips are sampled more sparsely (down to
-    1 frame/s) and the capped ORB keyframes are spread over the whole clip."""
-    if duration <= 0:
-        return config
-    changes = {}
-    if duration * config.sample_fps > QUERY_PDQ_FRAMES:
-        changes["sample_fps"] = max(1.0, QUERY_PDQ_FRAMES / duration)
-    if config.orb_max_frames and duration > config.orb_max_frames * config.orb_interval:
-        changes["orb_interval"] = duration / config.orb_max_frames
-    return dataclasses.replace(config, **changes) if changes else config
-
-
 def _audit_log(engine: Engine, settings: Settings):
     """The AuditLog, built BEFORE a transaction opens: its constructor initialises the log on its
     own connection, which would wait forever on SQLite's write lock held by our session. It gets
@@ -382,6 +376,5 @@ def _audit(audit_log, session: Session, action: str, work: Work, *, assets: int)
     """RegistryChangeEvent in the caller's transaction."""
     from governance.records.audit.events import RegistryChangeEvent
 
-    event = RegistryChangeEvent(action=action, work_id=work.id, owner=work.owner, title=work.title,
-                                assets=assets)
+    event = RegistryChangeEvent(action=action, work_id=work.id, owner=work.owner, title=work.title, assets=assets)
     audit_log.append(session, event, actor="registry")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.core.errors import OutputError
-from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work
+from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work, flushed_id
 
 __all__ = ["FORMAT", "ImportResult", "export_registry", "load_export", "add_exported_work"]
 
@@ -45,18 +45,27 @@ def export_registry(engine: Engine, path: str | os.PathLike[str]) -> int:
     works_out = []
     with Session(engine) as session:
         # Protected works only: our own outputs' fingerprints belong with their generation records.
-        for work in session.exec(select(Work).where(Work.origin == ORIGIN_PROTECTED).order_by(Work.created_at)).all():
+        for work in session.exec(
+            select(Work).where(Work.origin == ORIGIN_PROTECTED).order_by(col(Work.created_at))
+        ).all():
             assets_out = []
             for asset in session.exec(select(Asset).where(Asset.work_id == work.id)).all():
                 fps = session.exec(select(Fingerprint).where(Fingerprint.asset_id == asset.id)).all()
-                assets_out.append({
-                    **asset.model_dump(mode="json", exclude={"id", "work_id", "created_at"}),
-                    "fingerprints": [
-                        {"kind": f.kind, "version": f.version, "count": f.count, "keyframes": f.keyframes,
-                         **{b: _b64(getattr(f, b)) for b in _BLOBS}}
-                        for f in fps
-                    ],
-                })
+                assets_out.append(
+                    {
+                        **asset.model_dump(mode="json", exclude={"id", "work_id", "created_at"}),
+                        "fingerprints": [
+                            {
+                                "kind": f.kind,
+                                "version": f.version,
+                                "count": f.count,
+                                "keyframes": f.keyframes,
+                                **{b: _b64(getattr(f, b)) for b in _BLOBS},
+                            }
+                            for f in fps
+                        ],
+                    }
+                )
             works_out.append({**work.model_dump(mode="json"), "assets": assets_out})
     doc = {"format": FORMAT, "works": works_out}
     target = Path(path)
@@ -86,6 +95,15 @@ def _unb64(value: str | None) -> bytes | None:
     return None if value is None else base64.b64decode(value)
 
 
+def _blob(value: str | None, what: str) -> bytes:
+    """A fingerprint row's required blob; RegistryError when the export lacks it."""
+    from governance.records.registry.service import RegistryError
+
+    if value is None:
+        raise RegistryError(f"malformed registry export: a fingerprint row has no {what}")
+    return base64.b64decode(value)
+
+
 def add_exported_work(session: Session, item: dict) -> tuple[Work | None, int, int]:
     """Insert one exported work (new assets only); returns (work or None, added, skipped)."""
     added = skipped = 0
@@ -95,8 +113,9 @@ def add_exported_work(session: Session, item: dict) -> tuple[Work | None, int, i
             skipped += 1
             continue
         if work is None:
-            work = session.get(Work, item["id"]) or Work(id=item["id"], owner=item["owner"],
-                                                          title=item["title"], license=item.get("license"))
+            work = session.get(Work, item["id"]) or Work(
+                id=item["id"], owner=item["owner"], title=item["title"], license=item.get("license")
+            )
             session.add(work)
             session.flush()
         fields = {k: v for k, v in asset.items() if k != "fingerprints"}
@@ -104,7 +123,18 @@ def add_exported_work(session: Session, item: dict) -> tuple[Work | None, int, i
         session.add(row)
         session.flush()
         for f in asset["fingerprints"]:
-            session.add(Fingerprint(asset_id=row.id, kind=f["kind"], version=f["version"], count=f["count"],
-                                    keyframes=f["keyframes"], **{b: _unb64(f[b]) for b in _BLOBS}))
+            session.add(
+                Fingerprint(
+                    asset_id=flushed_id(row.id),
+                    kind=f["kind"],
+                    version=f["version"],
+                    count=f["count"],
+                    keyframes=f["keyframes"],
+                    codes=_blob(f["codes"], "codes"),
+                    frames=_blob(f["frames"], "frames"),
+                    times=_blob(f["times"], "times"),
+                    points=_unb64(f["points"]),
+                )
+            )
         added += 1
     return work, added, skipped

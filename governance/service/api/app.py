@@ -14,9 +14,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from governance.core.settings import Settings, get_settings
 from governance.service.api.deps import Services
 from governance.service.api.errors import install_error_handlers
-from governance.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from governance.flows import FlowContext
@@ -28,7 +28,7 @@ _RID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 VERSION = "1"
 
 
-def create_app(settings: Settings | None = None, *, context: "FlowContext | None" = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, context: FlowContext | None = None) -> FastAPI:
     """A new app over ``settings`` (``context`` lets tests share a prepared FlowContext)."""
     from governance.service.api.routes import ROUTERS
 
@@ -61,8 +61,13 @@ def create_app(settings: Settings | None = None, *, context: "FlowContext | None
         finally:
             # Path only (no query, no headers): keys and file names stay out of the log.
             log.info(
-                "rid=%s %s %s -> %s %.1fms key=%s", rid, request.method, request.url.path, status,
-                (time.perf_counter() - started) * 1000, getattr(request.state, "key_id", "-"),
+                "rid=%s %s %s -> %s %.1fms key=%s",
+                rid,
+                request.method,
+                request.url.path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                getattr(request.state, "key_id", "-"),
             )
         response.headers["X-Request-ID"] = rid
         return response

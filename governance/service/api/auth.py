@@ -12,9 +12,9 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.records.apikeys import ApiKey, ApiKeyCreate, Role
 
@@ -94,9 +94,9 @@ def create_api_key(*, session: Session, key_in: ApiKeyCreate) -> tuple[ApiKey, s
 
 
 def list_api_keys(*, session: Session, include_revoked: bool = True) -> list[ApiKey]:
-    query = select(ApiKey).order_by(ApiKey.created_at)
+    query = select(ApiKey).order_by(col(ApiKey.created_at))
     if not include_revoked:
-        query = query.where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(ApiKey.revoked_at).is_(None))
     return list(session.exec(query))
 
 
@@ -105,7 +105,7 @@ def revoke_api_key(*, session: Session, key_id: str) -> ApiKey | None:
     if key is None:
         return None
     if key.revoked_at is None:
-        key.revoked_at = datetime.now(timezone.utc)
+        key.revoked_at = datetime.now(UTC)
         session.add(key)
     return key
 
@@ -121,9 +121,9 @@ def authenticate(*, session: Session, token: str | None) -> Principal | None:
     expected = key.secret_sha256 if key is not None else "0" * 64
     if not hmac.compare_digest(hash_secret(secret), expected) or key is None or key.revoked_at is not None:
         return None
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     last = key.last_used_at
-    if last is None or (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) < now - _TOUCH_EVERY:
+    if last is None or (last if last.tzinfo else last.replace(tzinfo=UTC)) < now - _TOUCH_EVERY:
         key.last_used_at = now
         session.add(key)
     return Principal(key_id=key.key_id, role=Role(key.role), owner=key.owner, name=key.name)

@@ -11,18 +11,26 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlmodel import Session
 
+from governance.core.settings import Settings
+from governance.records.apikeys import Role
 from governance.service.api.auth import Principal, anonymous_principal, authenticate
 from governance.service.api.errors import ApiError
-from governance.records.apikeys import Role
-from governance.core.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
     from governance.flows import FlowContext
 
-__all__ = ["Services", "services", "db_session", "require", "require_or_public", "api_key_header", "ALL_ROLES",
-           "client_id"]
+__all__ = [
+    "Services",
+    "services",
+    "db_session",
+    "require",
+    "require_or_public",
+    "api_key_header",
+    "ALL_ROLES",
+    "client_id",
+]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="rg_<id>_<secret>")
 ALL_ROLES = tuple(Role)
@@ -31,12 +39,12 @@ ALL_ROLES = tuple(Role)
 class Services:
     """Long-lived pieces shared by every request of one app (built lazily)."""
 
-    def __init__(self, settings: Settings, context: "FlowContext | None" = None) -> None:
+    def __init__(self, settings: Settings, context: FlowContext | None = None) -> None:
         self.settings = settings
         self._context = context
 
     @cached_property
-    def ctx(self) -> "FlowContext":
+    def ctx(self) -> FlowContext:
         from governance.flows import FlowContext
 
         return self._context or FlowContext(self.settings)
@@ -64,7 +72,7 @@ class Services:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-local-job")
 
     @property
-    def engine(self) -> "Engine":
+    def engine(self) -> Engine:
         # Not cached here: FlowContext.engine retries after an outage (503 until the DB is back).
         return self.ctx.engine
 
@@ -84,22 +92,30 @@ def require(*roles: Role) -> Callable[..., Principal]:
     """A dependency admitting ``roles`` (and admin); 401 without a valid key, 403 for others."""
     allowed = frozenset(roles) | {Role.admin}
 
-    def check(request: Request, token: str | None = Security(api_key_header), svc: Services = Depends(services)) -> Principal:
+    def check(
+        request: Request, token: str | None = Security(api_key_header), svc: Services = Depends(services)
+    ) -> Principal:
         from governance.records.storage.db import session_scope
 
         if not token:
-            raise ApiError(401, "missing-key", "send an API key in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+            raise ApiError(
+                401, "missing-key", "send an API key in the X-API-Key header", headers={"WWW-Authenticate": "ApiKey"}
+            )
         with session_scope(svc.engine) as session:
             principal = authenticate(session=session, token=token)
         if principal is None:
-            raise ApiError(401, "invalid-key", "the API key is unknown, malformed or revoked", headers={"WWW-Authenticate": "ApiKey"})
+            raise ApiError(
+                401,
+                "invalid-key",
+                "the API key is unknown, malformed or revoked",
+                headers={"WWW-Authenticate": "ApiKey"},
+            )
         request.state.key_id = principal.key_id
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise ApiError(403, "forbidden", f"role {principal.role.value!r} may not do this (needs one of: {names})")
         return principal
 
-    check.roles = allowed  # type: ignore[attr-defined]  (read by the authorisation-matrix test)
     return check
 
 
@@ -114,16 +130,21 @@ def require_or_public(*roles: Role) -> Callable[..., Principal]:
     an anonymous principal after the per-client rate limit (429 + Retry-After when spent)."""
     keyed = require(*roles)
 
-    def check(request: Request, token: str | None = Security(api_key_header), svc: Services = Depends(services)) -> Principal:
+    def check(
+        request: Request, token: str | None = Security(api_key_header), svc: Services = Depends(services)
+    ) -> Principal:
         if token or not svc.settings.public_verify:
             return keyed(request, token, svc)
         decision = svc.rate_limiter.acquire(client_id(request))
         if not decision.allowed:
-            raise ApiError(429, "rate-limited", "too many anonymous verifications from this address; retry after "
-                           f"{decision.retry_after_s} s or use an API key",
-                           headers={"Retry-After": str(decision.retry_after_s)})
+            raise ApiError(
+                429,
+                "rate-limited",
+                "too many anonymous verifications from this address; retry after "
+                f"{decision.retry_after_s} s or use an API key",
+                headers={"Retry-After": str(decision.retry_after_s)},
+            )
         request.state.key_id = "public"
         return anonymous_principal()
 
-    check.roles = keyed.roles  # type: ignore[attr-defined]
     return check

@@ -8,9 +8,9 @@ import logging
 import re
 
 from fastapi import FastAPI, Request
-from sqlalchemy.exc import DBAPIError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detectors.errors import DetectorError, MediaError, MediaTooLargeError

@@ -17,6 +17,8 @@ __all__ = [
     "ErrorBody",
     "Me",
     "Health",
+    "Reachable",
+    "GenerationState",
     "PromptCheckIn",
     "DecisionOut",
     "GenerateIn",
@@ -60,16 +62,21 @@ class DiskOut(BaseModel):
     status: Literal["ok", "low", "unavailable"]
 
 
+Reachable = Literal["ok", "unavailable"]
+GenerationState = Literal["ok", "in-process", "no-worker", "unavailable"]
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="ok when the database answers and the disk is not low")
-    database: Literal["ok", "unavailable"]
-    queue: Literal["ok", "unavailable"] = Field(description="the broker (Redis) answers")
+    database: Reachable
+    queue: Reachable = Field(description="the broker (Redis) answers")
     queue_depth: int | None = Field(default=None, description="generation jobs waiting; null when the broker is down")
     # Counts and ages only: /healthz needs no key, and worker names carry internal host names.
     workers: int = Field(default=0, description="workers seen (heartbeat) on the generation queue")
     worker_last_seen_s: float | None = Field(default=None, description="seconds since the freshest worker heartbeat")
-    generation: Literal["ok", "in-process", "no-worker", "unavailable"] = Field(
-        default="unavailable", description="whether POST /api/generate would run now, and where")
+    generation: GenerationState = Field(
+        default="unavailable", description="whether POST /api/generate would run now, and where"
+    )
     disk: DiskOut | None = Field(default=None, description="space under REELGUARD_HOME (uploads, clips, database)")
     public_verify: bool = False
 
@@ -163,7 +170,9 @@ class ConsentGrantIn(_In):
     scope: str = Field(default="video", min_length=1, max_length=100)
     expires_at: datetime | None = None
     note: str | None = Field(default=None, max_length=1000)
-    granted_by: str | None = Field(default=None, max_length=300, description="admins only; rights holders grant as their owner")
+    granted_by: str | None = Field(
+        default=None, max_length=300, description="admins only; rights holders grant as their owner"
+    )
 
 
 class ConsentRevokeIn(_In):

@@ -28,7 +28,7 @@ def segment_thumbnails(path: Path, matches: list[Any], *, max_pixels: int, limit
         return []
     try:
         fps = probe(path, max_pixels=max_pixels).fps or 25.0
-        wanted = {}
+        wanted: dict[int, list[int]] = {}  # frame index -> the matches it illustrates
         for i, m in enumerate(matches[:limit]):
             wanted.setdefault(int(round((m.query_start + m.query_end) / 2 * fps)), []).append(i)
         out: list[str | None] = [None] * len(matches)

@@ -21,12 +21,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from detectors.provenance.formats import SUFFIX_FOR, format_from_bytes
 from governance.service.api.errors import ApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from python_multipart.multipart import MultipartCallbacks  # a TypedDict defined for type checkers only
 
 __all__ = ["Upload", "receive_upload", "sniff", "VIDEO_TYPES", "MEDIA_TYPES", "VERIFY_TYPES", "multipart_openapi"]
 
@@ -53,7 +57,9 @@ MAX_HEADER_LINE = 4096 + 128  # one header line, also enforced by the parser (40
 MAX_HEADER_BYTES = 8 * 1024  # one part's header block (names and values)
 MAX_BOUNDARY = 70  # RFC 2046 section 5.1.1
 _BOUNDARY = re.compile(rb"^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$")
-_SAFE_DECLARED = re.compile(r"^(application/octet-stream|application/c2pa|video/[\w.+-]+|image/[\w.+-]+|audio/[\w.+-]+)$")
+_SAFE_DECLARED = re.compile(
+    r"^(application/octet-stream|application/c2pa|video/[\w.+-]+|image/[\w.+-]+|audio/[\w.+-]+)$"
+)
 
 
 def sniff(head: bytes) -> str | None:
@@ -95,7 +101,7 @@ class _Parts:
         self.filename: str | None = None
         self.declared: str | None = None
         self.file_done = False
-        self._handle = None
+        self._handle: BinaryIO | None = None
         self._header_name = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -107,7 +113,7 @@ class _Parts:
         self._header_count = 0
         self._header_bytes = 0
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_part_data": self._part_data,
@@ -200,8 +206,12 @@ async def receive_upload(
         raise ApiError(415, "unsupported-media-type", "send multipart/form-data with a 'file' field")
     boundary = options[b"boundary"]
     if len(boundary) > MAX_BOUNDARY or not _BOUNDARY.match(boundary):
-        raise ApiError(400, "bad-multipart", f"the multipart boundary must be 1 to {MAX_BOUNDARY} characters "
-                                             "allowed by RFC 2046 (letters, digits, '()+_,-./:=? )")
+        raise ApiError(
+            400,
+            "bad-multipart",
+            f"the multipart boundary must be 1 to {MAX_BOUNDARY} characters "
+            "allowed by RFC 2046 (letters, digits, '()+_,-./:=? )",
+        )
     # The file, the text fields, and each part's headers and delimiters: nothing else may arrive.
     max_body = max_bytes + MAX_FORM_BYTES + MAX_PARTS * (MAX_HEADER_BYTES + 2 * MAX_BOUNDARY + 16)
     length = request.headers.get("content-length")
@@ -216,8 +226,9 @@ async def receive_upload(
     try:
         received = 0
         try:
-            parser = MultipartParser(boundary, parts.callbacks(), max_header_count=MAX_PART_HEADERS,
-                                     max_header_size=MAX_HEADER_LINE)
+            parser = MultipartParser(
+                boundary, parts.callbacks(), max_header_count=MAX_PART_HEADERS, max_header_size=MAX_HEADER_LINE
+            )
             async for chunk in request.stream():
                 received += len(chunk)
                 if received > max_body:
@@ -260,9 +271,7 @@ def multipart_openapi(*, required: tuple[str, ...] = ("file",), text_fields: tup
         "requestBody": {
             "required": True,
             "content": {
-                "multipart/form-data": {
-                    "schema": {"type": "object", "properties": props, "required": list(required)}
-                }
+                "multipart/form-data": {"schema": {"type": "object", "properties": props, "required": list(required)}}
             },
         }
     }

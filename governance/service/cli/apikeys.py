@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.table import Table
 
@@ -24,14 +22,16 @@ def _engine():
 @handle_errors
 def create_cmd(
     role: str = typer.Option(..., "--role", help="generator | verifier | rights-holder | auditor | admin"),
-    name: str = typer.Option("", "--name", help="Who holds the key: a person or team, named as the actor in the audit log."),
-    owner: Optional[str] = typer.Option(None, "--owner", help="rights-holder keys: the owner name of their works."),
+    name: str = typer.Option(
+        "", "--name", help="Who holds the key: a person or team, named as the actor in the audit log."
+    ),
+    owner: str | None = typer.Option(None, "--owner", help="rights-holder keys: the owner name of their works."),
     as_json: bool = typer.Option(False, "--json", help="Print the key as JSON."),
 ) -> None:
     """Create a key; its token is printed once and never stored."""
-    from governance.service.api.auth import create_api_key
     from governance.records.apikeys import ApiKeyCreate, ApiKeyPublic, Role
     from governance.records.storage.db import session_scope
+    from governance.service.api.auth import create_api_key
 
     try:
         role_value = Role(role)
@@ -49,7 +49,9 @@ def create_cmd(
     if as_json:
         emit_json({**public.model_dump(mode="json"), "token": token})
         return
-    console.print(f"created key [bold]{public.key_id}[/] role={public.role.value}" + (f" owner={owner}" if owner else ""))
+    console.print(
+        f"created key [bold]{public.key_id}[/] role={public.role.value}" + (f" owner={owner}" if owner else "")
+    )
     console.print("token (shown once; send it as X-API-Key):")
     console.print(token, soft_wrap=True)
 
@@ -58,9 +60,9 @@ def create_cmd(
 @handle_errors
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List keys (never their secrets)."""
-    from governance.service.api.auth import list_api_keys
     from governance.records.apikeys import ApiKeyPublic
     from governance.records.storage.db import session_scope
+    from governance.service.api.auth import list_api_keys
 
     with session_scope(_engine()) as session:
         keys = [ApiKeyPublic.model_validate(k) for k in list_api_keys(session=session)]
@@ -69,8 +71,14 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
         return
     table = Table("key id", "role", "name", "owner", "created", "revoked")
     for k in keys:
-        table.add_row(k.key_id, k.role.value, k.name, k.owner or "-", f"{k.created_at:%Y-%m-%d %H:%M}",
-                      f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-")
+        table.add_row(
+            k.key_id,
+            k.role.value,
+            k.name,
+            k.owner or "-",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "-",
+        )
     console.print(table)
 
 
@@ -78,8 +86,8 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 @handle_errors
 def revoke_cmd(key_id: str = typer.Argument(..., help="The key id (the part after rg_).")) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    from governance.service.api.auth import revoke_api_key
     from governance.records.storage.db import session_scope
+    from governance.service.api.auth import revoke_api_key
 
     with session_scope(_engine()) as session:
         key = revoke_api_key(session=session, key_id=key_id)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -15,8 +14,9 @@ from governance.service.cli.common import console, emit_json, err_console, handl
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The tamper-evident audit log: checkpoints, proofs, verification, reports.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The tamper-evident audit log: checkpoints, proofs, verification, reports.", no_args_is_help=True
+)
 
 
 def _log(settings, *, verifier: bool = True):
@@ -54,7 +54,7 @@ def _write_text(path: Path, text: str, *, force: bool) -> None:
 @app.command("checkpoint")
 @handle_errors
 def checkpoint_cmd(
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Also write the signed note to this file."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Also write the signed note to this file."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the checkpoint as JSON."),
 ) -> None:
@@ -78,13 +78,13 @@ def checkpoint_cmd(
 @handle_errors
 def prove_cmd(
     event_id: str = typer.Argument(..., help="Event id (32 hex characters) or a leaf index."),
-    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Prove against this signed checkpoint."),
-    size: Optional[int] = typer.Option(None, "--size", min=1, help="Prove in the tree of this size (default: now)."),
+    checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Prove against this signed checkpoint."),
+    size: int | None = typer.Option(None, "--size", min=1, help="Prove in the tree of this size (default: now)."),
     as_json: bool = typer.Option(False, "--json", help="Print the proof as JSON."),
 ) -> None:
     """Print the RFC 9162 inclusion proof of one event and check it."""
-    from governance.records.audit import load_checkpoint
     from governance.core.errors import AuditIntegrityError
+    from governance.records.audit import load_checkpoint
 
     settings = load_settings()
     log = _log(settings)
@@ -113,13 +113,13 @@ def prove_cmd(
 @app.command("verify")
 @handle_errors
 def verify_cmd(
-    from_checkpoint: Optional[Path] = typer.Option(None, "--from-checkpoint", help="A checkpoint an auditor kept."),
-    key: Optional[Path] = typer.Option(None, "--key", help="Verifier key file (default: the organisation's)."),
+    from_checkpoint: Path | None = typer.Option(None, "--from-checkpoint", help="A checkpoint an auditor kept."),
+    key: Path | None = typer.Option(None, "--key", help="Verifier key file (default: the organisation's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Recompute every leaf, subtree and root; name the first event that does not match."""
-    from governance.records.audit import load_verifier
     from governance.core.errors import AuditIntegrityError
+    from governance.records.audit import load_verifier
 
     settings = load_settings()
     log = _log(settings)
@@ -134,24 +134,30 @@ def verify_cmd(
     if witness is not None and witness.status == "consistent":
         against = f"consistent with the witness checkpoint of size {witness.size} ({witness.source})"
     elif witness is not None and witness.status == "none":
-        against = (f"NO external checkpoint found in {witness.location}: verified against the database alone, "
-                   "which cannot show that events were deleted or rewritten")
+        against = (
+            f"NO external checkpoint found in {witness.location}: verified against the database alone, "
+            "which cannot show that events were deleted or rewritten"
+        )
     else:
         against = "no witness configured"
     if result.ok:
         extra = f", consistent with {from_checkpoint}" if from_checkpoint else ""
-        console.print(f"[green]audit log verified[/]: {result.size} events, root {result.root}, "
-                      f"{result.checkpoints_checked} checkpoints checked{extra}; "
-                      f"{result.records_checked} generation records and {result.registry_works_checked} registry "
-                      f"works cross-checked", soft_wrap=True)
+        console.print(
+            f"[green]audit log verified[/]: {result.size} events, root {result.root}, "
+            f"{result.checkpoints_checked} checkpoints checked{extra}; "
+            f"{result.records_checked} generation records and {result.registry_works_checked} registry "
+            f"works cross-checked",
+            soft_wrap=True,
+        )
         style = "yellow" if witness is not None and witness.status == "none" else "green"
         console.print(f"[{style}]{escape(against)}[/]", soft_wrap=True)
         return
     for failure in result.failures:
         where = f" leaf {failure.leaf}" if failure.leaf is not None else ""
         err_console.print(f"[red]{failure.case}[/]{where}: {escape(failure.detail)}", soft_wrap=True)
-    raise AuditIntegrityError(f"audit log does NOT verify ({len(result.failures)} failures, first: "
-                              f"{result.case}): {result.reason}")
+    raise AuditIntegrityError(
+        f"audit log does NOT verify ({len(result.failures)} failures, first: {result.case}): {result.reason}"
+    )
 
 
 @app.command("report")
@@ -160,19 +166,21 @@ def report_cmd(
     start: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD, UTC)."),
     end: str = typer.Option(..., "--to", help="Last day, inclusive (YYYY-MM-DD, UTC)."),
     output: Path = typer.Option(..., "-o", "--output", help="Report file."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="html | pdf | json | csv (default: from the suffix)."),
-    jurisdiction: Optional[str] = typer.Option(None, "--jurisdiction", help="eu | cn | us-ca (default: all)."),
+    fmt: str | None = typer.Option(None, "--format", help="html | pdf | json | csv (default: from the suffix)."),
+    jurisdiction: str | None = typer.Option(None, "--jurisdiction", help="eu | cn | us-ca (default: all)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file."),
-    csv_dir: Optional[Path] = typer.Option(
-        None, "--csv", metavar="DIR",
+    csv_dir: Path | None = typer.Option(
+        None,
+        "--csv",
+        metavar="DIR",
         help="Also write the tables as CSV files in DIR: verifications (flagged incoming clips), generations, "
         "refusals, likeness, summary.",
     ),
 ) -> None:
     """Compliance report for a date range, built from a signed checkpoint."""
+    from governance.core.errors import AuditError, OutputExistsError
     from governance.records.audit import load_or_create_signer
     from governance.records.audit.report import FORMATS, build_report, write_report
-    from governance.core.errors import AuditError, OutputExistsError
 
     fmt = (fmt or output.suffix.lstrip(".") or "html").lower()
     if fmt not in FORMATS:
@@ -181,15 +189,21 @@ def report_cmd(
         raise OutputExistsError(f"{output}: already exists (pass --force to overwrite)")
     settings = load_settings()
     report = build_report(
-        _log(settings), start=_date(start, "--from"), end=_date(end, "--to"), jurisdiction=jurisdiction,
-        organisation=settings.organisation, signer=load_or_create_signer(settings),
+        _log(settings),
+        start=_date(start, "--from"),
+        end=_date(end, "--to"),
+        jurisdiction=jurisdiction,
+        organisation=settings.organisation,
+        signer=load_or_create_signer(settings),
     )
     write_report(report, output, fmt)  # type: ignore[arg-type]
     failing = [o for o in report.obligations if o.status == "not met"]
     t = report.tables
-    console.print(f"wrote {fmt} report to {output}: {report.events} events, "
-                  f"{report.generations.get('total', 0)} generations, {len(t.refusals)} refusals, "
-                  f"{len(t.verifications)} flagged incoming clips, {len(failing)} obligations not met")
+    console.print(
+        f"wrote {fmt} report to {output}: {report.events} events, "
+        f"{report.generations.get('total', 0)} generations, {len(t.refusals)} refusals, "
+        f"{len(t.verifications)} flagged incoming clips, {len(failing)} obligations not met"
+    )
     if csv_dir is not None:
         from governance.records.audit.report import render_csv
         from governance.records.audit.report_tables import write_csv_tables
@@ -201,8 +215,8 @@ def report_cmd(
 @app.command("events")
 @handle_errors
 def events_cmd(
-    start: Optional[str] = typer.Option(None, "--from", help="First day (YYYY-MM-DD, UTC)."),
-    end: Optional[str] = typer.Option(None, "--to", help="Last day, inclusive."),
+    start: str | None = typer.Option(None, "--from", help="First day (YYYY-MM-DD, UTC)."),
+    end: str | None = typer.Option(None, "--to", help="Last day, inclusive."),
     kind: list[str] = typer.Option([], "--kind", help="Only these kinds (repeatable), e.g. policy.decision."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many events."),
     as_json: bool = typer.Option(False, "--json", help="Print the events as JSON."),
@@ -210,25 +224,31 @@ def events_cmd(
     """List recorded events in leaf order."""
     from datetime import time, timedelta
 
-    lo = datetime.combine(_date(start, "--from"), time.min, timezone.utc) if start else None
-    hi = datetime.combine(_date(end, "--to") + timedelta(days=1), time.min, timezone.utc) if end else None
+    lo = datetime.combine(_date(start, "--from"), time.min, UTC) if start else None
+    hi = datetime.combine(_date(end, "--to") + timedelta(days=1), time.min, UTC) if end else None
     entries = list(_log(load_settings(), verifier=False).events(start=lo, end=hi, kinds=kind, limit=limit))
     if as_json:
         emit_json(entries)
         return
     table = Table("leaf", "time (UTC)", "kind", "actor", "event id", "summary")
     for e in entries:
-        summary = "(pruned)" if e.event is None else ", ".join(
-            f"{k}={v}" for k, v in e.event.items() if k != "kind" and isinstance(v, (str, int, float)) and v != "")[:70]
-        table.add_row(str(e.leaf_index), e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor,
-                      e.event_id, summary)
+        summary = (
+            "(pruned)"
+            if e.event is None
+            else ", ".join(
+                f"{k}={v}" for k, v in e.event.items() if k != "kind" and isinstance(v, (str, int, float)) and v != ""
+            )[:70]
+        )
+        table.add_row(
+            str(e.leaf_index), e.recorded_at.strftime("%Y-%m-%d %H:%M:%S"), e.kind, e.actor, e.event_id, summary
+        )
     console.print(table)
 
 
 @app.command("retention")
 @handle_errors
 def retention_cmd(
-    days: Optional[int] = typer.Option(None, "--days", min=1, help="Keep payloads this many days (default: settings)."),
+    days: int | None = typer.Option(None, "--days", min=1, help="Keep payloads this many days (default: settings)."),
     yes: bool = typer.Option(False, "--yes", help="Do it (without this, only say what would be pruned)."),
 ) -> None:
     """Prune event payloads older than the retention period; leaf hashes stay, so verify still passes."""
@@ -241,16 +261,20 @@ def retention_cmd(
     if days < settings.retention_days:
         from governance.core.errors import AuditError
 
-        raise AuditError(f"--days {days} would prune inside the retention period ({settings.retention_days} days, "
-                         "settings.retention_days)")
+        raise AuditError(
+            f"--days {days} would prune inside the retention period ({settings.retention_days} days, "
+            "settings.retention_days)"
+        )
     if not yes:
         from datetime import timedelta
 
-        cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+        cutoff = datetime.now(UTC) - timedelta(days=days)
         n = sum(1 for e in log.events(end=cutoff) if e.event is not None)
         console.print(f"would prune {n} event payloads recorded before {cutoff:%Y-%m-%d} (pass --yes to do it)")
         return
     with session_scope(log.engine) as session:
         result = prune(log, session, retention_days=days, minimum_days=settings.retention_days)
-    console.print(f"pruned {result.pruned} payloads recorded before {result.cutoff:%Y-%m-%d}; "
-                  f"recorded as leaf {result.leaf_index}")
+    console.print(
+        f"pruned {result.pruned} payloads recorded before {result.cutoff:%Y-%m-%d}; "
+        f"recorded as leaf {result.leaf_index}"
+    )

@@ -35,7 +35,7 @@ class SafeConsole(Console):
     """A rich console whose ``print`` falls back to plain text when the markup does not parse
     (user text with brackets in it), so printing a message never raises."""
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def print(self, *objects: Any, **kwargs: Any) -> None:
         try:
             super().print(*objects, **kwargs)
         except MarkupError:
@@ -76,7 +76,7 @@ def to_jsonable(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "__fspath__"):
         return os.fspath(value)
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), (str, int)):
+    if hasattr(value, "value") and isinstance(value.value, (str, int)):
         return value.value
     return value
 

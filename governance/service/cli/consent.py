@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -51,7 +51,7 @@ def _parse_expiry(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ConsentError(f"--expires {value!r} is not an ISO date or date-time (e.g. 2027-01-31)") from None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 @app.command("grant")
@@ -63,15 +63,24 @@ def grant_cmd(
     expires: str = typer.Option(None, "--expires", help="Expiry (ISO date or date-time, UTC if no zone)."),
     name: str = typer.Option(None, "--name", help="The person's display name."),
     note: str = typer.Option(None, "--note", help="Free text (contract reference...)."),
-    evidence: Path = typer.Option(None, "--evidence", help="The signed release: its SHA-256 is recorded "
-                                  "(required when consent_evidence_required is set)."),
+    evidence: Path = typer.Option(
+        None,
+        "--evidence",
+        help="The signed release: its SHA-256 is recorded (required when consent_evidence_required is set).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the licence as JSON."),
 ) -> None:
     """Record a licence for a person's likeness: prompts naming them, and their enrolled face in
     references and outputs, then pass under it."""
-    lic = _registry().grant(person_id=person, granted_by=granted_by, scope=scope,
-                            expires_at=_parse_expiry(expires), person_name=name, note=note,
-                            evidence_sha256=_evidence_digest(evidence))
+    lic = _registry().grant(
+        person_id=person,
+        granted_by=granted_by,
+        scope=scope,
+        expires_at=_parse_expiry(expires),
+        person_name=name,
+        note=note,
+        evidence_sha256=_evidence_digest(evidence),
+    )
     if as_json:
         emit_json(lic)
         return
@@ -115,8 +124,14 @@ def list_cmd(
     table = Table("id", "person", "scope", "granted by", "expires", "status")
     for lic in rows:
         status = "active" if lic.active else ("revoked" if lic.revoked_at else "expired")
-        table.add_row(lic.id, lic.person_id, lic.scope, lic.granted_by,
-                      lic.expires_at.isoformat() if lic.expires_at else "-", status)
+        table.add_row(
+            lic.id,
+            lic.person_id,
+            lic.scope,
+            lic.granted_by,
+            lic.expires_at.isoformat() if lic.expires_at else "-",
+            status,
+        )
     console.print(table)
 
 
@@ -131,6 +146,7 @@ def protect_cmd(
     work_id: str = typer.Option(None, "--work", help="Protected-material registry work id."),
 ) -> None:
     """Register names the policy must protect (joins the packs at the next engine load)."""
-    entry = _registry().register_names(subject_id=subject, names=names, owner=owner, kind=kind,
-                                       descriptions=descriptions, work_id=work_id)
+    entry = _registry().register_names(
+        subject_id=subject, names=names, owner=owner, kind=kind, descriptions=descriptions, work_id=work_id
+    )
     console.print(f"protected {entry.kind} [bold]{entry.subject_id}[/]: {', '.join(entry.names)}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -20,8 +19,12 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def doctor_cmd(
-    fix: bool = typer.Option(False, "--fix", help="Repair what can be repaired (remove orphans, finish renames, chmod)."),
-    scan: Optional[list[Path]] = typer.Option(None, "--scan", help="Also look for hidden generation temps in this folder (repeatable)."),
+    fix: bool = typer.Option(
+        False, "--fix", help="Repair what can be repaired (remove orphans, finish renames, chmod)."
+    ),
+    scan: list[Path] | None = typer.Option(
+        None, "--scan", help="Also look for hidden generation temps in this folder (repeatable)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Report (and with --fix repair) interrupted generations, orphan temps and manifests,
@@ -38,8 +41,10 @@ def doctor_cmd(
         emit_json(report.to_dict())
     else:
         if not report.findings:
-            console.print(f"[green]ok[/]: nothing to report in {escape(report.home)} "
-                          f"({', '.join(f'{k} {v}' for k, v in report.checked.items())})")
+            console.print(
+                f"[green]ok[/]: nothing to report in {escape(report.home)} "
+                f"({', '.join(f'{k} {v}' for k, v in report.checked.items())})"
+            )
         else:
             table = Table("kind", "subject", "detail", "action")
             for f in report.findings:

@@ -7,14 +7,13 @@ prompt; they are never echoed or logged.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
 from governance.core.errors import KeyMaterialError
 from governance.core.settings import Settings
-from governance.provenance.keys.identity import KeyRotation
+from governance.provenance.keys.rotation import KeyRotation
+from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
 
 __all__ = ["app"]
 
@@ -57,11 +56,17 @@ def _audit_rotation(settings: Settings, rotation: KeyRotation) -> int | None:
 
         ctx = FlowContext(settings)
         with session_scope(ctx.engine) as session:
-            entry = ctx.audit.append(session, KeyRotationEvent(
-                old_fingerprint=rotation.old_fingerprint, new_fingerprint=rotation.new_fingerprint,
-                algorithm=rotation.algorithm), actor="cli")
+            entry = ctx.audit.append(
+                session,
+                KeyRotationEvent(
+                    old_fingerprint=rotation.old_fingerprint,
+                    new_fingerprint=rotation.new_fingerprint,
+                    algorithm=rotation.algorithm,
+                ),
+                actor="cli",
+            )
             return entry.leaf_index
-    except Exception as exc:  # noqa: BLE001 - report, do not undo a completed key change
+    except Exception as exc:
         err_console.print(f"[yellow]warning:[/] key change done but not audited: {type(exc).__name__}: {exc}")
         return None
 
@@ -70,7 +75,9 @@ def _audit_rotation(settings: Settings, rotation: KeyRotation) -> int | None:
 @handle_errors
 def init_cmd(
     algorithm: str = typer.Option("es256", "--algorithm", "-a", help=_ALG_HELP),
-    force: bool = typer.Option(False, "--force", help="Replace an existing identity (new CA: old outputs stop verifying as trusted)."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing identity (new CA: old outputs stop verifying as trusted)."
+    ),
     prompt: bool = typer.Option(False, "--prompt", help="Ask for the passphrase that encrypts the keys."),
     as_json: bool = typer.Option(False, "--json", help="Print the identity as JSON."),
 ) -> None:
@@ -86,7 +93,7 @@ def init_cmd(
 @app.command("rotate")
 @handle_errors
 def rotate_cmd(
-    algorithm: Optional[str] = typer.Option(None, "--algorithm", "-a", help=_ALG_HELP + " Default: unchanged."),
+    algorithm: str | None = typer.Option(None, "--algorithm", "-a", help=_ALG_HELP + " Default: unchanged."),
     days: int = typer.Option(365, "--days", min=1, max=3650, help="Validity of the new signer certificate."),
     prompt: bool = typer.Option(False, "--prompt", help="Ask for the key passphrase."),
     as_json: bool = typer.Option(False, "--json", help="Print the rotation as JSON."),
@@ -101,13 +108,15 @@ def rotate_cmd(
     if as_json:
         emit_json(result)
     else:
-        console.print(f"rotated signer: {rotation.old_fingerprint} -> [bold]{rotation.new_fingerprint}[/] ({rotation.algorithm})")
+        console.print(
+            f"rotated signer: {rotation.old_fingerprint} -> [bold]{rotation.new_fingerprint}[/] ({rotation.algorithm})"
+        )
 
 
 @app.command("export-trust")
 @handle_errors
 def export_trust_cmd(
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the PEM bundle here instead of stdout."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the PEM bundle here instead of stdout."),
 ) -> None:
     """Print the trust anchors (PEM) verifiers should use: project CA, imported roots, TSA."""
     from governance.provenance.keys import trust_bundle_pem
@@ -125,9 +134,13 @@ def export_trust_cmd(
 @app.command("import")
 @handle_errors
 def import_cmd(
-    chain: Path = typer.Option(..., "--chain", exists=True, dir_okay=False, help="PEM chain: signer first, then intermediates."),
+    chain: Path = typer.Option(
+        ..., "--chain", exists=True, dir_okay=False, help="PEM chain: signer first, then intermediates."
+    ),
     key: Path = typer.Option(..., "--key", exists=True, dir_okay=False, help="PEM private key of the signer."),
-    anchors: Optional[Path] = typer.Option(None, "--anchors", exists=True, dir_okay=False, help="PEM root(s) verifiers trust."),
+    anchors: Path | None = typer.Option(
+        None, "--anchors", exists=True, dir_okay=False, help="PEM root(s) verifiers trust."
+    ),
     key_prompt: bool = typer.Option(False, "--key-prompt", help="Ask for the passphrase of the imported key file."),
     prompt: bool = typer.Option(False, "--prompt", help="Ask for the passphrase that encrypts keys at rest here."),
     as_json: bool = typer.Option(False, "--json", help="Print the identity as JSON."),

@@ -60,7 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Read C2PA credentials, detect the watermark, look up the registry: one verdict per file.",
     ),
     "demo": (
-        "governance.service.cli.flows",
+        "governance.service.cli.demo",
         "The main job end to end: a gated, watermarked, signed generation, a refused prompt…",
     ),
     "serve": (
@@ -102,9 +102,9 @@ class LazyGroup(TyperGroup):
 
     @property  # type: ignore[override]
     def commands(self) -> dict[str, Any]:
-        for name in self.list_commands(None):  # type: ignore[arg-type]
+        for name in self.list_commands(None):
             self._load(name)
-        return {n: self._loaded[n] for n in self.list_commands(None) if n in self._loaded}  # type: ignore[arg-type]
+        return {n: self._loaded[n] for n in self.list_commands(None) if n in self._loaded}
 
     @commands.setter
     def commands(self, value: dict[str, Any]) -> None:
@@ -148,9 +148,10 @@ class LazyGroup(TyperGroup):
             module.register(holder)
         else:
             return None
-        command = typer.main.get_command(holder)
-        if isinstance(command, TyperGroup):
-            command = command.get_command(None, name)  # type: ignore[arg-type]
+        built = typer.main.get_command(holder)
+        command: Any | None = built
+        if isinstance(built, TyperGroup):
+            command = built.get_command(None, name)  # type: ignore[arg-type]  # click wants a Context; ours takes None
         if command is None:
             return None
         self._loaded[name] = command

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import typer
 from rich.table import Table
 
@@ -10,8 +9,9 @@ from governance.service.cli.common import console, emit_json, handle_errors, loa
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Text-to-video models: the embedded one and diffusers pipelines in the local cache.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Text-to-video models: the embedded one and diffusers pipelines in the local cache.", no_args_is_help=True
+)
 
 
 @app.command("list")

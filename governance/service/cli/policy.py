@@ -12,11 +12,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 from rich.table import Table
 
 from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from policies.engine import SemanticModel
 
 __all__ = ["app"]
 
@@ -24,8 +28,9 @@ app = typer.Typer(help="Prompt policy: check prompts against the policy packs.",
 
 _JURISDICTION = typer.Option(None, "--jurisdiction", "-j", help="eu, cn, us-ca or none (default: settings).")
 _SEMANTIC = typer.Option(True, "--semantic/--no-semantic", help="Semantic matching with the embedded model.")
-_MODEL = typer.Option("multilingual", "--semantic-model",
-                      help="multilingual (USE-multilingual, default) or minilm (English MiniLM).")
+_MODEL = typer.Option(
+    "multilingual", "--semantic-model", help="multilingual (USE-multilingual, default) or minilm (English MiniLM)."
+)
 _CONSENT = typer.Option(True, "--consent/--no-consent", help="Consult the consent registry for likeness licences.")
 
 
@@ -43,8 +48,12 @@ def _load(*, semantic: bool, consent: bool, extra: list[Path] | None = None, mod
         registry = ConsentRegistry(get_engine(settings.resolved_database_url))
         if registry.protected_names():
             packs.append(registry.protected_pack())
-    engine = PolicyEngine.shared(extra_packs=packs, semantic=semantic, model_cache=settings.cache_path / "models",
-                                 semantic_model=model)
+    engine = PolicyEngine.shared(
+        extra_packs=packs,
+        semantic=semantic,
+        model_cache=settings.cache_path / "models",
+        semantic_model=cast("SemanticModel", model),  # the engine refuses other names (PolicyError)
+    )
     return engine, registry, settings
 
 
@@ -70,8 +79,9 @@ def check_cmd(
     semantic: bool = _SEMANTIC,
     consent: bool = _CONSENT,
     model: str = _MODEL,
-    with_prompt: bool = typer.Option(True, "--prompt/--no-prompt",
-                                     help="With --file --json: put each prompt in its line (default) or leave it out."),
+    with_prompt: bool = typer.Option(
+        True, "--prompt/--no-prompt", help="With --file --json: put each prompt in its line (default) or leave it out."
+    ),
 ) -> None:
     """Decide whether a prompt may be generated, and why (exit 3 if refused; with --file, if any is)."""
     from policies import PromptError
@@ -94,6 +104,7 @@ def check_cmd(
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        row: dict[str, Any]  # one JSON line of the report
         try:
             d = engine.check(line, jurisdiction=where, consent=registry)
         except PromptError as exc:
@@ -107,8 +118,10 @@ def check_cmd(
         if as_json:
             sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
         else:
-            console.print(f"{number:>5}  {row['action']:<16} {row.get('rule_id') or row.get('error', '') or ''}  "
-                          f"{line[:60]}", markup=False)
+            console.print(
+                f"{number:>5}  {row['action']:<16} {row.get('rule_id') or row.get('error', '') or ''}  {line[:60]}",
+                markup=False,
+            )
     if not as_json:
         err_console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "no prompts")
     raise typer.Exit(3 if refused else 0)
@@ -147,13 +160,28 @@ def test_cmd(
     results = engine.run_examples(name)
     failed = [r for r in results if not r.passed]
     if as_json:
-        emit_json({"pack": name, "passed": len(results) - len(failed), "failed": len(failed),
-                   "failures": [{"rule_id": r.rule_id, "prompt": r.prompt, "expect_hit": r.expect_hit,
-                                 "got": list(r.decision.rule_ids)} for r in failed]})
+        emit_json(
+            {
+                "pack": name,
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "failures": [
+                    {
+                        "rule_id": r.rule_id,
+                        "prompt": r.prompt,
+                        "expect_hit": r.expect_hit,
+                        "got": list(r.decision.rule_ids),
+                    }
+                    for r in failed
+                ],
+            }
+        )
     else:
         for r in failed:
             want = "should hit" if r.expect_hit else "should not hit"
-            console.print(f"[red]FAIL[/] {r.rule_id} {want}: {r.prompt!r} (got {', '.join(r.decision.rule_ids) or 'nothing'})")
+            console.print(
+                f"[red]FAIL[/] {r.rule_id} {want}: {r.prompt!r} (got {', '.join(r.decision.rule_ids) or 'nothing'})"
+            )
         console.print(f"pack {name}: {len(results) - len(failed)}/{len(results)} examples pass")
     if failed:
         raise typer.Exit(1)

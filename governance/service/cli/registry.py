@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from governance.service.cli.common import console, emit_json, err_console, handle_errors, load_settings
@@ -29,8 +29,9 @@ def _registry():
 def add_cmd(
     paths: list[Path] = typer.Argument(..., help="Video or image files, or folders (searched recursively)."),
     owner: str = typer.Option(..., "--owner", help="Rights holder."),
-    title: str = typer.Option(None, "--title", help="Title of the work (--group), or a prefix for each file's "
-                              "work (default: the file name)."),
+    title: str = typer.Option(
+        None, "--title", help="Title of the work (--group), or a prefix for each file's work (default: the file name)."
+    ),
     license: str = typer.Option(None, "--license", help="Licence terms or reference."),
     group: bool = typer.Option(False, "--group", help="Register all the files as ONE work (needs --title)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -40,24 +41,36 @@ def add_cmd(
     from governance.flows.register import register_paths
 
     registry = _registry()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True, disable=as_json) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
         task = bar.add_task("registering", total=None)
 
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, description=f"registering {name}"[:60])
 
-        outcome = register_paths(registry, paths, owner=owner, title=title, license=license, group=group,
-                                 progress=progress)
+        outcome = register_paths(
+            registry, paths, owner=owner, title=title, license=license, group=group, progress=progress
+        )
     if as_json:
         emit_json(outcome)
     else:
         for work in outcome.works:
             if work.duplicate:
-                console.print(f"already registered as work [bold]{work.work_id}[/] ({escape(work.title)}); nothing added")
+                console.print(
+                    f"already registered as work [bold]{work.work_id}[/] ({escape(work.title)}); nothing added"
+                )
             else:
-                console.print(f"registered work [bold]{work.work_id}[/]: {escape(work.title)} ({escape(work.owner)}), "
-                              f"{work.assets} asset(s), {work.frames} keyframes")
+                console.print(
+                    f"registered work [bold]{work.work_id}[/]: {escape(work.title)} ({escape(work.owner)}), "
+                    f"{work.assets} asset(s), {work.frames} keyframes"
+                )
             for dup in work.duplicates:
                 console.print(f"  duplicate: {escape(dup.path)} (already in work {dup.reason})")
             for skip in work.skipped:
@@ -67,8 +80,10 @@ def add_cmd(
         for fail in outcome.failed:
             err_console.print(f"  [red]not registered:[/] {escape(fail.path)}: {escape(fail.error)}")
         if len(outcome.works) > 1 or outcome.failed:
-            console.print(f"{outcome.added} work(s) added, {len(outcome.works) - outcome.added} already registered, "
-                          f"{len(outcome.failed)} failed")
+            console.print(
+                f"{outcome.added} work(s) added, {len(outcome.works) - outcome.added} already registered, "
+                f"{len(outcome.failed)} failed"
+            )
     if outcome.failed and not outcome.works:
         raise typer.Exit(outcome.failed[0].exit_code)
 
@@ -92,11 +107,15 @@ def match_cmd(
         return
     # One short block per match: readable at 80 columns, where an 8-column table is not.
     for m in matches:
-        console.print(f"[bold]{escape(m.title)}[/bold] ({escape(m.owner)})  score {m.score:.2f}, "
-                      f"{m.query_coverage:.0%} of the query, by {m.fingerprint}")
+        console.print(
+            f"[bold]{escape(m.title)}[/bold] ({escape(m.owner)})  score {m.score:.2f}, "
+            f"{m.query_coverage:.0%} of the query, by {m.fingerprint}"
+        )
         source = f"{escape(m.file)} " if m.file else "reference "
-        console.print(f"  query {m.query_start:.1f}-{m.query_end:.1f} s = {source}{m.ref_start:.1f}-"
-                      f"{m.ref_end:.1f} s   work {m.work_id}")
+        console.print(
+            f"  query {m.query_start:.1f}-{m.query_end:.1f} s = {source}{m.ref_start:.1f}-"
+            f"{m.ref_end:.1f} s   work {m.work_id}"
+        )
 
 
 @app.command("list")
@@ -110,8 +129,15 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the works
     table = Table("title", "owner", "licence", "assets", "duration s", "registered")
     table.add_column("work", overflow="fold")
     for w in works:
-        table.add_row(w.title, w.owner, w.license or "", str(w.assets), f"{w.duration_s:.1f}",
-                      w.created_at.strftime("%Y-%m-%d %H:%M"), w.id)
+        table.add_row(
+            w.title,
+            w.owner,
+            w.license or "",
+            str(w.assets),
+            f"{w.duration_s:.1f}",
+            w.created_at.strftime("%Y-%m-%d %H:%M"),
+            w.id,
+        )
     console.print(table)
 
 
@@ -148,5 +174,6 @@ def import_cmd(
     if as_json:
         emit_json(result)
     else:
-        console.print(f"imported {result.works} work(s), {result.assets} asset(s); "
-                      f"{result.skipped_assets} already registered")
+        console.print(
+            f"imported {result.works} work(s), {result.assets} asset(s); {result.skipped_assets} already registered"
+        )

@@ -19,7 +19,8 @@ def serve_cmd(
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes."),
     log_level: str = typer.Option("info", "--log-level"),
     public_verify: bool = typer.Option(
-        None, "--public-verify/--no-public-verify",
+        None,
+        "--public-verify/--no-public-verify",
         help="Anonymous verification on the page and POST /api/verify, rate-limited per client "
         "(setting public_verify); every other route keeps its roles.",
     ),
@@ -36,16 +37,29 @@ def serve_cmd(
 
         FlowContext(settings, recover=False).check_environment()
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    mode = (f"public verification on ({settings.public_verify_per_minute:g}/min per client)"
-            if settings.public_verify else "API keys required")
+    mode = (
+        f"public verification on ({settings.public_verify_per_minute:g}/min per client)"
+        if settings.public_verify
+        else "API keys required"
+    )
     err_console.print(f"ReelGuard API on http://{host}:{port}/  (schema: /openapi.json; {mode})")
-    uvicorn.run("governance.service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, server_header=False)
+    uvicorn.run(
+        "governance.service.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+    )
 
 
 def worker_cmd(
     concurrency: int = typer.Option(max(1, (os.cpu_count() or 2)), "--concurrency", "-c", min=1, max=256),
-    queues: str = typer.Option("", "--queues", "-Q", help="Comma-separated queue names (default REELGUARD_QUEUE or reelguard)."),
+    queues: str = typer.Option(
+        "", "--queues", "-Q", help="Comma-separated queue names (default REELGUARD_QUEUE or reelguard)."
+    ),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run a Celery worker for generation and batch jobs (Redis: REELGUARD_BROKER_URL)."""
@@ -54,10 +68,17 @@ def worker_cmd(
 
     load_settings()
     queues = queues or default_queue()
-    celery.worker_main([
-        "worker", f"--concurrency={concurrency}", f"--queues={queues}", f"--loglevel={log_level}",
-        "--pool=prefork", "--without-gossip", "--without-mingle",
-    ])
+    celery.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--queues={queues}",
+            f"--loglevel={log_level}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
     sys.exit(0)
 
 

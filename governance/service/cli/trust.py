@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlsplit
 
 import typer
@@ -15,8 +14,9 @@ from governance.service.cli.common import console, emit_json, handle_errors, loa
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Verification trust: C2PA and TSA trust lists, allowed signers, accepted EKUs.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Verification trust: C2PA and TSA trust lists, allowed signers, accepted EKUs.", no_args_is_help=True
+)
 
 
 def _store():
@@ -36,7 +36,9 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSON instead of
         return
     table = Table("name", "kind", "certificates", "dated", "origin")
     for source in sources:
-        table.add_row(source.name, source.kind, str(len(source.certificates)), source.dated or "-", escape(source.origin))
+        table.add_row(
+            source.name, source.kind, str(len(source.certificates)), source.dated or "-", escape(source.origin)
+        )
     console.print(table)
     console.print(f"accepted EKUs: {', '.join(store.ekus())}")
 
@@ -44,7 +46,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="JSON instead of
 @app.command("show")
 @handle_errors
 def show_cmd(
-    source: Optional[str] = typer.Argument(None, help="Only this source (see `trust list`)."),
+    source: str | None = typer.Argument(None, help="Only this source (see `trust list`)."),
     as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
 ) -> None:
     """Every trusted certificate: subject, organisation, expiry, SHA-256 fingerprint, source."""
@@ -56,14 +58,16 @@ def show_cmd(
         return
     table = Table("source", "organisation", "subject", "expires", "sha256")
     for cert in certificates:
-        table.add_row(cert.source, escape(cert.organisation or "-"), escape(cert.subject), cert.not_after, cert.fingerprint[:16])
+        table.add_row(
+            cert.source, escape(cert.organisation or "-"), escape(cert.subject), cert.not_after, cert.fingerprint[:16]
+        )
     console.print(table)
 
 
 @app.command("add")
 @handle_errors
 def add_cmd(
-    pem: Optional[Path] = typer.Argument(None, exists=True, dir_okay=False, help="PEM file of certificates to trust."),
+    pem: Path | None = typer.Argument(None, exists=True, dir_okay=False, help="PEM file of certificates to trust."),
     kind: str = typer.Option("anchor", "--kind", help="anchor (a CA), allowed (one signer), or tsa."),
     eku: list[str] = typer.Option([], "--eku", help="Also accept this signer EKU (OID); repeatable."),
 ) -> None:
@@ -72,7 +76,7 @@ def add_cmd(
         raise typer.BadParameter("give a PEM file, --eku OID, or both")
     store = _store()
     if pem is not None:
-        added = store.add(pem.read_bytes(), kind=kind, source=str(pem))  # type: ignore[arg-type]
+        added = store.add(pem.read_bytes(), kind=kind, source=str(pem))
         console.print(f"added {added} new {kind} certificate(s) from {escape(str(pem))}")
     for oid in eku:
         console.print(f"EKU {oid}: {'added' if store.add_eku(oid) else 'already accepted'}")
@@ -80,7 +84,9 @@ def add_cmd(
 
 @app.command("remove")
 @handle_errors
-def remove_cmd(fingerprint: str = typer.Argument(..., help="SHA-256 fingerprint (8+ hex) of an added certificate.")) -> None:
+def remove_cmd(
+    fingerprint: str = typer.Argument(..., help="SHA-256 fingerprint (8+ hex) of an added certificate."),
+) -> None:
     """Remove a certificate you added (bundled lists change only through `trust update`)."""
     removed = _store().remove(fingerprint)
     if not removed:

@@ -47,7 +47,10 @@ def embed(
     ),
     force: bool = typer.Option(False, "--force", help="overwrite OUTPUT if it exists"),
     crf: int | None = typer.Option(
-        None, "--crf", min=0, max=51,
+        None,
+        "--crf",
+        min=0,
+        max=51,
         help="H.264 quality of the output (default: the lowest CRF that stays within the source's video bitrate)",
     ),
     scheme_name: str = typer.Option(DEFAULT_SCHEME, "--scheme", help="watermark scheme"),
@@ -81,7 +84,11 @@ def embed(
         if len(head) >= CRF_SAMPLE:
             break
     source_bps = video_bitrate(input)
-    choice = choose_crf(head, fps=info.fps, target_bps=source_bps, frames=info.frame_count) if crf is None else CrfChoice(crf, source_bps, None)
+    choice = (
+        choose_crf(head, fps=info.fps, target_bps=source_bps, frames=info.frame_count)
+        if crf is None
+        else CrfChoice(crf, source_bps, None)
+    )
     video_only = output.with_name(f".{output.stem}.video{output.suffix or '.mp4'}")
     try:
         with VideoWriter(video_only, fps=info.fps, crf=choice.crf) as writer:

@@ -9,6 +9,7 @@ one verified by a fleet leave the same audit trail. Results come back in input o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -61,8 +62,9 @@ def verify_many(
     return _on_celery(clips, batch_id, settings, workers, progress, timeout_s, stages)
 
 
-def _in_process(clips: list[str], batch_id: str, settings: Settings, progress: Progress,
-                stages: Sequence[str] | None) -> list[dict[str, Any]]:
+def _in_process(
+    clips: list[str], batch_id: str, settings: Settings, progress: Progress, stages: Sequence[str] | None
+) -> list[dict[str, Any]]:
     from governance.flows import FlowContext
     from governance.service.jobs.tasks import run_verify_clip
 
@@ -76,29 +78,61 @@ def _in_process(clips: list[str], batch_id: str, settings: Settings, progress: P
 
 def _worker_env(settings: Settings, broker: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(REELGUARD_HOME=str(settings.home), REELGUARD_DATABASE_URL=settings.resolved_database_url,
-               REELGUARD_BROKER_URL=broker, REELGUARD_JOBS_EAGER="0")
+    env.update(
+        REELGUARD_HOME=str(settings.home),
+        REELGUARD_DATABASE_URL=settings.resolved_database_url,
+        REELGUARD_BROKER_URL=broker,
+        REELGUARD_JOBS_EAGER="0",
+    )
     # One process per core: numeric libraries' own thread pools would make N processes fight
     # over the same cores (measured: 2 workers slower than 1 without this).
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-                 "REELGUARD_WORKER_THREADS"):
+    for name in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "REELGUARD_WORKER_THREADS",
+    ):
         env.setdefault(name, "1")
     return env
 
 
-def start_local_worker(settings: Settings, *, queue: str, concurrency: int, name: str, broker: str,
-                       extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> subprocess.Popen:
+def start_local_worker(
+    settings: Settings,
+    *,
+    queue: str,
+    concurrency: int,
+    name: str,
+    broker: str,
+    extra_env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+) -> subprocess.Popen:
     """A Celery worker process group of our own (so it can be stopped without touching others)."""
-    cmd = [sys.executable, "-m", "celery", "-A", "governance.service.jobs.worker", "worker", "--pool=prefork",
-           f"--concurrency={concurrency}", "-Q", queue, "-n", f"{name}@%h", "--without-gossip",
-           "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "governance.service.jobs.worker",
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "-Q",
+        queue,
+        "-n",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=WARNING",
+    ]
     env = {**_worker_env(settings, broker), **(extra_env or {})}
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    try:
+    if log_path is None:
+        return subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    finally:
-        if log_path:
-            log.close()
 
 
 def stop_local_worker(proc: subprocess.Popen, *, grace_s: float = 10.0) -> None:
@@ -109,15 +143,20 @@ def stop_local_worker(proc: subprocess.Popen, *, grace_s: float = 10.0) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=grace_s)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=5)
 
 
-def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int, progress: Progress,
-               timeout_s: float, stages: Sequence[str] | None) -> list[dict[str, Any]]:
+def _on_celery(
+    clips: list[str],
+    batch_id: str,
+    settings: Settings,
+    workers: int,
+    progress: Progress,
+    timeout_s: float,
+    stages: Sequence[str] | None,
+) -> list[dict[str, Any]]:
     from governance.service.jobs.queue import broker_ok, broker_url, celery_app
 
     broker = broker_url(settings)
@@ -128,8 +167,10 @@ def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int
     proc = start_local_worker(settings, queue=queue, concurrency=workers, name=f"batch-{batch_id[:8]}", broker=broker)
     try:
         args = [list(stages)] if stages else []
-        pending = [app.send_task("reelguard.verify_clip", args=[batch_id, i, clip, *args], queue=queue)
-                   for i, clip in enumerate(clips)]
+        pending = [
+            app.send_task("reelguard.verify_clip", args=[batch_id, i, clip, *args], queue=queue)
+            for i, clip in enumerate(clips)
+        ]
         deadline = time.monotonic() + timeout_s
         done_before = -1
         while True:
@@ -145,7 +186,7 @@ def _on_celery(clips: list[str], batch_id: str, settings: Settings, workers: int
                 raise BatchTimeout(f"batch {batch_id} did not finish within {timeout_s:.0f} s")
             time.sleep(0.1)
         results = []
-        for clip, result in zip(clips, pending):
+        for clip, result in zip(clips, pending, strict=True):
             value = result.get(propagate=False)
             if isinstance(value, dict):
                 results.append(value)

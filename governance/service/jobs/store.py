@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from governance.records.jobs import TERMINAL, Job, utcnow
 
@@ -25,10 +25,19 @@ def job_actor(job_id: str, index: int | None = None) -> str:
     return f"job:{job_id}" if index is None else f"job:{job_id}:{index}"
 
 
-def create_job(*, session: Session, kind: str, actor: str, request: dict[str, Any], owner: str | None = None,
-               job_id: str | None = None, ttl: timedelta = JOB_TTL) -> Job:
-    job = Job(job_id=job_id or new_job_id(), kind=kind, actor=actor, owner=owner, request=request,
-              expires_at=utcnow() + ttl)
+def create_job(
+    *,
+    session: Session,
+    kind: str,
+    actor: str,
+    request: dict[str, Any],
+    owner: str | None = None,
+    job_id: str | None = None,
+    ttl: timedelta = JOB_TTL,
+) -> Job:
+    job = Job(
+        job_id=job_id or new_job_id(), kind=kind, actor=actor, owner=owner, request=request, expires_at=utcnow() + ttl
+    )
     session.add(job)
     session.flush()
     return job
@@ -42,8 +51,9 @@ def get_job(*, session: Session, job_id: str, lock: bool = False) -> Job | None:
     return session.exec(query).first()
 
 
-def finish_job(*, session: Session, job: Job, status: str, result: dict[str, Any] | None = None,
-               error: str | None = None) -> Job:
+def finish_job(
+    *, session: Session, job: Job, status: str, result: dict[str, Any] | None = None, error: str | None = None
+) -> Job:
     job.status, job.result, job.error, job.updated_at = status, result, error, utcnow()
     session.add(job)
     return job
@@ -52,7 +62,7 @@ def finish_job(*, session: Session, job: Job, status: str, result: dict[str, Any
 def is_expired(job: Job, now: datetime | None = None) -> bool:
     if job.expires_at is None:
         return False
-    expires = job.expires_at if job.expires_at.tzinfo else job.expires_at.replace(tzinfo=timezone.utc)
+    expires = job.expires_at if job.expires_at.tzinfo else job.expires_at.replace(tzinfo=UTC)
     return expires <= (now or utcnow())
 
 
@@ -66,8 +76,9 @@ def committed_events(*, session: Session, actor: str) -> list[dict[str, Any]]:
     from governance.records.audit.models import AuditEntry
 
     rows = session.execute(
-        sa_select(AuditEntry.leaf_index, AuditEntry.kind, AuditEntry.payload)
-        .where(AuditEntry.actor == actor).order_by(AuditEntry.leaf_index)
+        sa_select(col(AuditEntry.leaf_index), col(AuditEntry.kind), col(AuditEntry.payload))
+        .where(col(AuditEntry.actor) == actor)
+        .order_by(col(AuditEntry.leaf_index))
     ).all()
     out = []
     for leaf_index, kind, payload in rows:

@@ -20,8 +20,8 @@ from celery import shared_task
 from sqlalchemy import text
 
 from governance.core.errors import ANY_ERROR, PolicyDenied, ReelGuardError, StorageError, exit_code_for
-from governance.service.jobs.store import committed_events, finish_job, get_job, is_expired, is_terminal, job_actor
 from governance.records.jobs import utcnow
+from governance.service.jobs.store import committed_events, finish_job, get_job, is_expired, is_terminal, job_actor
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
@@ -30,14 +30,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["JobBusy", "run_generate_job", "run_verify_clip", "outputs_dir", "worker_context"]
 
-_CONTEXT: "FlowContext | None" = None
+_CONTEXT: FlowContext | None = None
 
 
 class JobBusy(ReelGuardError):
     """Another worker holds this job right now."""
 
 
-def worker_context() -> "FlowContext":
+def worker_context() -> FlowContext:
     """One FlowContext per worker process (built after fork, from the environment)."""
     global _CONTEXT
     if _CONTEXT is None:
@@ -47,7 +47,7 @@ def worker_context() -> "FlowContext":
     return _CONTEXT
 
 
-def outputs_dir(ctx: "FlowContext") -> Path:
+def outputs_dir(ctx: FlowContext) -> Path:
     """Where generation jobs write their clips (shared storage when workers are remote)."""
     path = ctx.settings.home / "outputs"
     path.mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,7 @@ def outputs_dir(ctx: "FlowContext") -> Path:
 
 
 @contextmanager
-def job_lock(engine: "Engine", job_id: str):
+def job_lock(engine: Engine, job_id: str):
     """Yields True when this process may run ``job_id`` (always True on SQLite: one machine)."""
     if engine.dialect.name != "postgresql":
         yield True
@@ -77,7 +77,7 @@ def _generation_result(job_id: str, content_id: str, extra: dict[str, Any]) -> d
     return {"content_id": content_id, "clip": f"{job_id}.mp4", **extra}
 
 
-def _finalise_committed(ctx: "FlowContext", job_id: str, events: list[dict[str, Any]]) -> tuple[str, dict, str | None]:
+def _finalise_committed(ctx: FlowContext, job_id: str, events: list[dict[str, Any]]) -> tuple[str, dict, str | None]:
     """The outcome of a flow that already committed (a previous attempt died after commit)."""
     from governance.records.storage.db import session_scope
     from governance.records.storage.records import GenerationRecordPublic, get_record
@@ -107,7 +107,7 @@ def _clean_partials(folder: Path, job_id: str) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _reference_args(ctx: "FlowContext", request: dict[str, Any]) -> dict[str, Any]:
+def _reference_args(ctx: FlowContext, request: dict[str, Any]) -> dict[str, Any]:
     """The reference a job was submitted with (POST /api/generate/reference): a stored file
     named by its sha256, resolved inside the references folder only; the flow checks it again."""
     if not request.get("reference_file"):
@@ -118,7 +118,7 @@ def _reference_args(ctx: "FlowContext", request: dict[str, Any]) -> dict[str, An
     return {kind: stored_reference(ctx.settings, request["reference_file"]), "strength": request.get("strength")}
 
 
-def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
+def run_generate_job(ctx: FlowContext, job_id: str) -> str:
     """Run (or finish) one generation job; returns its final status."""
     from governance.flows import GenerateRequest, ProtectedMaterialBlocked, generate
     from governance.records.storage.db import session_scope
@@ -149,19 +149,34 @@ def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
         folder = outputs_dir(ctx)
         _clean_partials(folder, job_id)
         try:
-            outcome = generate(ctx, GenerateRequest(
-                prompt=request["prompt"], output=folder / f"{job_id}.mp4", seed=int(request.get("seed", 0)),
-                num_frames=request.get("num_frames"), width=request.get("width"), height=request.get("height"),
-                steps=request.get("steps"), fps=request.get("fps"), jurisdiction=request.get("jurisdiction"),
-                force=True, actor=actor, **_reference_args(ctx, request),
-            ))
+            outcome = generate(
+                ctx,
+                GenerateRequest(
+                    prompt=request["prompt"],
+                    output=folder / f"{job_id}.mp4",
+                    seed=int(request.get("seed", 0)),
+                    num_frames=request.get("num_frames"),
+                    width=request.get("width"),
+                    height=request.get("height"),
+                    steps=request.get("steps"),
+                    fps=request.get("fps"),
+                    jurisdiction=request.get("jurisdiction"),
+                    force=True,
+                    actor=actor,
+                    **_reference_args(ctx, request),
+                ),
+            )
             result = outcome.to_dict()
             result.pop("output", None)  # a server path; clients fetch /api/jobs/<id>/clip
             status, payload, error = "done", _generation_result(job_id, outcome.content_id, result), None
         except PolicyDenied as denied:
             status, payload, error = "denied", {"decision": denied.decision.to_dict()}, None
         except ProtectedMaterialBlocked as blocked:
-            status, payload, error = "blocked", {"outcome": blocked.outcome, "matches": [m.to_dict() for m in blocked.matches]}, None
+            status, payload, error = (
+                "blocked",
+                {"outcome": blocked.outcome, "matches": [m.to_dict() for m in blocked.matches]},
+                None,
+            )
         except (StorageError, JobBusy):
             raise  # transient: the task retries
         except ANY_ERROR as exc:  # leaf errors are virtual subclasses: ``except ReelGuardError`` misses them
@@ -173,8 +188,9 @@ def run_generate_job(ctx: "FlowContext", job_id: str) -> str:
         return status
 
 
-def run_verify_clip(ctx: "FlowContext", batch_id: str, index: int, path: str,
-                    stages: list[str] | None = None) -> dict[str, Any]:
+def run_verify_clip(
+    ctx: FlowContext, batch_id: str, index: int, path: str, stages: list[str] | None = None
+) -> dict[str, Any]:
     """Verify one file of a batch (``stages``: what runs, default everything); a redelivered
     file returns its committed verdict."""
     from governance.flows import VerifyOptions, verify
@@ -185,9 +201,15 @@ def run_verify_clip(ctx: "FlowContext", batch_id: str, index: int, path: str,
         done = committed_events(session=session, actor=actor)
     if done:
         event = done[-1]["event"]
-        return {"path": path, "verdict": event.get("verdict"), "reasons": event.get("reasons", []),
-                "flags": event.get("flags", []), "file_sha256": event.get("file_sha256"),
-                "audit_leaf_index": done[-1]["leaf_index"], "replayed": True}
+        return {
+            "path": path,
+            "verdict": event.get("verdict"),
+            "reasons": event.get("reasons", []),
+            "flags": event.get("flags", []),
+            "file_sha256": event.get("file_sha256"),
+            "audit_leaf_index": done[-1]["leaf_index"],
+            "replayed": True,
+        }
     options = VerifyOptions(stages=frozenset(stages)) if stages else VerifyOptions()
     try:
         return verify(ctx, path, actor=actor, options=options).to_dict()
@@ -202,7 +224,7 @@ def generate_task(self, job_id: str) -> str:
     try:
         return run_generate_job(worker_context(), job_id)
     except (JobBusy, StorageError) as exc:
-        raise self.retry(countdown=5, exc=exc)
+        raise self.retry(countdown=5, exc=exc) from exc
 
 
 @shared_task(bind=True, name="reelguard.verify_clip", acks_late=True, reject_on_worker_lost=True, max_retries=10)
@@ -210,4 +232,4 @@ def verify_clip_task(self, batch_id: str, index: int, path: str, stages: list[st
     try:
         return run_verify_clip(worker_context(), batch_id, index, path, stages)
     except StorageError as exc:
-        raise self.retry(countdown=5, exc=exc)
+        raise self.retry(countdown=5, exc=exc) from exc

@@ -4,22 +4,25 @@ import os
 
 # Third-party progress bars ("Loading pipeline components", "Loading weights") in a worker's log
 # are noise; set before transformers / diffusers / huggingface_hub import tqdm.
-for _name, _value in (("HF_HUB_DISABLE_PROGRESS_BARS", "1"), ("TRANSFORMERS_VERBOSITY", "error"),
-                      ("DIFFUSERS_VERBOSITY", "error"), ("TQDM_DISABLE", "1")):
+for _name, _value in (
+    ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+    ("TRANSFORMERS_VERBOSITY", "error"),
+    ("DIFFUSERS_VERBOSITY", "error"),
+    ("TQDM_DISABLE", "1"),
+):
     os.environ.setdefault(_name, _value)
 
 from governance.service.jobs.queue import celery_app  # noqa: E402
 
 app = celery_app()
 
-import governance.service.jobs.tasks  # noqa: E402,F401  (registers the tasks on this app)
-
 # Import what the tasks use once, before the prefork pool forks, so children share it.
-import detectors.provenance  # noqa: E402,F401
-import detectors.video_io  # noqa: E402,F401
-import detectors.watermark  # noqa: E402,F401
-import governance.flows  # noqa: E402,F401
-import governance.records.registry  # noqa: E402,F401
+import detectors.provenance  # noqa: E402
+import detectors.video_io  # noqa: E402
+import detectors.watermark  # noqa: E402
+import governance.flows  # noqa: E402
+import governance.records.registry  # noqa: E402
+import governance.service.jobs.tasks  # noqa: E402,F401  (registers the tasks on this app)
 
 # REELGUARD_WORKER_THREADS=N caps OpenCV's pool and the video decoder at N threads per process
 # (local batch workers set 1: one process per core; OMP_NUM_THREADS does not reach either).

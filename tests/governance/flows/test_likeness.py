@@ -25,6 +25,7 @@ from governance.flows.likeness import (
     remove_person,
     scan_clip,
 )
+from governance.flows.verify import VerifyOptions
 from governance.records.audit.models import AuditEntry
 from governance.records.likeness import LikenessDescriptor
 from governance.records.storage.records import GenerationRecord
@@ -191,3 +192,102 @@ def test_cli_verbs_and_exit_codes(home, tmp_path, obama_clip):
     removed = runner.invoke(app, ["likeness", "remove", PERSON])
     assert removed.exit_code == 0 and "1 descriptor(s) erased" in removed.output
     assert runner.invoke(app, ["likeness", "remove", PERSON]).exit_code == 19
+
+
+class DecodeSpy:
+    """Wraps ``detectors.video_io.read_coded_frames``: counts decoder opens and frames decoded."""
+
+    def __init__(self, monkeypatch) -> None:
+        from detectors import video_io
+
+        self.opens: list[dict] = []
+        self.frames = 0
+        real = video_io.read_coded_frames
+
+        def spy(path, **kwargs):
+            self.opens.append(kwargs)
+            for coded in real(path, **kwargs):
+                self.frames += 1
+                yield coded
+
+        monkeypatch.setattr(video_io, "read_coded_frames", spy)
+
+
+def _faces(scan) -> list[dict]:
+    return [f.to_dict() for f in scan.faces]
+
+
+def test_verify_decodes_the_clip_once_and_finds_what_a_scan_of_its_own_finds(ctx, tmp_path, obama_clip, monkeypatch):
+    enroll_person(ctx, PERSON, [face_photo("obama2.jpg")], name="Barack Obama")
+    clip = write_video(tmp_path / "obama.mp4", obama_clip, fps=8)
+    alone = scan_clip(ctx, clip, audit=False, max_samples=120)  # its own decode, as verify did before
+    spy = DecodeSpy(monkeypatch)
+    report = verify(ctx, clip)
+    assert len(spy.opens) == 1 and spy.frames == len(obama_clip)  # one decoder, every frame once
+    assert report.likeness is not None and report.likeness.matches == alone.matches
+    assert _faces(report.likeness) == _faces(alone) and report.likeness.frames_sampled == alone.frames_sampled
+    assert report.watermark is not None and report.watermark.frames_used == len(obama_clip)
+
+    spy = DecodeSpy(monkeypatch)  # without the watermark stage the faces still get one decode
+    registry_only = verify(ctx, clip, options=VerifyOptions(stages=frozenset({"c2pa", "registry"})))
+    assert len(spy.opens) == 1 and registry_only.likeness.matches == alone.matches
+
+
+def test_verify_with_nobody_enrolled_examines_no_frame_for_faces(ctx, tmp_path, obama_clip, monkeypatch):
+    from detectors.faces import ClipScanner
+
+    def refuse(self, frame):
+        raise AssertionError("a frame reached the face scanner with nobody enrolled")
+
+    monkeypatch.setattr(ClipScanner, "add", refuse)
+    spy = DecodeSpy(monkeypatch)
+    report = verify(ctx, write_video(tmp_path / "obama.mp4", obama_clip, fps=8))
+    assert report.likeness is None and report.to_dict()["likeness"] == {"matches": [], "scanned": False}
+    assert [o["max_frames"] for o in spy.opens] == [240]  # the watermark's own bound, nothing more
+    assert audit_events(ctx, "likeness.scan") == []
+
+
+def test_the_gate_stops_describing_a_confirmed_face_but_decides_as_a_full_scan(ctx, obama_clip):
+    enroll_person(ctx, PERSON, [face_photo("obama2.jpg")])
+    ctx.consent.grant(person_id=PERSON, granted_by="Office of Barack Obama", scope="video")
+    full = scan_clip(ctx, obama_clip, fps=8, audit=False)
+    gate = check_likeness(ctx, obama_clip, fps=8).scan
+    assert [m.person_id for m in gate.matches] == [m.person_id for m in full.matches] == [PERSON]
+    assert gate.faces_tracked > 0 and len(gate.faces) < len(full.faces)
+    assert gate.faces_found == full.faces_found and gate.frames_sampled == full.frames_sampled
+    with pytest.raises(MediaError):  # a frame the scanner cannot use fails the gate, never passes it
+        check_likeness(ctx, [obama_clip[0], obama_clip[1][:, :, 0]], fps=8)
+
+
+def test_when_the_watermark_stops_reading_the_faces_read_on_from_the_same_decoder(
+    ctx, tmp_path, obama_clip, monkeypatch
+):
+    enroll_person(ctx, PERSON, [face_photo("obama2.jpg")])
+    clip = write_video(tmp_path / "obama.mp4", obama_clip, fps=8)
+    alone = scan_clip(ctx, clip, audit=False, max_samples=120)
+    spy = DecodeSpy(monkeypatch)
+    report = verify(ctx, clip, options=VerifyOptions(max_frames=6))  # the watermark's bound: 6 frames
+    assert report.watermark is not None and report.watermark.frames_used == 6
+    assert len(spy.opens) == 1 and spy.frames == len(obama_clip)  # the faces read the rest, same decoder
+    assert report.likeness is not None and report.likeness.matches == alone.matches
+    assert _faces(report.likeness) == _faces(alone)
+
+
+def test_a_failing_watermark_leaves_the_faces_to_read_on(ctx, tmp_path, obama_clip, monkeypatch):
+    from detectors.errors import WatermarkError
+
+    enroll_person(ctx, PERSON, [face_photo("obama2.jpg")])
+    ctx.consent.grant(person_id=PERSON, granted_by="Office of Barack Obama", scope="video")
+    ctx._generators[""] = ClipGenerator(obama_clip)
+    signed = generate(ctx, GenerateRequest(prompt="a man giving a speech", output=tmp_path / "ours.mp4")).output
+
+    class Broken:
+        def detect(self, frames, *, key, max_frames=None):
+            for _, _frame in zip(range(3), frames, strict=False):
+                pass
+            raise WatermarkError("the detector broke on the fourth frame")
+
+    monkeypatch.setattr(ctx, "watermark", Broken())
+    report = verify(ctx, signed)  # the credentials stand, so verify reports instead of raising
+    assert any(r.startswith("pixels not examined: the detector broke") for r in report.reasons)
+    assert report.likeness is not None and [m.person_id for m in report.likeness.matches] == [PERSON]

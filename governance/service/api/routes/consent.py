@@ -6,13 +6,14 @@ owner name and list/revoke only the licences they granted. Admins act for anyone
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path as PathParam, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
+from governance.records.apikeys import Role
 from governance.service.api.auth import Principal
 from governance.service.api.deps import Services, require, services
 from governance.service.api.errors import ApiError
-from governance.records.apikeys import Role
 from governance.service.api.routes.common import ERRORS
 from governance.service.api.schemas import ConsentGrantIn, ConsentOut, ConsentRevokeIn
 
@@ -40,15 +41,21 @@ def _mine(principal: Principal, licence) -> bool:
 
 
 @router.post("", response_model=ConsentOut, status_code=201, responses={**ERRORS, 422: {"description": "invalid"}})
-async def grant(body: ConsentGrantIn, principal: Principal = Depends(require(Role.rights_holder)),
-                svc: Services = Depends(services)) -> ConsentOut:
+async def grant(
+    body: ConsentGrantIn, principal: Principal = Depends(require(Role.rights_holder)), svc: Services = Depends(services)
+) -> ConsentOut:
     """Grant a likeness licence (audited by the consent registry)."""
     from governance.records.consent.registry import ConsentError
 
     try:
         licence = await run_in_threadpool(
-            svc.ctx.consent.grant, person_id=body.person_id, granted_by=_grantor(principal, body.granted_by),
-            scope=body.scope, expires_at=body.expires_at, person_name=body.person_name, note=body.note,
+            svc.ctx.consent.grant,
+            person_id=body.person_id,
+            granted_by=_grantor(principal, body.granted_by),
+            scope=body.scope,
+            expires_at=body.expires_at,
+            person_name=body.person_name,
+            note=body.note,
             actor=principal.actor,
         )
     except ConsentError as exc:
@@ -57,19 +64,28 @@ async def grant(body: ConsentGrantIn, principal: Principal = Depends(require(Rol
 
 
 @router.get("", response_model=list[ConsentOut], responses=ERRORS)
-def list_licences(person_id: str | None = Query(default=None, max_length=200), include_inactive: bool = False,
-                  principal: Principal = Depends(require(Role.rights_holder)),
-                  svc: Services = Depends(services)) -> list[ConsentOut]:
+def list_licences(
+    person_id: str | None = Query(default=None, max_length=200),
+    include_inactive: bool = False,
+    principal: Principal = Depends(require(Role.rights_holder)),
+    svc: Services = Depends(services),
+) -> list[ConsentOut]:
     """Licences (a rights holder's own grants only), newest first."""
     licences = svc.ctx.consent.list(person_id=person_id, include_inactive=include_inactive)
     return [ConsentOut.model_validate(lic.model_dump()) for lic in licences if _mine(principal, lic)]
 
 
-@router.post("/{license_id}/revoke", response_model=ConsentOut,
-             responses={**ERRORS, 404: {"description": "unknown"}, 409: {"description": "already revoked"}})
-async def revoke(body: ConsentRevokeIn | None = None, license_id: str = LicenseId,
-                 principal: Principal = Depends(require(Role.rights_holder)),
-                 svc: Services = Depends(services)) -> ConsentOut:
+@router.post(
+    "/{license_id}/revoke",
+    response_model=ConsentOut,
+    responses={**ERRORS, 404: {"description": "unknown"}, 409: {"description": "already revoked"}},
+)
+async def revoke(
+    body: ConsentRevokeIn | None = None,
+    license_id: str = LicenseId,
+    principal: Principal = Depends(require(Role.rights_holder)),
+    svc: Services = Depends(services),
+) -> ConsentOut:
     """Revoke a licence; prompts that relied on it are refused from now on."""
     from governance.records.consent.registry import ConsentError
 
@@ -78,8 +94,13 @@ async def revoke(body: ConsentRevokeIn | None = None, license_id: str = LicenseI
     if not owned or not _mine(principal, owned[0]):
         raise ApiError(404, "not-found", f"no licence {license_id} for this key")
     try:
-        licence = await run_in_threadpool(registry.revoke, license_id=license_id, revoked_by=principal.actor,
-                                          reason=body.reason if body else None, actor=principal.actor)
+        licence = await run_in_threadpool(
+            registry.revoke,
+            license_id=license_id,
+            revoked_by=principal.actor,
+            reason=body.reason if body else None,
+            actor=principal.actor,
+        )
     except ConsentError as exc:
         raise _consent_error(exc) from None
     return ConsentOut.model_validate(licence.model_dump())

@@ -8,22 +8,26 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from generator.errors import GenerationParameterError
+from governance.core.errors import PolicyDenied
+from governance.records.apikeys import JobPublic, Role
 from governance.service.api.auth import Principal
 from governance.service.api.deps import Services, require, services
 from governance.service.api.errors import ApiError
-from governance.records.apikeys import JobPublic, Role
 from governance.service.api.routes.common import ERRORS, decision_out
 from governance.service.api.schemas import GenerateIn, GenerateOut
 from governance.service.api.uploads import multipart_openapi
-from governance.core.errors import PolicyDenied
-from generator.errors import GenerationParameterError
+
+if TYPE_CHECKING:
+    from policies import PolicyDecision
 
 router = APIRouter(prefix="/api", tags=["generate"])
 log = logging.getLogger("reelguard.api")
@@ -37,8 +41,11 @@ def _workers_alive(svc: Services) -> bool | None:
     from governance.service.jobs.queue import broker_url, default_queue
 
     try:
-        return bool(workers_seen(broker_url(svc.settings), stale_after_s=svc.settings.worker_stale_after_s,
-                                 queue=default_queue()))
+        return bool(
+            workers_seen(
+                broker_url(svc.settings), stale_after_s=svc.settings.worker_stale_after_s, queue=default_queue()
+            )
+        )
     except Exception:  # redis' errors and socket errors alike: the broker is unusable
         return None
 
@@ -46,9 +53,9 @@ def _workers_alive(svc: Services) -> bool | None:
 def _run_local(ctx, job_id: str) -> str:
     """A job on the API process's own thread. What a worker would retry (database outage, a
     busy lock) has no queue to go back to here: the job is marked failed, with the reason."""
+    from governance.records.storage.db import session_scope
     from governance.service.jobs import tasks
     from governance.service.jobs.store import finish_job, get_job
-    from governance.records.storage.db import session_scope
 
     try:
         return tasks.run_generate_job(ctx, job_id)
@@ -66,12 +73,11 @@ def _run_local(ctx, job_id: str) -> str:
 
 def _submit(svc: Services, body: GenerateIn, principal: Principal) -> tuple[int, GenerateOut]:
     from governance.flows import GenerateRequest, check_prompt, generate
+    from governance.flows.model_limits import check_params
+    from governance.records.storage.db import session_scope
     from governance.service.jobs.queue import broker_url, celery_app, default_queue
     from governance.service.jobs.store import create_job, finish_job, get_job
     from governance.service.jobs.tasks import outputs_dir
-    from governance.records.storage.db import session_scope
-
-    from governance.flows.model_limits import check_params
 
     ctx = svc.ctx
     try:  # a request the model cannot make is refused now, not by a worker minutes later
@@ -82,8 +88,16 @@ def _submit(svc: Services, body: GenerateIn, principal: Principal) -> tuple[int,
     if not decision.allowed:
         # The flow logs the refusal (and stops before the model); nothing is queued.
         try:
-            generate(ctx, GenerateRequest(prompt=body.prompt, output=outputs_dir(ctx) / "refused.mp4",
-                                          jurisdiction=body.jurisdiction, force=True, actor=principal.actor))
+            generate(
+                ctx,
+                GenerateRequest(
+                    prompt=body.prompt,
+                    output=outputs_dir(ctx) / "refused.mp4",
+                    jurisdiction=body.jurisdiction,
+                    force=True,
+                    actor=principal.actor,
+                ),
+            )
         except PolicyDenied as denied:
             decision = denied.decision
         out = decision_out(decision)
@@ -94,24 +108,37 @@ def _submit(svc: Services, body: GenerateIn, principal: Principal) -> tuple[int,
     if alive is False and not in_process:
         # Queued with nobody to run it, the job would sit "queued" until it expired.
         stale = int(svc.settings.worker_stale_after_s)
-        raise ApiError(503, "no-worker", f"no generation worker is running (none seen in the last {stale} s on "
-                       f"queue {default_queue()!r}); start one with `reelguard worker`, or set generate_in_process "
-                       "= true to generate in the API process. Nothing was queued.", headers={"Retry-After": "30"})
+        raise ApiError(
+            503,
+            "no-worker",
+            f"no generation worker is running (none seen in the last {stale} s on "
+            f"queue {default_queue()!r}); start one with `reelguard worker`, or set generate_in_process "
+            "= true to generate in the API process. Nothing was queued.",
+            headers={"Retry-After": "30"},
+        )
 
     with session_scope(ctx.engine) as session:
-        job = create_job(session=session, kind="generate", actor=principal.actor, owner=principal.owner,
-                         request=body.model_dump(mode="json"))
+        job = create_job(
+            session=session,
+            kind="generate",
+            actor=principal.actor,
+            owner=principal.owner,
+            request=body.model_dump(mode="json"),
+        )
         job_id = job.job_id
     if in_process:
         # The same job body a worker runs (exactly-once audit keys included), on this
         # process's single job thread; the client polls the job as it would a queued one.
         svc.local_jobs.submit(_run_local, ctx, job_id)
-        return 202, GenerateOut(status="queued", decision=decision_out(decision), job_id=job_id, runner="in-process",
-                                job_url=f"/api/jobs/{job_id}", clip_url=f"/api/jobs/{job_id}/clip")
+        return 202, _queued(decision, job_id, runner="in-process")
     try:
         celery_app(broker_url(svc.settings), results=False).send_task(
-            "reelguard.generate", args=[job_id], task_id=job_id, queue=default_queue(),
-            retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+            "reelguard.generate",
+            args=[job_id],
+            task_id=job_id,
+            queue=default_queue(),
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
         )
     except Exception as exc:
         # The job stays on record as failed, so the request is never lost silently.
@@ -119,15 +146,25 @@ def _submit(svc: Services, body: GenerateIn, principal: Principal) -> tuple[int,
             row = get_job(session=session, job_id=job_id)
             if row is not None:
                 finish_job(session=session, job=row, status="failed", error="the job queue was unavailable")
-        raise ApiError(503, "queue-unavailable", f"the job queue is unavailable; job {job_id} was not started "
-                       "(retry the request)", headers={"Retry-After": "5"}) from exc
-    return 202, GenerateOut(status="queued", decision=decision_out(decision), job_id=job_id, runner="worker",
-                            job_url=f"/api/jobs/{job_id}", clip_url=f"/api/jobs/{job_id}/clip")
+        raise ApiError(
+            503,
+            "queue-unavailable",
+            f"the job queue is unavailable; job {job_id} was not started (retry the request)",
+            headers={"Retry-After": "5"},
+        ) from exc
+    return 202, _queued(decision, job_id, runner="worker")
 
 
-@router.post("/generate", response_model=GenerateOut, status_code=202,
-             responses={**ERRORS, 200: {"model": GenerateOut, "description": "refused by policy (logged)"},
-                        503: {"description": "no worker is running (nothing queued), or the queue or database is down"}})
+@router.post(
+    "/generate",
+    response_model=GenerateOut,
+    status_code=202,
+    responses={
+        **ERRORS,
+        200: {"model": GenerateOut, "description": "refused by policy (logged)"},
+        503: {"description": "no worker is running (nothing queued), or the queue or database is down"},
+    },
+)
 async def submit_generation(
     body: GenerateIn,
     principal: Principal = Depends(require(Role.generator)),
@@ -140,8 +177,8 @@ async def submit_generation(
 
 
 def _load_job(svc: Services, job_id: str, principal: Principal):
-    from governance.service.jobs.store import get_job, is_expired
     from governance.records.storage.db import session_scope
+    from governance.service.jobs.store import get_job, is_expired
 
     with session_scope(svc.engine) as session:
         job = get_job(session=session, job_id=job_id)
@@ -152,8 +189,11 @@ def _load_job(svc: Services, job_id: str, principal: Principal):
         return JobPublic.model_validate(job)
 
 
-@router.get("/jobs/{job_id}", response_model=JobPublic,
-            responses={**ERRORS, 404: {"description": "unknown job"}, 410: {"description": "expired"}})
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobPublic,
+    responses={**ERRORS, 404: {"description": "unknown job"}, 410: {"description": "expired"}},
+)
 def get_job_route(
     job_id: str = JobId,
     principal: Principal = Depends(require(Role.generator)),
@@ -163,9 +203,17 @@ def get_job_route(
     return _load_job(svc, job_id, principal)
 
 
-@router.get("/jobs/{job_id}/clip", response_class=FileResponse,
-            responses={**ERRORS, 200: {"content": {"video/mp4": {}}}, 404: {"description": "unknown job"},
-                       409: {"description": "not done yet"}, 410: {"description": "expired"}})
+@router.get(
+    "/jobs/{job_id}/clip",
+    response_class=FileResponse,
+    responses={
+        **ERRORS,
+        200: {"content": {"video/mp4": {}}},
+        404: {"description": "unknown job"},
+        409: {"description": "not done yet"},
+        410: {"description": "expired"},
+    },
+)
 def get_clip(
     job_id: str = JobId,
     principal: Principal = Depends(require(Role.generator)),
@@ -186,11 +234,15 @@ def get_clip(
 # -- generation from a reference image or clip (issue 18) ---------------------------------------
 
 
+ReferenceKind = Literal["image", "video"]  # as governance.flows.references, not imported at start-up
+_KINDS: dict[str, ReferenceKind] = {"image": "image", "video": "video"}
+
+
 class _ReferencedGenerateIn(GenerateIn):
     """What a job records for a reference generation: the stored file's name, never a path
     (JSON clients of /api/generate cannot set these: GenerateIn forbids extra fields)."""
 
-    reference_kind: Literal["image", "video"]
+    reference_kind: ReferenceKind
     reference_file: str
     reference_sha256: str
     strength: float | None = Field(default=None, gt=0, le=1)
@@ -212,12 +264,18 @@ def _reference_error(exc: BaseException) -> ApiError:
     return ApiError(422, "bad-reference", message)  # ReferenceMediaError
 
 
-def _submit_with_reference(svc: Services, body: GenerateIn, kind: str, strength: float | None, path,
-                           principal: Principal) -> tuple[int, GenerateOut]:
+def _submit_with_reference(
+    svc: Services, body: GenerateIn, kind: ReferenceKind, strength: float | None, path, principal: Principal
+) -> tuple[int, GenerateOut]:
     from governance.flows import check_prompt
     from governance.flows.references import (
-        ReferenceMediaError, ReferenceProtectedMaterial, ReferenceUseRefused, check_reference, load_reference,
-        store_reference)
+        ReferenceMediaError,
+        ReferenceProtectedMaterial,
+        ReferenceUseRefused,
+        check_reference,
+        load_reference,
+        store_reference,
+    )
 
     ctx = svc.ctx
     try:
@@ -231,19 +289,33 @@ def _submit_with_reference(svc: Services, body: GenerateIn, kind: str, strength:
         name = store_reference(svc.settings, reference)
     except (ReferenceMediaError, ReferenceUseRefused, ReferenceProtectedMaterial) as exc:
         raise _reference_error(exc) from None
-    job_body = _ReferencedGenerateIn(**body.model_dump(), reference_kind=kind, reference_file=name,
-                                     reference_sha256=reference.sha256, strength=strength)
+    job_body = _ReferencedGenerateIn(
+        **body.model_dump(),
+        reference_kind=kind,
+        reference_file=name,
+        reference_sha256=reference.sha256,
+        strength=strength,
+    )
     return _submit(svc, job_body, principal)
 
 
-@router.post("/generate/reference", response_model=GenerateOut, status_code=202,
-             responses={**ERRORS, 200: {"model": GenerateOut, "description": "prompt refused by policy (logged)"},
-                        403: {"description": "the reference's credentials forbid AI use, or it matches protected "
-                                             "material or an enrolled likeness (audited)"},
-                        413: {"description": "upload or declared dimensions too large"},
-                        415: {"description": "not a PNG, JPEG, WebP, MP4 or MOV"},
-                        422: {"description": "bad fields, a video sent as kind=image, an undecodable file"}},
-             openapi_extra=multipart_openapi(text_fields=("kind", "strength", *_REFERENCE_FIELDS)))
+@router.post(
+    "/generate/reference",
+    response_model=GenerateOut,
+    status_code=202,
+    responses={
+        **ERRORS,
+        200: {"model": GenerateOut, "description": "prompt refused by policy (logged)"},
+        403: {
+            "description": "the reference's credentials forbid AI use, or it matches protected "
+            "material or an enrolled likeness (audited)"
+        },
+        413: {"description": "upload or declared dimensions too large"},
+        415: {"description": "not a PNG, JPEG, WebP, MP4 or MOV"},
+        422: {"description": "bad fields, a video sent as kind=image, an undecodable file"},
+    },
+    openapi_extra=multipart_openapi(text_fields=("kind", "strength", *_REFERENCE_FIELDS)),
+)
 async def submit_reference_generation(
     request: Request,
     principal: Principal = Depends(require(Role.generator)),
@@ -260,8 +332,12 @@ async def submit_reference_generation(
     from governance.service.api.uploads import receive_upload
 
     settings = svc.settings
-    async with receive_upload(request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes,
-                              allowed=IMAGE_TYPES | VIDEO_TYPES) as upload:
+    async with receive_upload(
+        request,
+        uploads_path=settings.uploads_path,
+        max_bytes=settings.max_upload_bytes,
+        allowed=IMAGE_TYPES | VIDEO_TYPES,
+    ) as upload:
         fields = {k: v for k, v in upload.fields.items() if k in _REFERENCE_FIELDS and v != ""}
         unknown = sorted(set(upload.fields) - set(_REFERENCE_FIELDS) - {"kind", "strength"})
         if unknown:
@@ -271,8 +347,20 @@ async def submit_reference_generation(
             strength = float(upload.fields["strength"]) if upload.fields.get("strength") else None
         except (ValidationError, ValueError) as exc:
             raise ApiError(422, "invalid-request", str(exc).splitlines()[0] if str(exc) else "bad form field") from None
-        kind = upload.fields.get("kind") or ("video" if upload.media_type in VIDEO_TYPES else "image")
-        if kind not in ("image", "video"):
-            raise ApiError(422, "invalid-request", f"kind must be image or video, not {kind!r}")
+        given = upload.fields.get("kind") or ("video" if upload.media_type in VIDEO_TYPES else "image")
+        kind = _KINDS.get(given)
+        if kind is None:
+            raise ApiError(422, "invalid-request", f"kind must be image or video, not {given!r}")
         status, out = await run_in_threadpool(_submit_with_reference, svc, body, kind, strength, upload.path, principal)
     return JSONResponse(out.model_dump(mode="json"), status_code=status)
+
+
+def _queued(decision: PolicyDecision, job_id: str, *, runner: Literal["in-process", "worker"]) -> GenerateOut:
+    return GenerateOut(
+        status="queued",
+        decision=decision_out(decision),
+        job_id=job_id,
+        runner=runner,
+        job_url=f"/api/jobs/{job_id}",
+        clip_url=f"/api/jobs/{job_id}/clip",
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path as PathParam
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
 from sqlmodel import Session
 
+from governance.records.apikeys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
 from governance.service.api.auth import create_api_key, list_api_keys, revoke_api_key
 from governance.service.api.deps import db_session, require
 from governance.service.api.errors import ApiError
-from governance.records.apikeys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Role
 from governance.service.api.routes.common import ERRORS
 from governance.service.api.schemas import ApiKeyIn
 
@@ -31,7 +32,9 @@ def create_key(body: ApiKeyIn, session: Session = Depends(db_session)) -> ApiKey
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic, responses={**ERRORS, 404: {"description": "unknown"}})
-def revoke_key(key_id: str = PathParam(pattern=r"^[0-9a-f]{12}$"), session: Session = Depends(db_session)) -> ApiKeyPublic:
+def revoke_key(
+    key_id: str = PathParam(pattern=r"^[0-9a-f]{12}$"), session: Session = Depends(db_session)
+) -> ApiKeyPublic:
     key = revoke_api_key(session=session, key_id=key_id)
     if key is None:
         raise ApiError(404, "not-found", f"no API key {key_id}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
-from governance.service.api.deps import Services, require, services
 from governance.records.apikeys import Role
+from governance.service.api.deps import Services, require, services
 from governance.service.api.routes.common import ERRORS, decision_out
 from governance.service.api.schemas import DecisionOut, PromptCheckIn
 

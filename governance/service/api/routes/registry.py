@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Path as PathParam, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
+from governance.records.apikeys import Role
 from governance.service.api.auth import Principal
 from governance.service.api.deps import Services, require, services
 from governance.service.api.errors import ApiError
-from governance.records.apikeys import Role
 from governance.service.api.routes.common import ERRORS
 from governance.service.api.schemas import MatchOut, RegisteredOut, WorkOut
 from governance.service.api.thumbs import segment_thumbnails
@@ -62,9 +63,13 @@ def _visible(principal: Principal, owner: str) -> bool:
     return principal.role is Role.admin or owner == principal.owner
 
 
-@router.post("/works", response_model=RegisteredOut, status_code=201,
-             responses={**ERRORS, 413: {"description": "too large"}, 415: {"description": "not media"}},
-             openapi_extra=multipart_openapi(required=("file", "title"), text_fields=("title", "license", "owner")))
+@router.post(
+    "/works",
+    response_model=RegisteredOut,
+    status_code=201,
+    responses={**ERRORS, 413: {"description": "too large"}, 415: {"description": "not media"}},
+    openapi_extra=multipart_openapi(required=("file", "title"), text_fields=("title", "license", "owner")),
+)
 async def register_work(
     request: Request,
     principal: Principal = Depends(require(Role.rights_holder)),
@@ -72,20 +77,27 @@ async def register_work(
 ) -> RegisteredOut:
     """Register one clip or image as a protected work of the caller's owner."""
     settings = svc.settings
-    async with receive_upload(request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes,
-                              allowed=MEDIA_TYPES) as upload:
+    async with receive_upload(
+        request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes, allowed=MEDIA_TYPES
+    ) as upload:
         title = upload.fields.get("title", "").strip()
         owner = (upload.fields.get("owner", "").strip() if principal.role is Role.admin else principal.owner) or ""
         if not title or not owner:
             raise ApiError(422, "invalid-request", "a work needs a title (and admins must name the owner)")
         license_ = upload.fields.get("license", "").strip() or None
         with _as_client_named(upload.path, upload.filename) as named:
-            work = await run_in_threadpool(svc.ctx.registry.add_path, named, owner=owner, title=title,
-                                           license=license_)
+            work = await run_in_threadpool(svc.ctx.registry.add_path, named, owner=owner, title=title, license=license_)
     if work.duplicate and work.owner != owner and principal.role is not Role.admin:
         raise ApiError(409, "conflict", "this content is already registered by another owner")
-    return RegisteredOut(work_id=work.work_id, title=work.title, owner=work.owner, license=work.license,
-                         assets=work.assets, frames=work.frames, duplicate=work.duplicate)
+    return RegisteredOut(
+        work_id=work.work_id,
+        title=work.title,
+        owner=work.owner,
+        license=work.license,
+        assets=work.assets,
+        frames=work.frames,
+        duplicate=work.duplicate,
+    )
 
 
 @router.get("/works", response_model=list[WorkOut], responses=ERRORS)
@@ -117,9 +129,12 @@ def remove_work(
     return WorkOut.model_validate(registry.remove(work_id).model_dump())
 
 
-@router.post("/match", response_model=MatchOut,
-             responses={**ERRORS, 413: {"description": "too large"}, 415: {"description": "not media"}},
-             openapi_extra=multipart_openapi())
+@router.post(
+    "/match",
+    response_model=MatchOut,
+    responses={**ERRORS, 413: {"description": "too large"}, 415: {"description": "not media"}},
+    openapi_extra=multipart_openapi(),
+)
 async def match_clip(
     request: Request,
     principal: Principal = Depends(require(Role.rights_holder)),
@@ -127,8 +142,9 @@ async def match_clip(
 ) -> MatchOut:
     """Does this clip reuse the caller's works? (Matches of other owners are not shown.)"""
     settings = svc.settings
-    async with receive_upload(request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes,
-                              allowed=MEDIA_TYPES) as upload:
+    async with receive_upload(
+        request, uploads_path=settings.uploads_path, max_bytes=settings.max_upload_bytes, allowed=MEDIA_TYPES
+    ) as upload:
         matches = await run_in_threadpool(svc.ctx.registry.match_path, upload.path)
         mine = [m for m in matches if _visible(principal, m.owner)]
         thumbs = await run_in_threadpool(segment_thumbnails, upload.path, mine, max_pixels=settings.max_pixels)

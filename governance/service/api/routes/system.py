@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from governance.service.api.auth import Principal
 from governance.service.api.deps import ALL_ROLES, Services, require, services
 from governance.service.api.routes.common import ERRORS
-from governance.service.api.schemas import DiskOut, Health, Me
+from governance.service.api.schemas import DiskOut, GenerationState, Health, Me, Reachable
 
 router = APIRouter(tags=["system"])
 
@@ -38,7 +38,7 @@ def health(svc: Services = Depends(services)):
     from governance.service.jobs.heartbeat import queue_depth, workers_seen
     from governance.service.jobs.queue import broker_url, default_queue
 
-    database = "ok"
+    database: Reachable = "ok"
     try:
         with svc.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -46,6 +46,8 @@ def health(svc: Services = Depends(services)):
         database = "unavailable"
     disk = _disk(svc)
     url, queue = broker_url(svc.settings), default_queue()
+    broker: Reachable
+    generation: GenerationState
     try:
         seen = workers_seen(url, stale_after_s=svc.settings.worker_stale_after_s, queue=queue)
         depth: int | None = queue_depth(url, queue)
@@ -61,8 +63,13 @@ def health(svc: Services = Depends(services)):
     serving = database == "ok" and disk.status == "ok"
     body = Health(
         status="ok" if serving and generation in ("ok", "in-process") else "degraded",
-        database=database, queue=broker, queue_depth=depth, generation=generation, disk=disk,
-        workers=len(seen), worker_last_seen_s=round(seen[0].age_s(), 1) if seen else None,
+        database=database,
+        queue=broker,
+        queue_depth=depth,
+        generation=generation,
+        disk=disk,
+        workers=len(seen),
+        worker_last_seen_s=round(seen[0].age_s(), 1) if seen else None,
         public_verify=svc.settings.public_verify,
     )
     return JSONResponse(body.model_dump(), status_code=200 if serving else 503)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from governance.records.apikeys import Role
 from governance.service.api.auth import Principal
 from governance.service.api.deps import Services, require_or_public, services
-from governance.records.apikeys import Role
+from governance.service.api.errors import ApiError
 from governance.service.api.routes.common import ERRORS
 from governance.service.api.schemas import VerifyOut
 from governance.service.api.thumbs import segment_thumbnails
-from governance.service.api.errors import ApiError
 from governance.service.api.uploads import VERIFY_TYPES, multipart_openapi, receive_upload
 
 router = APIRouter(prefix="/api", tags=["verify"])
@@ -20,10 +20,14 @@ router = APIRouter(prefix="/api", tags=["verify"])
 @router.post(
     "/verify",
     response_model=VerifyOut,
-    responses={**ERRORS, 413: {"description": "upload too large"}, 415: {"description": "not media ReelGuard reads"},
-               429: {"description": "public mode: this address's anonymous verifications are spent (see Retry-After)"},
-               503: {"description": "database down, or (public mode) anonymous verification at capacity"},
-               422: {"description": "missing field, empty or undecodable clip"}},
+    responses={
+        **ERRORS,
+        413: {"description": "upload too large"},
+        415: {"description": "not media ReelGuard reads"},
+        429: {"description": "public mode: this address's anonymous verifications are spent (see Retry-After)"},
+        503: {"description": "database down, or (public mode) anonymous verification at capacity"},
+        422: {"description": "missing field, empty or undecodable clip"},
+    },
     openapi_extra=multipart_openapi(),
 )
 async def verify_clip(
@@ -46,25 +50,32 @@ async def verify_clip(
     if not principal.anonymous:
         return await _verify(request, svc, stages, principal, svc.settings.max_upload_bytes)
     if not svc.public_slots.acquire(blocking=False):
-        raise ApiError(503, "busy", "anonymous verification is at capacity; retry shortly or use an API key",
-                       headers={"Retry-After": "5"})
+        raise ApiError(
+            503,
+            "busy",
+            "anonymous verification is at capacity; retry shortly or use an API key",
+            headers={"Retry-After": "5"},
+        )
     try:
-        return await _verify(request, svc, stages, principal,
-                             min(svc.settings.max_upload_bytes, svc.settings.public_verify_max_bytes))
+        return await _verify(
+            request, svc, stages, principal, min(svc.settings.max_upload_bytes, svc.settings.public_verify_max_bytes)
+        )
     finally:
         svc.public_slots.release()
 
 
-async def _verify(request: Request, svc: Services, stages: frozenset[str], principal: Principal,
-                  max_bytes: int) -> VerifyOut:
+async def _verify(
+    request: Request, svc: Services, stages: frozenset[str], principal: Principal, max_bytes: int
+) -> VerifyOut:
     from governance.flows import VerifyOptions, verify
 
     settings = svc.settings
     async with receive_upload(
         request, uploads_path=settings.uploads_path, max_bytes=max_bytes, allowed=VERIFY_TYPES
     ) as upload:
-        report = await run_in_threadpool(verify, svc.ctx, upload.path, actor=principal.actor,
-                                         options=VerifyOptions(stages=stages))
+        report = await run_in_threadpool(
+            verify, svc.ctx, upload.path, actor=principal.actor, options=VerifyOptions(stages=stages)
+        )
         thumbs = await run_in_threadpool(
             segment_thumbnails, upload.path, list(report.matches), max_pixels=settings.max_pixels
         )
@@ -78,7 +89,11 @@ async def _verify(request: Request, svc: Services, stages: frozenset[str], princ
     if principal.anonymous:
         body["registry"] = _public_registry(body["registry"])
         # Who is enrolled is the operator's business: anonymous callers learn only that a face matched.
-        body["likeness"] = {**body.get("likeness", {}), "matches": [], "match_count": len(body.get("likeness", {}).get("matches", []))}
+        body["likeness"] = {
+            **body.get("likeness", {}),
+            "matches": [],
+            "match_count": len(body.get("likeness", {}).get("matches", [])),
+        }
     proof = None
     if report.audit_leaf_index is not None:
         proof = (await run_in_threadpool(svc.ctx.audit.prove, report.audit_leaf_index)).to_dict()

@@ -226,7 +226,7 @@ def test_expired_identity_refuses_to_sign():
 
 
 def test_interrupted_rotation_rolls_forward_or_back(tmp_path):
-    from governance.provenance.keys.identity import _commit_pending
+    from governance.provenance.keys.staging import commit_pending
 
     settings = new_settings(tmp_path)
     old = load_or_create_identity(settings)
@@ -242,7 +242,7 @@ def test_interrupted_rotation_rolls_forward_or_back(tmp_path):
     (folder / "signer.chain.pem").write_text(old.chain_pem)  # as if the last rename had not happened
     (pending / "signer.chain.pem").write_bytes(chain)
     assert load_identity(settings).fingerprint == rotation.new_fingerprint
-    _commit_pending(folder)  # idempotent
+    commit_pending(folder)  # idempotent
 
 
 def test_concurrent_first_use_creates_one_identity(tmp_path):

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from tests.conftest import C2PA_SAMPLES, require_shared
-from tests.governance.test_api_support import make_api
-from tests.governance.test_references import _huge_png, _png, _sha, _sign_png, _tdm
+from tests.support.api import make_api
+from tests.governance.flows.test_references import _huge_png, _png, _sha, _sign_png, _tdm
 
 SAFE = "a red circle moving right on a blue background"
 FORM = {"prompt": SAFE, "num_frames": "16", "width": "256", "height": "256", "steps": "4"}
@@ -123,3 +123,15 @@ def test_stored_references_are_pruned_once_no_job_can_use_them(home, tmp_path):
         stored_reference(settings, first)
     with pytest.raises(Exception, match="not a stored reference name"):
         stored_reference(settings, "../../keys/signer.key")
+
+
+def test_the_route_accepts_exactly_the_reference_kinds_the_flow_knows():
+    """The route keeps its own copy of the kinds (the flows load lazily): it must stay in step."""
+    from typing import get_args
+
+    from governance.flows.references import ReferenceKind
+    from governance.service.api.routes import generate as route
+
+    assert get_args(route.ReferenceKind) == get_args(ReferenceKind)
+    assert set(route._KINDS) == set(get_args(ReferenceKind))
+    assert all(key == value for key, value in route._KINDS.items())

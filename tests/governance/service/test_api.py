@@ -7,7 +7,7 @@ import logging
 import pytest
 from sqlmodel import select
 
-from tests.governance.test_api_support import OWNER, ROLES, make_api, panning_clip
+from tests.support.api import OWNER, ROLES, make_api, panning_clip
 
 ALL = set(ROLES)
 V, G, R, A = {"verifier", "admin"}, {"generator", "admin"}, {"rights-holder", "admin"}, {"auditor", "admin"}

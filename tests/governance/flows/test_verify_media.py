@@ -186,7 +186,7 @@ def test_remote_manifest_host_must_be_allowed(home, tmp_path):
 
 
 def test_api_verifies_images_audio_and_triage(home, tmp_path):
-    from tests.governance.test_api_support import make_api
+    from tests.support.api import make_api
 
     api = make_api(home)
     signed = tmp_path / "photo.jpg"

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from governance.service.cli.registry import app
-from tests.governance.test_registry import FPS, letterbox, pan_clip
+from tests.governance.records.test_registry import FPS, letterbox, pan_clip
 
 runner = CliRunner()
 COMMANDS = ["add", "match", "list", "remove", "export", "import"]
@@ -25,8 +25,7 @@ def test_add_match_list_remove(tmp_path, monkeypatch):
 
     monkeypatch.setenv("REELGUARD_HOME", str(tmp_path / "home"))
     ref = write_video(tmp_path / "astronaut.mp4", pan_clip("astronaut"), fps=FPS, preset="ultrafast")
-    query = write_video(tmp_path / "query.mp4", letterbox(pan_clip("astronaut")), fps=FPS, crf=30,
-                        preset="ultrafast")
+    query = write_video(tmp_path / "query.mp4", letterbox(pan_clip("astronaut")), fps=FPS, crf=30, preset="ultrafast")
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")
 
@@ -90,8 +89,20 @@ def test_a_folder_is_one_work_per_file_unless_grouped(tmp_path, monkeypatch):
 
     refused = runner.invoke(app, ["add", str(folder), "--owner", "Studio", "--group"])
     assert refused.exit_code == 19 and "--title" in refused.output
-    grouped = runner.invoke(app, ["add", str(folder / "coffee.mp4"), str(folder / "astronaut.mp4"), "--owner", "Studio",
-                                  "--title", "Both", "--group", "--json"])
+    grouped = runner.invoke(
+        app,
+        [
+            "add",
+            str(folder / "coffee.mp4"),
+            str(folder / "astronaut.mp4"),
+            "--owner",
+            "Studio",
+            "--title",
+            "Both",
+            "--group",
+            "--json",
+        ],
+    )
     assert grouped.exit_code == 0, grouped.output
     (work,) = json.loads(grouped.stdout)["works"]
     assert work["duplicate"] and len(work["duplicates"]) == 2  # already registered one by one: nothing re-added

@@ -89,7 +89,7 @@ def test_generation_from_a_foreign_reference_passes_the_conformance_rubrics(home
     """c2pa.created with an ``inputTo`` ingredient that carries another issuer's manifest: every
     rule of the 2.4 conformance rubric and the integrity rubric evaluates and passes."""
     from detectors.provenance.rubrics import evaluate_rubric, load_rubric
-    from tests.governance.test_conformance import _crjson, _outcomes
+    from tests.governance.provenance.test_conformance import _crjson, _outcomes
 
     settings, identity, clip, _ = home
     titan = shutil.copy(require_shared(C2PA_SAMPLES / "c2pa-ts__amazon-titan-g1.png"), tmp_path / "titan.png")

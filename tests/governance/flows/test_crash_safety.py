@@ -1,7 +1,7 @@
 """Nothing lost, nothing half-written: generations SIGKILLed at random points, then ``doctor``.
 
 The crash test forks generation processes from one harness process (``python -m
-tests.governance.test_crash_safety``: imports paid once, each fork starts in milliseconds) and
+tests.governance.flows.test_crash_safety``: imports paid once, each fork starts in milliseconds) and
 SIGKILLs them at stratified random delays over the length of one generation, plus at the two
 narrowest windows on purpose (manifest saved / not committed; committed / not renamed). The
 diffusion model is replaced by a stub that returns fixed frames: the model is pure computation
@@ -31,7 +31,7 @@ from governance.flows.verify import VerifyOptions
 from governance.flows.doctor import InflightJournal, doctor, recover_inflight, remove_stored_manifest, temp_paths
 from governance.flows.verdict import decide_verdict
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PROMPT = "a red circle moving right on a blue background"
 KILLS = 50  # stratified random kills (plus the targeted ones below)
 TARGETED = ("after-commit", "after-manifest-save")  # the last one is left for doctor to find
@@ -258,7 +258,7 @@ def test_generations_killed_at_random_points_leave_nothing_behind(tmp_path):
     report_path = tmp_path / "harness.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     env.update(REELGUARD_POLICY_SEMANTIC="false", HF_HUB_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "-m", "tests.governance.test_crash_safety", str(home), str(out),
+    proc = subprocess.run([sys.executable, "-m", "tests.governance.flows.test_crash_safety", str(home), str(out),
                            str(KILLS), "20", str(report_path)], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=150)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -549,7 +549,7 @@ def test_first_encrypted_key_from_a_prompt_is_asked_twice(tmp_path, monkeypatch)
     assert accepted.exit_code == 0, accepted.output
 
 
-if __name__ == "__main__":  # the harness: python -m tests.governance.test_crash_safety HOME OUT KILLS SEED REPORT
+if __name__ == "__main__":  # the harness: python -m tests.governance.flows.test_crash_safety HOME OUT KILLS SEED REPORT
     home_arg, out_arg, kills_arg, seed_arg, report_arg = sys.argv[1:6]
     summary = harness(Path(home_arg), Path(out_arg), int(kills_arg), int(seed_arg))
     Path(report_arg).write_text(json.dumps(summary))

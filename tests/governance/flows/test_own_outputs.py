@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from detectors.video_io import read_clip, write_video
 from governance.flows import GenerateRequest, generate, verify
-from tests.governance.test_flows import GEN_KW, SAFE_PROMPT, make_context
+from tests.governance.flows.test_flows import GEN_KW, SAFE_PROMPT, make_context
+from tests.support.fingerprint_examples import still
 
 
 def _denoised(frames: np.ndarray) -> np.ndarray:
@@ -83,8 +84,60 @@ def test_unrelated_clip_is_never_recovered(own, tmp_path):
     ctx, _, _ = own
     rng = np.random.default_rng(3)
     base = cv2.resize(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), (512, 256), interpolation=cv2.INTER_CUBIC)
-    frames = np.stack([np.ascontiguousarray(base[:, i * 8 : i * 8 + 256]) for i in range(24)])
+    frames = np.stack([np.ascontiguousarray(base[:, i * 8 : i * 8 + 256]) for i in range(16)])
     clip = write_video(tmp_path / "unrelated.mp4", frames, fps=8.0, crf=23)
     report = verify(ctx, clip)
     assert report.verdict == "unknown", report.reasons
     assert report.recovery is None and report.record is None
+
+
+def test_own_lookup_reads_pdq_first_and_skips_keypoints_it_does_not_need(own, monkeypatch):
+    """With no protected work registered, keyframes (ORB, layout) are computed only when PDQ
+    decides nothing: this model's flat clips are decided by layout, so here they are computed,
+    once, and the clip is still found (the PDQ-decided case: tests/detectors/fingerprints)."""
+    from detectors.fingerprints.extract import PendingKeyframes
+
+    ctx, outcome, root = own
+    assert ctx.registry.is_empty()
+    copy = write_video(
+        root / "pdq-first.mp4", _denoised(read_clip(outcome.output)), fps=outcome.model_record.fps, crf=23
+    )
+    completed = []
+    original = PendingKeyframes.complete
+    monkeypatch.setattr(PendingKeyframes, "complete", lambda self: completed.append(1) or original(self))
+    scan = ctx.registry.scan_path(copy)
+    assert scan.matches == ()
+    assert scan.own and scan.own[0].content_id in {outcome.content_id, *_same_pixels(ctx, outcome)}
+    assert completed == ([] if scan.own[0].fingerprint == "pdq" else [1])
+
+
+def _same_pixels(ctx, outcome) -> set[str]:
+    """Content ids of our generations (two share these pixels: same prompt and seed)."""
+    from governance.records.registry.models import ORIGIN_GENERATED, Work
+    from governance.records.storage.db import session_scope
+
+    with session_scope(ctx.engine) as session:
+        return {w.content_id for w in session.exec(select(Work).where(Work.origin == ORIGIN_GENERATED))}
+
+
+def test_protected_check_and_own_lookup_share_one_full_fingerprint(own):
+    """Once a protected work is registered, the same scan still finds it (ORB and layout
+    keyframes computed as before) and still finds our own clip: the query is our clip twice, then
+    2 s of a registered work (a pan across a photo, so the protected match does not hang on this
+    model's flat frames)."""
+    ctx, outcome, root = own
+    ours = _denoised(read_clip(outcome.output))
+    height, width = ours.shape[1:3]
+    photo = still("astronaut", (width * 2, height * 2))
+    pan = np.stack([np.ascontiguousarray(photo[i * 4 : i * 4 + height, i * 8 : i * 8 + width]) for i in range(16)])
+    fps = outcome.model_record.fps
+    protected = write_video(root / "protected.mp4", pan, fps=fps, crf=23)
+    query = write_video(root / "ours-then-protected.mp4", np.concatenate([ours, ours, pan]), fps=fps, crf=23)
+    work = ctx.registry.add_path(protected, owner="rights holder", title="a pan across a photo")
+    try:
+        scan = ctx.registry.scan_path(query)
+        assert [m.work_id for m in scan.matches][:1] == [work.work_id]
+        assert scan.own, "our own clip is found in the same pass"
+    finally:
+        ctx.registry.remove(work.work_id)
+    assert ctx.registry.is_empty()

@@ -525,7 +525,7 @@ def test_stripping_every_tag_does_not_switch_the_tag_check_off(tmp_path):
     from governance.records.audit import merkle
     from governance.records.audit.canonical import canonical_bytes
     from governance.records.audit.events import PolicyDecisionEvent
-    from governance.records.audit.log import _Frontier
+    from governance.records.audit.frontier import Frontier
     from governance.records.audit.rows import fetch_nodes
     from governance.records.storage.db import session_scope
 
@@ -543,7 +543,7 @@ def test_stripping_every_tag_does_not_switch_the_tag_check_off(tmp_path):
         new = canonical_bytes(doc)
         keys = merkle.compact_range(index)
         nodes = fetch_nodes(conn, keys)
-        frontier = _Frontier(index, [k[0] for k in keys], [nodes[k] for k in keys])
+        frontier = Frontier(index, [k[0] for k in keys], [nodes[k] for k in keys])
         closed = frontier.push(merkle.leaf_hash(new))
         conn.execute(_text("update audit_entries set payload=:p, leaf_hash=:h, nodes=:n, root_hash=:r "
                            "where leaf_index=:i"),

@@ -11,7 +11,7 @@ from governance.core.settings import get_settings
 from governance.provenance.keys import load_or_create_identity
 from governance.service.cli.main import app
 from tests.conftest import C2PA_SAMPLES, require_shared
-from tests.governance.test_references import _huge_png, _png, _sha, _sign_png, _tdm
+from tests.governance.flows.test_references import _huge_png, _png, _sha, _sign_png, _tdm
 
 runner = CliRunner()
 GEN_ARGS = ["--frames", "16", "--size", "256x256"]

@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import Session, select
 
 from detectors.errors import MediaError
-from tests.support.fingerprint_examples import still
 from detectors.video_io import write_video
-from governance.records.registry import ProtectedRegistry, WorkMatch, WorkNotFound
 from governance.core.settings import get_settings
+from governance.records.registry import ProtectedRegistry, WorkMatch, WorkNotFound
 from governance.records.storage.db import get_engine
+from tests.support.fingerprint_examples import still
 
 FPS = 10.0
 SIZE = (320, 180)
@@ -27,7 +27,7 @@ def pan_clip(name: str, seconds: float = 2.0, size=SIZE) -> np.ndarray:
     big = still(name, (int(w * 1.3), int(h * 1.3)))
     n = int(seconds * FPS)
     xs = np.linspace(0, big.shape[1] - w, n).astype(int)
-    return np.stack([big[: h, x:x + w] for x in xs])
+    return np.stack([big[:h, x : x + w] for x in xs])
 
 
 def letterbox(frames: np.ndarray) -> np.ndarray:
@@ -36,14 +36,14 @@ def letterbox(frames: np.ndarray) -> np.ndarray:
     out = np.zeros_like(frames)
     top = (h - inner) // 2
     for i, f in enumerate(frames):
-        out[i, top:top + inner] = cv2.resize(f, (w, inner), interpolation=cv2.INTER_AREA)
+        out[i, top : top + inner] = cv2.resize(f, (w, inner), interpolation=cv2.INTER_AREA)
     return out
 
 
 def centre_crop(frames: np.ndarray, keep: float = 0.7) -> np.ndarray:
     n, h, w, _ = frames.shape
     y, x = int(h * (1 - keep) / 2), int(w * (1 - keep) / 2)
-    return np.stack([cv2.resize(f[y:h - y, x:w - x], (w, h)) for f in frames])
+    return np.stack([cv2.resize(f[y : h - y, x : w - x], (w, h)) for f in frames])
 
 
 def make_registry(home, url: str | None = None) -> ProtectedRegistry:
@@ -84,12 +84,15 @@ def test_empty_registry_answers_without_decoding(tmp_path):
     assert reg.list_works() == []
 
 
-@pytest.mark.parametrize("transform,expected_fp", [
-    (lambda c: c, "pdq"),
-    (letterbox, "pdq"),
-    (lambda c: np.ascontiguousarray(c[:, :, ::-1]), "pdq"),
-    (centre_crop, "orb"),
-])
+@pytest.mark.parametrize(
+    "transform,expected_fp",
+    [
+        (lambda c: c, "pdq"),
+        (letterbox, "pdq"),
+        (lambda c: np.ascontiguousarray(c[:, :, ::-1]), "pdq"),
+        (centre_crop, "orb"),
+    ],
+)
 def test_transformed_copy_matches_its_work_only(registry, transform, expected_fp):
     matches = registry.match_frames(transform(pan_clip("coffee")), fps=FPS)
     assert _titles(matches) == ["Coffee"], matches
@@ -98,8 +101,18 @@ def test_transformed_copy_matches_its_work_only(registry, transform, expected_fp
     assert m.query_start <= 0.5 and m.query_end >= 1.5
     if expected_fp == "orb":
         assert m.fingerprint == "orb"
-    assert set(m.to_dict()) >= {"work_id", "title", "owner", "score", "query_start", "query_end",
-                                "ref_start", "ref_end", "query_coverage", "fingerprint"}
+    assert set(m.to_dict()) >= {
+        "work_id",
+        "title",
+        "owner",
+        "score",
+        "query_start",
+        "query_end",
+        "ref_start",
+        "ref_end",
+        "query_coverage",
+        "fingerprint",
+    }
 
 
 def test_sub_clip_reports_aligned_segment(registry):
@@ -165,8 +178,12 @@ def test_remove_is_audited_and_index_follows(tmp_path, media):
     with pytest.raises(WorkNotFound):
         reg.remove(work.work_id)
     with Session(reg.engine) as session:
-        kinds = [json.loads(e.payload)["event"]["action"] for e in session.exec(
-            select(AuditEntry).where(AuditEntry.kind == "registry.change").order_by(AuditEntry.leaf_index))]
+        kinds = [
+            json.loads(e.payload)["event"]["action"]
+            for e in session.exec(
+                select(AuditEntry).where(AuditEntry.kind == "registry.change").order_by(AuditEntry.leaf_index)
+            )
+        ]
     assert kinds == ["add", "remove"]
 
 
@@ -200,7 +217,7 @@ def test_concurrent_add_while_matching(tmp_path, media):
         try:
             for _ in range(3):
                 results.append(_titles(make_registry(tmp_path).match_path(media["coffee"])))
-        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+        except Exception as exc:  # collected for the assertion below
             errors.append(exc)
 
     thread = threading.Thread(target=matcher)
@@ -215,13 +232,27 @@ def _smooth_pan(seed: int, seconds: float = 2.0) -> np.ndarray:
     """A pan across a smooth colour field: too few corners for ORB, PDQ bits near the median."""
     w, h = SIZE
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:int(h * 1.3), 0:int(w * 1.3)].astype(np.float32) / w
-    big = np.stack([128 + sum(a * np.cos(2 * np.pi * (fx * xx + fy * yy) + p) for a, fx, fy, p in
-                              zip(rng.uniform(20, 60, 3), rng.uniform(0.2, 1.0, 3), rng.uniform(0.2, 1.0, 3),
-                                  rng.uniform(0, 6.3, 3))) for _ in range(3)], axis=2)
+    yy, xx = np.mgrid[0 : int(h * 1.3), 0 : int(w * 1.3)].astype(np.float32) / w
+    big = np.stack(
+        [
+            128
+            + sum(
+                a * np.cos(2 * np.pi * (fx * xx + fy * yy) + p)
+                for a, fx, fy, p in zip(
+                    rng.uniform(20, 60, 3),
+                    rng.uniform(0.2, 1.0, 3),
+                    rng.uniform(0.2, 1.0, 3),
+                    rng.uniform(0, 6.3, 3),
+                    strict=True,
+                )
+            )
+            for _ in range(3)
+        ],
+        axis=2,
+    )
     big = np.clip(big, 0, 255).astype(np.uint8)
     xs = np.linspace(0, big.shape[1] - w, int(seconds * FPS)).astype(int)
-    return np.stack([big[:h, x:x + w] for x in xs])
+    return np.stack([big[:h, x : x + w] for x in xs])
 
 
 def test_smooth_work_matches_through_layout(tmp_path):
@@ -237,4 +268,3 @@ def test_smooth_work_matches_through_layout(tmp_path):
     assert reg.match_frames(_smooth_pan(12), fps=FPS) == []
     reg.remove(work_id)  # the in-memory thumbnails follow the database
     assert reg.match_frames(query, fps=FPS) == []
-

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.governance.test_registry import FPS, make_registry, pan_clip
+from tests.governance.records.test_registry import FPS, make_registry, pan_clip
 
 pytestmark = pytest.mark.postgres
 
@@ -27,7 +27,7 @@ def pg_url():
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - unreachable server: skip or fail by CI
+    except Exception as exc:  # unreachable server: skip, or fail under CI
         admin.dispose()
         if os.environ.get("CI"):
             raise

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-from tests.governance.test_api import MATRIX, PARAMS
-from tests.governance.test_api_support import make_api, redis_or_skip
+from tests.governance.service.test_api import MATRIX, PARAMS
+from tests.support.api import make_api, redis_or_skip
 
 SAFE = "a red circle moving right on a blue background"
 SMALL = {"num_frames": 16, "width": 128, "height": 128, "steps": 2}

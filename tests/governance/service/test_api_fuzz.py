@@ -16,7 +16,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[test]' (schemathesis)")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from tests.governance.test_api_support import make_api, redis_or_skip  # noqa: E402
+from tests.support.api import make_api, redis_or_skip  # noqa: E402
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_server_peak_memory_per_hostile_request_is_under_1_gb(home, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     server = subprocess.Popen([sys.executable, "-c", _SERVER, str(home), str(port)], cwd=root)
     try:
         def post(path: str, role: str, body, ctype: str) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from tests.governance.test_api_support import make_api, panning_clip, redis_or_skip
+from tests.support.api import make_api, panning_clip, redis_or_skip
 
 SAFE = "a red circle moving right on a blue background"
 DENIED = "Mickey Mouse dancing in a castle"

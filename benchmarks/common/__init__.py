@@ -1,0 +1,1 @@
+"""What more than one benchmark uses: paths, scikit-image stills, generated-block updates in docs."""
