@@ -62,7 +62,9 @@ STYLE_WORDS = frozenset((_QUALITY + _ARTISTS + _CONNECTORS).split())
 
 # Diffusion front-end syntax: <lora:name:0.6> loads a model add-on, (word:1.3) and ((word)) weight
 # a word. Neither is content; the brackets also separate tags like commas do.
-_LOADER_TAG = re.compile(r"<\s*(?:lora|lyco|locon|loha|hypernet|hypernetwork|embedding|ti)\s*:([^<>:]{0,200})(?::[^<>]{0,40})?>")
+_LOADER_TAG = re.compile(
+    r"<\s*(?:lora|lyco|locon|loha|hypernet|hypernetwork|embedding|ti)\s*:([^<>:]{0,200})(?::[^<>]{0,40})?>"
+)
 _WEIGHT = re.compile(r":\s*-?\d+(?:\.\d+)?(?=\s*[)\]])")  # only inside brackets: "age: 9" is content
 _SEGMENT_SPLIT = re.compile(r"[,;|()\[\]{}]+")
 _WORD = re.compile(r"[^\W_]+(?:[.'/-][^\W_]+)*")

@@ -4,8 +4,10 @@
   after it ("流血なし", "피 없는", "gore-free") takes back hits of ``defusable`` rules.
 - A documentary, historical, medical or safety framing ("a reenactment of a battle") takes back
   the *semantic* hits of ``defusable`` rules, unless graphic harm is named too and not negated
-  ("a documentary ... with graphic bleeding injuries"). Explicit harm words stay: a framing never
-  defuses "beheading".
+  ("a documentary ... with graphic bleeding injuries"), or the hit is so close to a harm exemplar
+  that the harm is on screen ("a documentary that shows soldiers executing prisoners": the
+  ``ceiling``). Explicit harm words stay: a framing never defuses "beheading"; only the words of
+  rules marked ``framing_defuses_terms`` (events a documentary is about: "massacre", "torture").
 - A name inside a longer name of another entity is part of that name, and a named real person
   silences semantic character hits: "Mickey Rourke" is a person who needs consent, not Mickey
   Mouse.
@@ -17,6 +19,7 @@ The vocabularies come from the packs (``negations``, ``negations_after``, ``defu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from policies.base import Action, RuleHit
 from policies.matching import LexiconIndex, make_entry, term_key
@@ -26,7 +29,7 @@ __all__ = ["Context", "outer_names", "unshadowed"]
 
 
 class Context:
-    def __init__(self, packs: Sequence[object], rules: Mapping[str, object]) -> None:
+    def __init__(self, packs: Sequence[Any], rules: Mapping[str, Any]) -> None:
         """``packs``: pack specs; ``rules``: compiled rules by id (their ``spec.defusable``)."""
         self._rules = rules
         self._before = {term_key(t) for p in packs for t in p.negations}
@@ -37,20 +40,30 @@ class Context:
             common_words=frozenset(),
         )
 
-    def defuse(self, hits: list[RuleHit], tokens: Sequence[Token], *, semantic: bool):
-        """(hits kept, [(hit, why) taken back])."""
-        if not any(self._rules[h.rule_id].spec.defusable for h in hits):
+    def defuse(
+        self, hits: list[RuleHit], tokens: Sequence[Token], *, semantic: bool, ceiling: float | None = None
+    ) -> tuple[list[RuleHit], list[tuple[RuleHit, str]]]:
+        """(hits kept, [(hit, why) taken back]). ``ceiling``: a semantic hit scoring this or more
+        shows the harm itself, and no framing takes it back (``None``: any score is framed)."""
+        specs = [self._rules[h.rule_id].spec for h in hits]
+        if not any(spec.defusable for spec in specs):
             return hits, []
-        framing = self.framing(tokens) if semantic else None
-        kept, defused = [], []
-        for hit in hits:
+        framed = semantic or any(spec.defusable and spec.framing_defuses_terms for spec in specs)
+        framing = self.framing(tokens) if framed else None
+        kept: list[RuleHit] = []
+        defused: list[tuple[RuleHit, str]] = []
+        for hit, spec in zip(hits, specs, strict=True):
             why = None
-            if self._rules[hit.rule_id].spec.defusable:
-                if semantic and framing:
+            if spec.defusable:
+                on_screen = semantic and ceiling is not None and hit.score >= ceiling
+                if framing and (spec.framing_defuses_terms or semantic) and not on_screen:
                     why = f"framing {framing!r}"
                 elif hit.span is not None:
                     why = self.negated(tokens, hit.span)
-            (defused.append((hit, why)) if why else kept.append(hit))
+            if why:
+                defused.append((hit, why))
+            else:
+                kept.append(hit)
         return kept, defused
 
     def framing(self, tokens: Sequence[Token]) -> str | None:
@@ -76,18 +89,19 @@ class Context:
 
 def outer_names(hits: list[RuleHit]) -> list[RuleHit]:
     """Drop an entity hit whose span lies inside a longer hit on another entity."""
-    named = [h for h in hits if h.entity_id and h.span]
+    named = [(h.entity_id, h.span) for h in hits if h.entity_id and h.span]
     out = []
     for hit in hits:
+        span = hit.span
         inside = (
             hit.entity_id
-            and hit.span
+            and span is not None
             and any(
-                o.entity_id != hit.entity_id
-                and o.span[0] <= hit.span[0]
-                and hit.span[1] <= o.span[1]
-                and (o.span[1] - o.span[0]) > (hit.span[1] - hit.span[0])
-                for o in named
+                entity != hit.entity_id
+                and other[0] <= span[0]
+                and span[1] <= other[1]
+                and (other[1] - other[0]) > (span[1] - span[0])
+                for entity, other in named
             )
         )
         if not inside:

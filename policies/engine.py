@@ -11,52 +11,37 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from typing import Literal
 
 from policies.base import ACTION_PRECEDENCE, Action, ConsentLookup, PolicyDecision, RuleHit
 from policies.boilerplate import content_text
+from policies.compiler import CompiledRule, compile_packs
 from policies.context import Context, outer_names, unshadowed
 from policies.errors import PolicyError, PolicyPackError, PromptError
 from policies.jurisdictions import get_profile
-from policies.matching import Entry, LexiconIndex, make_entry
+from policies.matching import Match
 from policies.normalize import SEGMENTER, light, normalize, tokenize, validate_prompt
-from policies.schema import LoadedPack, RuleSpec, bundled_sources, load_pack, packs_digest, sources_from_paths
-from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
+from policies.schema import (
+    CategorySpec,
+    LoadedPack,
+    bundled_sources,
+    load_pack,
+    packs_digest,
+    sources_from_paths,
+)
+from policies.scripts import ScriptEntry, ScriptMatch
 from policies.semantic import Backend
+from policies.semantic_index import FRAMING_CEILING_MULTILINGUAL, SemanticModel, build_index
 
 __all__ = ["PolicyEngine", "CompiledRule", "ExampleResult", "DEFAULT_SCOPE", "SemanticModel"]
-
-SemanticModel = Literal["multilingual", "minilm"]
 
 DEFAULT_SCOPE = "video"
 _SEVERITY = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 _METHOD = {"exact": 0, "pattern": 0, "combination": 0, "alias": 0, "compact": 1, "prefix": 1, "fuzzy": 2, "semantic": 3}
-# The multilingual model's similarities sit on another scale than MiniLM's; a rule without its
-# own ``threshold_multilingual`` gets this (chosen on the dev split, docs/policy.md).
-_MULTILINGUAL_THRESHOLD = 0.57
-# ... and must beat the nearest benign anchor by more: USE puts same-topic prompts closer together
-# than MiniLM does ("fireworks exploding over the city" 0.57 to a shooting exemplar, 0.46 to an anchor).
-_MULTILINGUAL_MARGIN = 0.12
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    id: str
-    category: str
-    action: Action
-    severity: str
-    description: str
-    pack: str
-    patterns: tuple[re.Pattern[str], ...]
-    all_of: tuple[str, ...]
-    spec: RuleSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +58,15 @@ class ExampleResult:
 class PolicyEngine:
     """Loaded, validated packs with their indexes; ``check`` is thread-safe and read-only."""
 
-    def __init__(self, packs: Sequence[LoadedPack], *, semantic: bool = True,
-                 model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto",
-                 semantic_model: SemanticModel = "multilingual") -> None:
+    def __init__(
+        self,
+        packs: Sequence[LoadedPack],
+        *,
+        semantic: bool = True,
+        model_cache: str | os.PathLike[str] | None = None,
+        semantic_backend: Backend = "auto",
+        semantic_model: SemanticModel = "multilingual",
+    ) -> None:
         """``semantic_model``: ``multilingual`` (USE-multilingual, ``policies.multilingual``: a
         description in any of our languages lands near its exemplars) or ``minilm`` (English
         all-MiniLM-L6-v2, the earlier model, kept as the benchmark's anchor). For MiniLM,
@@ -87,133 +78,74 @@ class PolicyEngine:
         self.semantic_model = semantic_model
         self.packs = tuple(packs)
         self.pack_digest = packs_digest(list(self.packs))
-        self.categories = {}
-        self.rules: dict[str, CompiledRule] = {}
-        self.lexicons: dict[str, tuple[str, ...]] = {}
-        self._compile()
-        self.semantic = self._build_semantic(model_cache, semantic_backend) if semantic else None
+        compiled = compile_packs(self.packs)
+        self.categories: dict[str, CategorySpec] = compiled.categories
+        self.rules: dict[str, CompiledRule] = compiled.rules
+        self.lexicons: dict[str, tuple[str, ...]] = compiled.lexicons
+        self._aliases = compiled.aliases
+        self.index, self.scripts = compiled.index, compiled.scripts
+        self.context = Context([p.spec for p in self.packs], self.rules)
+        self._pattern_rules = [r for r in self.rules.values() if r.patterns]
+        self._combo_rules = [r for r in self.rules.values() if r.all_of]
+        self.semantic = (
+            build_index(self.rules, self.packs, semantic_model, model_cache, semantic_backend) if semantic else None
+        )
 
     # -- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, extra_packs: Iterable[object] = (), *, semantic: bool = True, bundled: bool = True,
-             model_cache: str | os.PathLike[str] | None = None, semantic_backend: Backend = "auto",
-             semantic_model: SemanticModel = "multilingual") -> PolicyEngine:
+    def load(
+        cls,
+        extra_packs: Iterable[object] = (),
+        *,
+        semantic: bool = True,
+        bundled: bool = True,
+        model_cache: str | os.PathLike[str] | None = None,
+        semantic_backend: Backend = "auto",
+        semantic_model: SemanticModel = "multilingual",
+    ) -> PolicyEngine:
         """Bundled packs (``policies/packs``) plus ``extra_packs`` (paths, folders or ``PackSource``)."""
         sources = (bundled_sources() if bundled else []) + sources_from_paths(extra_packs)
         if not sources:
             raise PolicyPackError("<packs>:1: <pack>: no policy packs to load")
-        return cls([load_pack(source) for source in sources], semantic=semantic, model_cache=model_cache,
-                   semantic_backend=semantic_backend, semantic_model=semantic_model)
+        return cls(
+            [load_pack(source) for source in sources],
+            semantic=semantic,
+            model_cache=model_cache,
+            semantic_backend=semantic_backend,
+            semantic_model=semantic_model,
+        )
 
     @classmethod
-    def shared(cls, extra_packs: Iterable[object] = (), *, semantic: bool = True,
-               model_cache: str | os.PathLike[str] | None = None,
-               semantic_model: SemanticModel = "multilingual") -> PolicyEngine:
+    def shared(
+        cls,
+        extra_packs: Iterable[object] = (),
+        *,
+        semantic: bool = True,
+        model_cache: str | os.PathLike[str] | None = None,
+        semantic_model: SemanticModel = "multilingual",
+    ) -> PolicyEngine:
         """One engine per process for the same packs (by content) and options: the warm path.
         Loading embeds every exemplar (seconds); a second ``check`` in the same process should
         cost milliseconds. The engine is read-only, so sharing it is safe."""
         sources = bundled_sources() + sources_from_paths(extra_packs)
-        key = (tuple((s.name, hashlib.sha256(s.text.encode()).hexdigest()) for s in sources), semantic,
-               str(model_cache), semantic_model)
+        key = (
+            tuple((s.name, hashlib.sha256(s.text.encode()).hexdigest()) for s in sources),
+            semantic,
+            str(model_cache),
+            semantic_model,
+        )
         with _SHARED_LOCK:
             engine = _SHARED.get(key)
             if engine is None:
-                engine = cls([load_pack(source) for source in sources], semantic=semantic,
-                             model_cache=model_cache, semantic_model=semantic_model)
+                engine = cls(
+                    [load_pack(source) for source in sources],
+                    semantic=semantic,
+                    model_cache=model_cache,
+                    semantic_model=semantic_model,
+                )
                 engine.warm_up()  # jieba's dictionary and the converters load now, not on a later prompt
                 _SHARED[key] = engine
         return engine
-
-    def _where(self, pack: LoadedPack, *path: object) -> str:
-        return f"{pack.source.name}:{pack.line_of(*path)}"
-
-    def _compile(self) -> None:
-        seen_pack: dict[str, LoadedPack] = {}
-        categories: dict[str, tuple] = {}
-        for pack in self.packs:
-            if pack.spec.pack in seen_pack:
-                raise PolicyPackError(f"{self._where(pack, 'pack')}: pack: duplicate pack name {pack.spec.pack!r} "
-                                      f"(also in {seen_pack[pack.spec.pack].source.name})")
-            seen_pack[pack.spec.pack] = pack
-            for i, cat in enumerate(pack.spec.categories):
-                if cat.id in categories:
-                    raise PolicyPackError(f"{self._where(pack, 'categories', i, 'id')}: categories[{i}].id: "
-                                          f"duplicate category {cat.id!r} (also in {categories[cat.id][1]})")
-                categories[cat.id] = (cat, self._where(pack, "categories", i, "id"))
-            for name, terms in pack.spec.lexicons.items():
-                if name in self.lexicons:
-                    raise PolicyPackError(f"{self._where(pack, 'lexicons', name)}: lexicons.{name}: duplicate lexicon")
-                self.lexicons[name] = tuple(terms)
-        self.categories = {cid: cat for cid, (cat, _) in categories.items()}
-        self._aliases: set[tuple[str, tuple[str, ...]]] = set()
-        entries: list[Entry] = []
-        for name, terms in self.lexicons.items():
-            entries += [_entry(f"lex:{name}", term, fuzzy=False) for term in terms]
-        where_rule: dict[str, str] = {}
-        for pack in self.packs:
-            for i, rule in enumerate(pack.spec.rules):
-                here = self._where(pack, "rules", i, "id")
-                if rule.id in where_rule:
-                    raise PolicyPackError(f"{here}: rules[{i}].id: duplicate rule id {rule.id!r} (first at {where_rule[rule.id]})")
-                where_rule[rule.id] = here
-                cat = self.categories.get(rule.category)
-                if cat is None:
-                    raise PolicyPackError(f"{self._where(pack, 'rules', i, 'category')}: rules[{i}].category: "
-                                          f"unknown category {rule.category!r}")
-                for name in rule.all_of:
-                    if name not in self.lexicons:
-                        raise PolicyPackError(f"{self._where(pack, 'rules', i, 'all_of')}: rules[{i}].all_of: "
-                                              f"unknown lexicon {name!r}")
-                if not (rule.terms or rule.entities or rule.patterns or rule.all_of or rule.exemplars):
-                    raise PolicyPackError(f"{here}: rules[{i}]: rule {rule.id!r} matches nothing "
-                                          "(give terms, entities, patterns, all_of or exemplars)")
-                self.rules[rule.id] = CompiledRule(
-                    id=rule.id, category=rule.category, action=rule.action or cat.action,
-                    severity=rule.severity or cat.severity, description=rule.description or cat.description,
-                    pack=pack.spec.pack, patterns=tuple(re.compile(p) for p in rule.patterns),
-                    all_of=tuple(rule.all_of), spec=rule,
-                )
-                owner = f"rule:{rule.id}"
-                entries += [_entry(owner, term, fuzzy=rule.fuzzy) for term in rule.terms]
-                for entity in rule.entities:
-                    entries += [_entry(owner, name, fuzzy=True, cross=True, entity=entity.id) for name in entity.all_names]
-                    for alias in entity.aliases:
-                        entry = _entry(owner, alias, fuzzy=False, entity=entity.id)
-                        self._aliases.add((entity.id, entry.key))
-                        entries.append(entry)
-        SEGMENTER.add_words(e.term for e in entries)
-        self.index = LexiconIndex(entries)
-        self.scripts = ScriptIndex((ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in self._aliases,
-                                                stem=e.entity_id is None),
-                                    normalize(e.term.rstrip("*"))) for e in entries if needs_script_index(e.term))
-        self.context = Context([p.spec for p in self.packs], self.rules)
-        self._pattern_rules = [r for r in self.rules.values() if r.patterns]
-        self._combo_rules = [r for r in self.rules.values() if r.all_of]
-
-    def _build_semantic(self, model_cache, backend: Backend):
-        from policies.exemplars import ExemplarIndex
-        from policies.semantic import Embedder
-
-        multilingual = self.semantic_model == "multilingual"
-        exemplars: list[tuple[str, str | None, str]] = []
-        thresholds: dict[str, float] = {}
-        margins: dict[str, float] = {}
-        for rule in self.rules.values():
-            owner = f"rule:{rule.id}"
-            exemplars += [(owner, None, text) for text in rule.spec.exemplars]
-            for entity in rule.spec.entities:
-                exemplars += [(owner, entity.id, text) for text in entity.descriptions]
-            thresholds[owner] = ((rule.spec.threshold_multilingual or _MULTILINGUAL_THRESHOLD) if multilingual
-                                 else rule.spec.threshold)
-            if multilingual and rule.spec.margin_multilingual is not None:
-                margins[owner] = rule.spec.margin_multilingual
-        anchors = [a for pack in self.packs for a in pack.spec.benign_anchors]
-        if not multilingual:  # MiniLM reads English only: other languages' exemplars are noise to it
-            exemplars = [x for x in exemplars if _english(x[2])]
-        if multilingual:
-            return ExemplarIndex(_shared_multilingual(), exemplars, thresholds, anchors, margin=_MULTILINGUAL_MARGIN,
-                                 margins=margins)
-        return ExemplarIndex(Embedder(cache_dir=model_cache, backend=backend), exemplars, thresholds, anchors)
 
     def warm_up(self) -> None:
         """Load lazy parts now (jieba's dictionary, first model call) so the first check is fast."""
@@ -258,22 +190,38 @@ class PolicyEngine:
             return content_text(canonical)
         return content_text(light(text))
 
-    def _hits_and_defused(self, canonical: str, text: str | None = None) -> tuple[list[RuleHit], list[tuple[RuleHit, str]]]:
+    def _hits_and_defused(
+        self, canonical: str, text: str | None = None
+    ) -> tuple[list[RuleHit], list[tuple[RuleHit, str]]]:
         """Every hit, and the hits that context defused (each with why)."""
         tokens = tokenize(canonical)
         hits: list[RuleHit] = []
         lexicon_hits: dict[str, str] = {}
-        for match in [*self.index.find(tokens), *self.scripts.find(canonical)]:
+        lexical: list[Match | ScriptMatch] = [*self.index.find(tokens), *self.scripts.find(canonical)]
+        for match in lexical:
             owner = match.entry.owner
             matched = canonical[match.start : match.end]
             if owner.startswith("lex:"):
                 lexicon_hits.setdefault(owner[4:], matched)
                 continue
             entity = match.entry.entity_id
-            alias = match.entry.alias if isinstance(match.entry, ScriptEntry) else (entity, match.entry.key) in self._aliases
+            alias = (
+                match.entry.alias
+                if isinstance(match.entry, ScriptEntry)
+                else (entity, match.entry.key) in self._aliases
+            )
             method = "alias" if alias else match.method
-            hits.append(self._hit(self.rules[owner[5:]], method, matched, match.entry.term, match.score,
-                                  (match.start, match.end), entity))
+            hits.append(
+                self._hit(
+                    self.rules[owner[5:]],
+                    method,
+                    matched,
+                    match.entry.term,
+                    match.score,
+                    (match.start, match.end),
+                    entity,
+                )
+            )
         hits = outer_names(hits)
         joined = " ".join(t.text for t in tokens)
         for rule in self._pattern_rules:
@@ -290,19 +238,33 @@ class PolicyEngine:
         if self.semantic is not None and not any(h.action is Action.DENY for h in hits):
             # The embedding sees the prompt without its style-only tail (quality and artist tags):
             # the same meaning in fewer tokens, and the forward pass grows with length.
+            # A framed prompt ("a news report on the trial of ...") is read whole: a clause cut from
+            # its framing would read as the harm itself (``policies.clauses``).
+            framed = self.context.framing(tokens) is not None
             semantic = []
-            for m in self.semantic.match(self.semantic_input(canonical, text)):
+            for m in self.semantic.match(self.semantic_input(canonical, text), clauses=not framed):
                 rule = self.rules[m.owner[5:]]
                 semantic.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
-            semantic, more = self.context.defuse(semantic, tokens, semantic=True)
+            ceiling = FRAMING_CEILING_MULTILINGUAL if self.semantic_model == "multilingual" else None
+            semantic, more = self.context.defuse(semantic, tokens, semantic=True, ceiling=ceiling)
             hits += unshadowed(semantic, hits)
             defused += more
         return _dedupe(hits), defused
 
     def _hit(self, rule: CompiledRule, method, matched, term, score, span, entity) -> RuleHit:
-        return RuleHit(rule_id=rule.id, category=rule.category, action=rule.action, severity=rule.severity,
-                       method=method, matched=matched, term=term, score=score, span=span,
-                       entity_id=entity, pack=rule.pack)
+        return RuleHit(
+            rule_id=rule.id,
+            category=rule.category,
+            action=rule.action,
+            severity=rule.severity,
+            method=method,
+            matched=matched,
+            term=term,
+            score=score,
+            span=span,
+            entity_id=entity,
+            pack=rule.pack,
+        )
 
     def _decide(self, text, canonical, hits, profile, consent, scope, at) -> PolicyDecision:
         prompt_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -323,38 +285,56 @@ class PolicyEngine:
         obligations = profile.obligations_for(disclosure=disclosure) if allowed else ()
         reason = _reason(action, primary, self, allowed, licence_ids, missing)
         return PolicyDecision(
-            action=action, allowed=allowed, category=primary.category if primary else None,
-            rule_id=primary.rule_id if primary else None, reason=reason, hits=tuple(hits),
-            pack_digest=self.pack_digest, jurisdiction=profile.code, obligations=obligations,
-            prompt_sha256=prompt_sha, consent_license_id=",".join(licence_ids) if licence_ids else None,
-            normalized=canonical, persons=persons,
+            action=action,
+            allowed=allowed,
+            category=primary.category if primary else None,
+            rule_id=primary.rule_id if primary else None,
+            reason=reason,
+            hits=tuple(hits),
+            pack_digest=self.pack_digest,
+            jurisdiction=profile.code,
+            obligations=obligations,
+            prompt_sha256=prompt_sha,
+            consent_license_id=",".join(licence_ids) if licence_ids else None,
+            normalized=canonical,
+            persons=persons,
         )
 
     # -- explaining and self-tests -------------------------------------------------------
     def explain(self, prompt: str, *, jurisdiction: str = "eu", consent: ConsentLookup | None = None) -> list[str]:
         """Human-readable lines: the decision, every hit, and the nearest exemplars."""
         d = self.check(prompt, jurisdiction=jurisdiction, consent=consent)
-        lines = [f"decision: {d.action} ({'allowed' if d.allowed else 'refused'}) - {d.reason}",
-                 f"normalised: {d.normalized!r}", f"jurisdiction: {d.jurisdiction}; obligations: "
-                 f"{', '.join(d.obligations) or '-'}", f"pack digest: {d.pack_digest}"]
+        lines = [
+            f"decision: {d.action} ({'allowed' if d.allowed else 'refused'}) - {d.reason}",
+            f"normalised: {d.normalized!r}",
+            f"jurisdiction: {d.jurisdiction}; obligations: {', '.join(d.obligations) or '-'}",
+            f"pack digest: {d.pack_digest}",
+        ]
         for h in d.hits:
             where = f" at {h.span[0]}:{h.span[1]}" if h.span else ""
-            lines.append(f"hit: {h.rule_id} [{h.category}, {h.action}, {h.severity}] {h.method} "
-                         f"{h.matched!r}{where} score {h.score:.3f}" + (f" entity {h.entity_id}" if h.entity_id else ""))
+            lines.append(
+                f"hit: {h.rule_id} [{h.category}, {h.action}, {h.severity}] {h.method} "
+                f"{h.matched!r}{where} score {h.score:.3f}" + (f" entity {h.entity_id}" if h.entity_id else "")
+            )
         for hit, why in self._hits_and_defused(d.normalized, prompt)[1]:
             lines.append(f"defused: {hit.rule_id} {hit.method} {hit.matched!r} ({why})")
         if self.semantic is not None:
             embed = self.semantic.embedder
-            lines.append(f"semantic model: {embed.name} on {embed.backend}"
-                         + (f" ({embed.onnx_path.name})" if embed.onnx_path else ""))
+            lines.append(
+                f"semantic model: {embed.name} on {embed.backend}"
+                + (f" ({embed.onnx_path.name})" if embed.onnx_path else "")
+            )
             semantic_input = self.semantic_input(d.normalized, prompt)
             lines.append(f"semantic input: {semantic_input!r}")
             read = self.semantic.read(semantic_input)
             if read != [semantic_input]:
                 lines.append(f"read in {len(read)} windows (long prompt): " + "; ".join(repr(w) for w in read))
             for m in self.semantic.nearest(semantic_input):
-                lines.append(f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
-                             + (f"in window {m.window!r} " if m.window else "") + f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})")
+                lines.append(
+                    f"nearest exemplar: {m.owner[5:]} {m.exemplar!r} similarity {m.score:.3f} "
+                    + (f"in window {m.window!r} " if m.window else "")
+                    + f"(threshold {self.semantic.thresholds.get(m.owner, 0):.2f}, benign anchor {m.anchor_score:.3f})"
+                )
         return lines
 
     def run_examples(self, pack: str | None = None) -> list[ExampleResult]:
@@ -373,31 +353,8 @@ class PolicyEngine:
         return results
 
 
-def _entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
-    return make_entry(owner, term, fuzzy=fuzzy, cross=cross, entity=entity)
-
-
 _SHARED: dict[tuple, PolicyEngine] = {}
 _SHARED_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _shared_multilingual():
-    """The multilingual model, loaded once per process (1 s) whatever the engines."""
-    from policies.multilingual import MultilingualEmbedder
-
-    return MultilingualEmbedder()
-
-
-_NOT_ENGLISH = frozenset("""un une una unos unas el los las les des du del der das dem ein eine einen einem einer
-und mit por para que dans avec sur pour qui est sont aux um uma em pelo pela wird ist von auf nicht""".split())
-
-
-def _english(text: str) -> bool:
-    """Is an exemplar written in English? The packs' exemplars come in several languages for the
-    multilingual model; MiniLM, an English model, only gets the English ones (the others would
-    embed as noise, near each other and near any foreign prompt)."""
-    return text.isascii() and not any(w in _NOT_ENGLISH for w in re.findall(r"[a-z]+", text.lower()))
 
 
 def _strength(hit: RuleHit) -> tuple:
@@ -415,9 +372,13 @@ def _dedupe(hits: list[RuleHit]) -> list[RuleHit]:
 def _reason(action, primary, engine, allowed, licences, missing) -> str:
     if primary is None:
         return "no rule matched"
-    how = (f"near exemplar {primary.matched!r} (similarity {primary.score:.2f})" if primary.method == "semantic"
-           else f"alias {primary.matched!r} refers to {primary.entity_id}" if primary.method == "alias"
-           else f"matched {primary.matched!r} ({primary.method})")
+    how = (
+        f"near exemplar {primary.matched!r} (similarity {primary.score:.2f})"
+        if primary.method == "semantic"
+        else f"alias {primary.matched!r} refers to {primary.entity_id}"
+        if primary.method == "alias"
+        else f"matched {primary.matched!r} ({primary.method})"
+    )
     base = f"{engine.rules[primary.rule_id].description} [{primary.rule_id}]: {how}"
     if action is Action.REQUIRE_CONSENT:
         if allowed:

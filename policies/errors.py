@@ -1,8 +1,8 @@
 """Errors raised by the policies package.
 
-    PolicyError
-    ├── PolicyPackError    malformed pack: names the file, line and field
-    └── PromptError        empty, oversized or binary prompts
+PolicyError
+├── PolicyPackError    malformed pack: names the file, line and field
+└── PromptError        empty, oversized or binary prompts
 """
 
 from __future__ import annotations

@@ -6,16 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from policies.clauses import ClausePlan
 from policies.windows import Vocabulary, WindowPlan
 
-if TYPE_CHECKING:  # pragma: no cover
-    from policies.semantic import Embedder
+__all__ = ["ExemplarIndex", "SemanticMatch", "Embedder"]
 
-__all__ = ["ExemplarIndex", "SemanticMatch"]
+
+class Embedder(Protocol):
+    """What the index needs of a sentence embedder: ``policies.semantic.Embedder`` (MiniLM) and
+    ``policies.multilingual.MultilingualEmbedder`` both are one."""
+
+    dim: int
+    name: str
+    backend: str
+    onnx_path: Path | None
+
+    def __call__(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray: ...
+
+    def each(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +58,7 @@ class ExemplarIndex:
 
     def __init__(
         self,
-        embedder: Embedder,  # or policies.multilingual.MultilingualEmbedder: the same interface
+        embedder: Embedder,
         exemplars: Sequence[tuple[str, str | None, str]],
         thresholds: dict[str, float],
         anchors: Sequence[str],
@@ -51,10 +66,15 @@ class ExemplarIndex:
         margin: float = 0.05,
         plan: WindowPlan | None = WindowPlan(),
         margins: dict[str, float] | None = None,
+        clauses: ClausePlan | None = None,
+        clause_owners: frozenset[str] = frozenset(),
     ) -> None:
         """``plan``: how long prompts are read in windows (``None``: always whole, truncated at
         128 tokens). ``margin``: how far a score must beat the nearest benign anchor;
-        ``margins``: the same per owner where it differs."""
+        ``margins``: the same per owner where it differs. ``clauses``: with it, the exemplars of
+        ``clause_owners`` are also scored against the whole prompt and its clause windows
+        (``policies.clauses``), all embedded in one batch with the read windows (the embedder
+        must give the same vector in a batch as alone, as USE-multilingual does)."""
         self._embed = embedder
         self.owners = [owner for owner, _, _ in exemplars]
         self.entities = [entity for _, entity, _ in exemplars]
@@ -65,6 +85,8 @@ class ExemplarIndex:
         self.plan = plan
         self.vocabulary = Vocabulary(self.texts)
         self.matrix = _one_by_one(embedder, self.texts)
+        self.clause_plan = clauses
+        self.whole_only = np.array([owner not in clause_owners for owner in self.owners], dtype=bool)
         self.anchors = _one_by_one(embedder, list(anchors))
 
     @property
@@ -75,14 +97,15 @@ class ExemplarIndex:
         """One text's vector, whole (truncated at 128 tokens)."""
         return self._embed([text])[0]
 
-    def match(self, text: str) -> list[SemanticMatch]:
+    def match(self, text: str, *, clauses: bool = True) -> list[SemanticMatch]:
         """Owners whose threshold one of the read windows meets (the best window per owner); a
-        short text is read whole, a long one in windows (``policies.windows``)."""
+        short text is read whole, a long one in windows (``policies.windows``). ``clauses=False``:
+        no clause windows (a framed prompt is judged as a whole, framing included)."""
         if not self.texts:
             return []
         best: dict[str, SemanticMatch] = {}
-        for window, query in self._queries(text):
-            for m in self._matches(query, window):
+        for window, query, clause in self._queries(text, clauses=clauses):
+            for m in self._matches(query, window, clause):
                 if m.owner not in best or m.score > best[m.owner].score:
                     best[m.owner] = m
         return list(best.values())
@@ -93,8 +116,8 @@ class ExemplarIndex:
         if not self.texts:
             return []
         best: dict[int, SemanticMatch] = {}  # by exemplar: its best window
-        for window, query in self._queries(text):
-            sims, anchor = self._similarities(query)
+        for window, query, clause in self._queries(text):
+            sims, anchor = self._similarities(query, clause)
             for i in np.argsort(-sims)[:k]:
                 if int(i) not in best or sims[i] > best[int(i)].score:
                     best[int(i)] = SemanticMatch(
@@ -106,17 +129,40 @@ class ExemplarIndex:
         """What the model reads of ``text``: itself, or its chosen windows."""
         return self.plan.select(text, self._embed.token_offsets, self.vocabulary) if self.plan else [text]
 
-    def _queries(self, text: str) -> list[tuple[str | None, np.ndarray]]:
+    def clauses(self, text: str, read: list[str]) -> list[str]:
+        """The texts read for the clause owners only: the whole prompt when it was read in
+        windows, then its clause windows not read already (``policies.clauses``)."""
+        if self.clause_plan is None:
+            return []
+        extra = [text] if read != [text] else []
+        for clause in self.clause_plan.clauses(text, self._embed.token_offsets):
+            if clause not in read and clause not in extra:
+                extra.append(clause)
+        return extra
+
+    def _queries(self, text: str, *, clauses: bool = True) -> list[tuple[str | None, np.ndarray, bool]]:
+        """(window or None for the whole text, its vector, read for the clause owners only)."""
         parts = self.read(text)
         windowed = parts != [text]
-        return list(zip(parts if windowed else [None], self._embed.each(parts), strict=True))
+        labels: list[str | None] = list(parts) if windowed else [None]
+        extra = self.clauses(text, parts) if clauses else []
+        if not extra:
+            return [(w, q, False) for w, q in zip(labels, self._embed.each(parts), strict=True)]
+        vectors = self._embed([*parts, *extra])  # one batch: the windows cost one model call
+        windows: list[str | None] = [*labels, *(None if e == text else e for e in extra)]
+        only = [False] * len(parts) + [True] * len(extra)
+        return list(zip(windows, vectors, only, strict=True))
 
-    def _similarities(self, query: np.ndarray) -> tuple[np.ndarray, float]:
-        """Cosine to every exemplar, and to the nearest benign anchor (-1 without anchors)."""
-        return self.matrix @ query, float((self.anchors @ query).max()) if len(self.anchors) else -1.0
+    def _similarities(self, query: np.ndarray, clause: bool = False) -> tuple[np.ndarray, float]:
+        """Cosine to every exemplar (-1 for those a clause window is not scored against), and
+        to the nearest benign anchor (-1 without anchors)."""
+        sims = self.matrix @ query
+        if clause:
+            sims = np.where(self.whole_only, -1.0, sims)
+        return sims, float((self.anchors @ query).max()) if len(self.anchors) else -1.0
 
-    def _matches(self, query: np.ndarray, window: str | None) -> list[SemanticMatch]:
-        sims, anchor = self._similarities(query)
+    def _matches(self, query: np.ndarray, window: str | None, clause: bool = False) -> list[SemanticMatch]:
+        sims, anchor = self._similarities(query, clause)
         best: dict[str, int] = {}
         for index in np.argsort(-sims)[:32]:  # only the nearest exemplars can clear a threshold
             owner = self.owners[index]

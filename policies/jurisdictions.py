@@ -49,7 +49,9 @@ class JurisdictionProfile:
             "laws": list(self.laws),
             "obligations": list(self.obligations),
             "disclosure_obligations": list(self.disclosure_obligations),
-            "visible_label": None if self.visible_label is None else {
+            "visible_label": None
+            if self.visible_label is None
+            else {
                 "text": self.visible_label.text,
                 "min_height_ratio": self.visible_label.min_height_ratio,
                 "min_seconds": self.visible_label.min_seconds,
@@ -72,8 +74,13 @@ PROFILES: dict[str, JurisdictionProfile] = {
         laws=("Measures for Labeling AI-Generated Synthetic Content (2025)", "GB 45438-2025"),
         obligations=("c2pa", "watermark", "visible-label", "gb45438-implicit"),
         visible_label=VisibleLabelSpec(text="AI生成", min_height_ratio=0.05, min_seconds=2.0),
-        metadata_fields=("AIGC.Label", "AIGC.ContentProducer", "AIGC.ProduceID",
-                         "AIGC.ContentPropagator", "AIGC.PropagateID"),
+        metadata_fields=(
+            "AIGC.Label",
+            "AIGC.ContentProducer",
+            "AIGC.ProduceID",
+            "AIGC.ContentPropagator",
+            "AIGC.PropagateID",
+        ),
     ),
     "us-ca": JurisdictionProfile(
         code="us-ca",

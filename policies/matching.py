@@ -3,9 +3,10 @@
 Terms are indexed three ways: by their token sequence (``taylor swift``), by their compact form
 without spaces (``spider man`` = ``spiderman`` = ``s p i d e r m a n``), and, for terms marked
 fuzzy, in length buckets compared by rapidfuzz for a bounded edit distance (1 edit from 5
-letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary English words (the
-MiniLM vocabulary), so ``hitter`` never becomes ``hitler`` while ``hitlr`` does. Terms ending
-in ``*`` match prefixes.
+letters, 2 from 9). Fuzzy matching skips prompt words that are ordinary words (the MiniLM
+vocabulary for English; the whole-word pieces of the multilingual model's vocabulary for the
+other languages), so ``hitter`` never becomes ``hitler``, nor German ``beiden`` Biden or Spanish
+``profesora`` Professor X, while ``hitlr`` still does. Terms ending in ``*`` match prefixes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from policies.normalize import Token, normalize, tokenize
+from policies.normalize import Token, normalize, tokenize, word_set
 from policies.scripts import LOOKALIKE  # Cyrillic letters that pass for Latin ones, as Latin: a mixed
+from policies.wordlist import multilingual_words
+
 # disguise ("рikachu" with a Cyrillic р, spaced so no word is mixed) compacts to the name
 
 __all__ = ["Entry", "Match", "LexiconIndex", "max_edits", "make_entry", "term_key"]
@@ -59,17 +62,21 @@ class Match:
 
 
 # Everyday words newer than the 2018 BERT vocabulary MiniLM inherits ("tweets" is not "tweety").
-_NEWER_WORDS = frozenset("""tweet selfie emoji vlog meme hashtag smartphone livestream streamer influencer
-youtuber gamer unboxing skateboard texting laptop wifi podcast""".split())
+_NEWER_WORDS = word_set("""
+tweet selfie emoji vlog meme hashtag smartphone livestream streamer influencer youtuber gamer
+unboxing skateboard texting laptop wifi podcast
+""")
 # Function words of the other Latin-script languages we read (accents folded, as normalised):
 # "einem" is German for "a", not a slip of "Eminem".
-_FUNCTION_WORDS = frozenset("""einem einen einer eines keinem keinen keiner seinem seinen seiner ihrem ihren
-ihrer unserem diesem diesen dieser welche welcher zwischen unter neben hinter wegen waehrend gegen
-durch ohne nicht schon immer wieder unos unas sobre entre hacia desde contra donde cuando mientras
-porque tiene tienen estan esta este esto estos estas aquel nuestro nuestra dentro fuera despues
-antes avec dans pour sous entre leurs notre votre cette celui celle comme quand apres avant
-pendant depuis contre chez toujours encore aussi seulement tambem entre sobre dentro depois
-antes nosso nossa aquele aquela quando enquanto""".split())
+_FUNCTION_WORDS = word_set("""
+einem einen einer eines keinem keinen keiner seinem seinen seiner ihrem ihren ihrer unserem diesem
+diesen dieser welche welcher zwischen unter neben hinter wegen waehrend gegen durch ohne nicht schon
+immer wieder unos unas sobre entre hacia desde contra donde cuando mientras porque tiene tienen
+estan esta este esto estos estas aquel nuestro nuestra dentro fuera despues antes avec dans pour
+sous entre leurs notre votre cette celui celle comme quand apres avant pendant depuis contre chez
+toujours encore aussi seulement tambem entre sobre dentro depois antes nosso nossa aquele aquela
+quando enquanto
+""")
 
 
 @lru_cache(maxsize=1)
@@ -83,7 +90,8 @@ def _vocabulary() -> frozenset[str]:
         words = path.read_text(encoding="utf-8").split()
     except (ImportError, OSError):
         return _NEWER_WORDS | _FUNCTION_WORDS
-    return frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2) | _NEWER_WORDS | _FUNCTION_WORDS
+    english = frozenset(w for w in words if w.isalpha() and w.isascii() and len(w) > 2)
+    return english | _NEWER_WORDS | _FUNCTION_WORDS
 
 
 def term_key(term: str) -> tuple[str, ...]:
@@ -94,8 +102,15 @@ def make_entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entit
     """The index entry for a pack term (a trailing ``*`` makes a one-word prefix term)."""
     prefix = term.endswith("*")
     key = term_key(term.rstrip("*"))
-    return Entry(owner=owner, term=term, key=key, fuzzy=fuzzy and not prefix, cross=cross,
-                 prefix=prefix and len(key) == 1, entity_id=entity)
+    return Entry(
+        owner=owner,
+        term=term,
+        key=key,
+        fuzzy=fuzzy and not prefix,
+        cross=cross,
+        prefix=prefix and len(key) == 1,
+        entity_id=entity,
+    )
 
 
 class LexiconIndex:
@@ -141,7 +156,12 @@ class LexiconIndex:
             sounds[phonetic(key)].append(key)
         self._sounds = dict(sounds)
         self._windows: dict[tuple[str, int, int], list[str]] = {}
-        self._common = _vocabulary() if common_words is None else common_words
+        if common_words is None:
+            # The other languages' words too, less those that start a name: "beyonc", a piece of the
+            # multilingual vocabulary, is also a name with its last letter dropped.
+            starts = {key[:k] for key in fuzzy for k in range(5, len(key) + 1)}
+            common_words = _vocabulary() | (multilingual_words() - starts)
+        self._common = common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
         self._compact_lengths = sorted({len(k) for k in self.compact if len(k) >= 3})
         # No key, exact, compact or fuzzy, is longer than this: longer n-grams cannot match.
@@ -167,10 +187,10 @@ class LexiconIndex:
                     if entry.key != key and (n == 1 or (entry.cross and len(compact) >= _MIN_CROSS)):
                         matches.append(Match(entry, start, end, "compact", 1.0))
                         found = True
-                if not found and len(compact) >= 5 and compact.isascii() and compact.isalpha():
-                    # An ordinary word, or its plural, is not a misspelt name ("tweets", "dales").
-                    if n > 1 or not (compact in self._common or compact.rstrip("s") in self._common):
-                        fuzzy_queries.append((compact, i, j))
+                # An ordinary word, or its plural, is not a misspelt name ("tweets", "dales").
+                ordinary = n == 1 and (compact in self._common or compact.rstrip("s") in self._common)
+                if not found and len(compact) >= 5 and compact.isascii() and compact.isalpha() and not ordinary:
+                    fuzzy_queries.append((compact, i, j))
             if tokens[i].joined:
                 matches.extend(self._inside_joined(tokens[i]))
             if self._min_prefix:
@@ -186,7 +206,7 @@ class LexiconIndex:
         """Names inside a run of spaced-out letters ("w o n d e r w o m a n ( d i a n a ...")
         whose word boundaries are gone: a compact name of >= 6 letters anywhere in the run, a
         shorter one only where the run starts or ends ("t h o r ( t h o r ...")."""
-        run, out = token.text, []
+        run, out = token.text, list[Match]()
         if not run.isascii():
             return out
         for start in range(len(run)):
@@ -194,7 +214,7 @@ class LexiconIndex:
                 end = start + length
                 if end > len(run):
                     break
-                if (start == 0 and end == len(run)) or (length < _MIN_CROSS and 0 < start and end < len(run)):
+                if (start == 0 and end == len(run)) or (length < _MIN_CROSS and start > 0 and end < len(run)):
                     continue  # the whole run is matched as a word already; short names only at an edge
                 for entry in self.compact.get(run[start:end].translate(LOOKALIKE), ()):
                     out.append(Match(entry, token.start, token.end, "compact", 1.0))
@@ -209,7 +229,7 @@ class LexiconIndex:
         """
         altered = [w for w in words if w not in term]
         aligned = len(words) == len(term)
-        pairs = [(w, t) for w, t in zip(words, term) if w != t] if aligned else []
+        pairs = [(w, t) for w, t in zip(words, term, strict=True) if w != t] if aligned else []
         stands_for = dict(pairs)
         # A stop word is not a typo ("spider on a")... unless it is a slip of the word it stands
         # for ("spider an" for "spider man").
@@ -230,12 +250,15 @@ class LexiconIndex:
         """Fuzzy keys starting with ``first``, of ``length`` +- ``budget`` letters (cached)."""
         window = self._windows.get((first, length, budget))
         if window is None:
-            window = [k for m in range(length - budget, length + budget + 1)
-                      for k in self._by_shape.get((first, m), ())]
+            window = [
+                k for m in range(length - budget, length + budget + 1) for k in self._by_shape.get((first, m), ())
+            ]
             self._windows[(first, length, budget)] = window
         return window
 
-    def _find_fuzzy(self, queries: list[tuple[str, int, int]], tokens: Sequence[Token], texts: list[str]) -> list[Match]:
+    def _find_fuzzy(
+        self, queries: list[tuple[str, int, int]], tokens: Sequence[Token], texts: list[str]
+    ) -> list[Match]:
         out: list[Match] = []
         for compact, i, j in queries:
             budget = max_edits(len(compact) + 1)  # a dropped letter must not shrink the budget
@@ -243,10 +266,14 @@ class LexiconIndex:
                 continue
             n = len(compact)
             window = self._window(compact[0], n, budget)
-            found = process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None) if window else []
+            found = (
+                process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None) if window else []
+            )
             best = min(((d, k) for k, d, _ in found), default=None)
             if best is None or best[0] > max_edits(len(best[1])):
-                out.extend(self._first_letter(compact, tokens, texts, i, j) or self._sound(compact, tokens, texts, i, j))
+                out.extend(
+                    self._first_letter(compact, tokens, texts, i, j) or self._sound(compact, tokens, texts, i, j)
+                )
                 continue
             distance, key = best
             if distance == 0:
@@ -257,7 +284,6 @@ class LexiconIndex:
             for entry in self._fuzzy[key]:
                 out.append(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", score))
         return out
-
 
     def _first_letter(self, compact: str, tokens: Sequence[Token], texts: list[str], i: int, j: int) -> list[Match]:
         """A key whose first letter was swapped or dropped, the rest intact; in a multi-word name
@@ -272,9 +298,10 @@ class LexiconIndex:
                 if len(words) > 1 and (len(words) != len(term) or words[1:] != list(term[1:])):
                     continue
                 score = 1.0 - 1.0 / len(key)
-                out.extend(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", score) for entry in self._fuzzy[key])
+                out.extend(
+                    Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", score) for entry in self._fuzzy[key]
+                )
         return out
-
 
     def _sound(self, compact: str, tokens: Sequence[Token], texts: list[str], i: int, j: int) -> list[Match]:
         """A key spelt as it sounds; in a multi-word name each word must sound like its own."""
@@ -282,14 +309,32 @@ class LexiconIndex:
         for key in self._sounds.get(phonetic(compact), ()):
             term = self._fuzzy[key][0].key
             words = texts[i:j]
-            if len(words) > 1 and (len(words) != len(term) or any(phonetic(w) != phonetic(t) for w, t in zip(words, term, strict=True))):
+            if len(words) > 1 and (
+                len(words) != len(term) or any(phonetic(w) != phonetic(t) for w, t in zip(words, term, strict=True))
+            ):
                 continue
             out.extend(Match(entry, tokens[i].start, tokens[j - 1].end, "fuzzy", 0.9) for entry in self._fuzzy[key])
         return out
 
 
-_SOUNDS = (("ph", "f"), ("ck", "k"), ("kh", "k"), ("q", "k"), ("ou", "u"), ("oo", "u"), ("ew", "u"), ("ee", "i"),
-           ("ie", "i"), ("ey", "i"), ("ay", "ei"), ("y", "i"), ("z", "s"), ("w", "v"), ("c", "k"), ("x", "ks"))
+_SOUNDS = (
+    ("ph", "f"),
+    ("ck", "k"),
+    ("kh", "k"),
+    ("q", "k"),
+    ("ou", "u"),
+    ("oo", "u"),
+    ("ew", "u"),
+    ("ee", "i"),
+    ("ie", "i"),
+    ("ey", "i"),
+    ("ay", "ei"),
+    ("y", "i"),
+    ("z", "s"),
+    ("w", "v"),
+    ("c", "k"),
+    ("x", "ks"),
+)
 
 
 def phonetic(word: str) -> str:
@@ -304,7 +349,9 @@ def phonetic(word: str) -> str:
 
 
 _MIN_TAIL_KEY = 6
-_STOPWORDS = frozenset("a an the on of in at to is by as or and with for from it its".split())
+_STOPWORDS = frozenset(
+    ["a", "an", "the", "on", "of", "in", "at", "to", "is", "by", "as", "or", "and", "with", "for", "from", "it", "its"]
+)
 
 
 def _slip(word: str, target: str) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from policies.errors import PolicyError
 
@@ -33,7 +34,7 @@ class MultilingualEmbedder:
     """L2-normalised 512-d USE-multilingual embeddings, one core, loaded from the wheel."""
 
     dim = 512
-    onnx_path = None
+    onnx_path: Path | None = None
     name = MODEL_NAME
 
     def __init__(self) -> None:

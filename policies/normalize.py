@@ -17,29 +17,101 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from policies.scripts import CJK_CLASS, strip_between_cjk
 
-__all__ = ["normalize", "light", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES"]
+__all__ = ["normalize", "light", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES", "word_set"]
 
 MAX_PROMPT_BYTES = 16 * 1024
 
 # Latin look-alikes from Cyrillic, Greek and a few symbol blocks (lower case: applied after casefold).
 _CONFUSABLES = str.maketrans(
     {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-        "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɑ": "a", "ɡ": "g", "ı": "i", "ȷ": "j",
-        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-        "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y", "ς": "s", "σ": "o", "μ": "u",
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "һ": "h",
+        "ӏ": "l",
+        "ɑ": "a",
+        "ɡ": "g",
+        "ı": "i",
+        "ȷ": "j",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ω": "w",
+        "γ": "y",
+        "ς": "s",
+        "σ": "o",
+        "μ": "u",
     }
 )
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLES)
 _LATIN_LOOKALIKE = frozenset("abekmhopctyxunr")
-_TO_CYRILLIC = str.maketrans({"a": "а", "b": "в", "e": "е", "k": "к", "m": "м", "h": "н", "o": "о", "p": "р",
-                              "c": "с", "t": "т", "y": "у", "x": "х", "u": "и", "n": "п", "r": "г"})
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
-                       "9": "g", "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e"})
+_TO_CYRILLIC = str.maketrans(
+    {
+        "a": "а",
+        "b": "в",
+        "e": "е",
+        "k": "к",
+        "m": "м",
+        "h": "н",
+        "o": "о",
+        "p": "р",
+        "c": "с",
+        "t": "т",
+        "y": "у",
+        "x": "х",
+        "u": "и",
+        "n": "п",
+        "r": "г",
+    }
+)
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "8": "b",
+        "9": "g",
+        "@": "a",
+        "$": "s",
+        "!": "i",
+        "|": "l",
+        "+": "t",
+        "€": "e",
+    }
+)
 _LEET_CHARS = frozenset("01345789@$!|+€")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -47,9 +119,7 @@ _CJK_RE = re.compile(f"[{_CJK}]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD_RUN = re.compile(f"[^\\W_{_CJK}\u3040-\u30ff]+")  # Han and kana never fold: words end there
 # A token: letters/digits (and @ $ used as letters), optionally glued by ! | + ("sh!t", "m|ckey").
-_TOKEN_RE = re.compile(
-    rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)"
-)
+_TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)")
 _SPACE_RE = re.compile(r"\s+")
 _SPACED_CJK = re.compile(f"[{CJK_CLASS}]\\s")
 
@@ -82,8 +152,9 @@ def _fold_confusables(match: re.Match[str]) -> str:
 
 # Arabic-script letters written several ways (Persian/Urdu yeh and kaf, hamza seats, taa marbuta):
 # one form each, so "بوتین" with a Persian yeh is "بوتين".
-_ARABIC_VARIANTS = str.maketrans({"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
-                                  "ٱ": "ا"})
+_ARABIC_VARIANTS = str.maketrans(
+    {"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"}
+)
 # Three or more single letters spaced out ("п у т и н", "b a t m a n").
 _LETTER = f"[^\\W\\d_{CJK_CLASS}]"  # a letter, not Han or kana
 _SPACED_LETTERS = re.compile(rf"(?<!{_LETTER})(?:{_LETTER} ){{2,}}{_LETTER}(?!{_LETTER})")
@@ -93,7 +164,9 @@ def _fold_spaced(match: re.Match[str]) -> str:
     """Spaced-out letters are one word for the look-alike rule: "п у т и н" stays Cyrillic
     (alone, "т" and "у" would each pass for Latin letters)."""
     letters = match.group(0).split(" ")
-    folded = _fold_confusables(re.match(r".+", "".join(letters), re.S))
+    joined = "".join(letters)
+    whole = re.match(r".+", joined, re.S)
+    folded = _fold_confusables(whole) if whole else joined
     return " ".join(folded)
 
 
@@ -150,8 +223,11 @@ def light(text: str) -> str:
     """A light normal form for a model that reads the words: NFKC, lower case, format and control
     characters dropped, spaces collapsed and removed between Han/kana letters, traditional Chinese
     as simplified; accents, marks and look-alikes kept as written."""
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", text)
-                   if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\t\n\r").lower()
+    text = "".join(
+        ch
+        for ch in unicodedata.normalize("NFKC", text)
+        if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\t\n\r"
+    ).lower()
     if has_cjk(text):
         text = _t2s().convert(text)
     if _SPACED_CJK.search(text):
@@ -186,9 +262,9 @@ _QUANTITY = re.compile(r"\d+(?:k|p|d|s|x|yo|fps|mm|cm|px|m|h|am|pm|y)|\d*(?:1st|
 
 
 def _deleet(word: str) -> str:
-    if any(ch in _LEET_CHARS for ch in word) and any(ch.isalpha() for ch in word):
-        if not _QUANTITY.fullmatch(word):
-            return word.translate(_LEET)
+    leet = any(ch in _LEET_CHARS for ch in word) and any(ch.isalpha() for ch in word)
+    if leet and not _QUANTITY.fullmatch(word):
+        return word.translate(_LEET)
     return word
 
 
@@ -196,7 +272,7 @@ class _Segmenter:
     """One private jieba tokenizer (no global state), initialised on first Chinese text."""
 
     def __init__(self) -> None:
-        self._tokenizer = None
+        self._tokenizer: Any = None  # jieba.Tokenizer once loaded (jieba has no types)
         self._words: set[str] = set()
         self._lock = threading.Lock()
 
@@ -259,8 +335,14 @@ def tokenize(canonical: str, *, segment: bool = True) -> list[Token]:
         else:  # Latin glued to kana or Hangul ("pikachuが"): two words, as a reader sees them
             for part in _SCRIPT_RUNS.finditer(match.group(0)):
                 text = part.group(0)
-                tokens.append(Token(_deleet(text) if text.isascii() else text, match.start() + part.start(),
-                                    match.start() + part.end(), cjk=not text.isascii()))
+                tokens.append(
+                    Token(
+                        _deleet(text) if text.isascii() else text,
+                        match.start() + part.start(),
+                        match.start() + part.end(),
+                        cjk=not text.isascii(),
+                    )
+                )
     return _join_single_letters(tokens)
 
 
@@ -284,6 +366,11 @@ def _join_single_letters(tokens: list[Token]) -> list[Token]:
             out.append(token)
     flush()
     return out
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text``: word lists kept as prose in the source."""
+    return frozenset(text.split())
 
 
 def validate_prompt(prompt: object) -> str:

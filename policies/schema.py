@@ -103,11 +103,18 @@ class RuleSpec(_Model):
     # The same threshold for the multilingual model (another model, another similarity scale).
     threshold_multilingual: float | None = Field(default=None, gt=0.0, le=1.0)
     # How far the multilingual model's score must beat the nearest benign anchor for this rule
-    # (default: the engine's ``_MULTILINGUAL_MARGIN``).
+    # (default: ``policies.semantic_index.MULTILINGUAL_MARGIN``).
     margin_multilingual: float | None = Field(default=None, ge=0.0, le=1.0)
+    # The multilingual model also scores this rule's exemplars against each clause of the prompt
+    # (``policies.clauses``): for harm told in one clause of a long prompt.
+    clauses: bool = False
     # Context may defuse this rule: its hits are dropped when negated ("no gore") and, for its
     # semantic hits, under a documentary, historical, medical or safety framing (``defusing``).
     defusable: bool = False
+    # ... and, with ``defusable``, its word hits too under such a framing: for words that name an
+    # event a documentary is about ("a documentary about the Srebrenica massacre"), never for the
+    # words of what is seen on screen ("beheading").
+    framing_defuses_terms: bool = False
     examples: ExamplesSpec = ExamplesSpec()
 
     @field_validator("entities", mode="before")
@@ -206,7 +213,8 @@ def _line_map(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
                 # cut into fragments silently (it happened), so sentences go one per line.
                 raise PolicyPackError(
                     f"{source}:{node.start_mark.line + 1}: {_dotted(path)}: write one sentence per line "
-                    f"('- ...'), not a [flow, list]: YAML splits a flow list at every comma")
+                    f"('- ...'), not a [flow, list]: YAML splits a flow list at every comma"
+                )
             for index, item in enumerate(node.value):
                 walk(item, path + (index,))
 
@@ -245,7 +253,9 @@ def load_pack(source: PackSource) -> LoadedPack:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         line = LoadedPack(source, None, lines, "").line_of(*loc)  # type: ignore[arg-type]
-        found = f" (got {first['input']!r})" if first.get("type") not in ("missing",) and _short(first.get("input")) else ""
+        found = (
+            f" (got {first['input']!r})" if first.get("type") not in ("missing",) and _short(first.get("input")) else ""
+        )
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise PolicyPackError(f"{source.name}:{line}: {_dotted(loc)}: {first['msg']}{found}{more}") from None
     digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import logging
 import os
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from typing import Literal
 import numpy as np
 
 from policies.errors import PolicyError
+from policies.onnx_export import atomic_output, positional_model, quantize_int8, session_options
 
 __all__ = ["Embedder", "ExemplarIndex", "SemanticMatch", "Backend"]
 
@@ -44,8 +44,11 @@ _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _ONNX_FORMAT = 2  # bump when the exported graph changes (2: BERT ops fused)
 _ONNX_TOLERANCE = 1e-4  # max |difference| of normalised embeddings, ORT vs PyTorch
 _INT8_MIN_COSINE = 0.98  # int8 vs PyTorch; measured 0.991-0.997 on 150 evaluation prompts
-_PROBES = ("a cat on a sofa", "a yellow electric mouse creature with red cheeks in a forest at dawn",
-           "史努比在屋顶上睡觉")
+_PROBES = (
+    "a cat on a sofa",
+    "a yellow electric mouse creature with red cheeks in a forest at dawn",
+    "史努比在屋顶上睡觉",
+)
 
 Backend = Literal["auto", "onnx", "onnx-int8", "torch"]
 # ORT's transformer optimizer logs every fusion on these top-level loggers.
@@ -58,8 +61,13 @@ class Embedder:
     dim = 384
     name = "all-MiniLM-L6-v2"
 
-    def __init__(self, model_dir: str | os.PathLike[str] | None = None, *,
-                 cache_dir: str | os.PathLike[str] | None = None, backend: Backend = "auto") -> None:
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str] | None = None,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        backend: Backend = "auto",
+    ) -> None:
         """``backend="auto"`` runs the int8 ONNX graph when ``cache_dir`` is given and ONNX Runtime
         is installed, PyTorch otherwise (with a warning); ``"onnx"`` (float32) and ``"onnx-int8"``
         insist (a ``PolicyError`` if they cannot); ``"torch"`` never exports. ``self.backend`` says
@@ -105,8 +113,11 @@ class Embedder:
             except PolicyError:
                 if backend != "auto":
                     raise
-                warnings.warn("semantic matching runs on PyTorch (slower): the exported graph was unusable",
-                              RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    "semantic matching runs on PyTorch (slower): the exported graph was unusable",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
     # -- ONNX Runtime ---------------------------------------------------------------------
     def _onnx_session(self, cache_dir: Path, *, int8: bool):
@@ -126,7 +137,9 @@ class Embedder:
         session = self._ready(ort, path, fp32 if int8 else None)
         # One text at a time runs on two threads: on an idle 2-core machine that is faster at every
         # length (8 tokens 2.1 ms against 3.6, 20 tokens 4.2 against 7.1, 40 tokens 7.2 against 12.5).
-        self._single_session = ort.InferenceSession(str(path), _options(ort, 2), providers=["CPUExecutionProvider"])
+        self._single_session = ort.InferenceSession(
+            str(path), session_options(ort, 2), providers=["CPUExecutionProvider"]
+        )
         return session, path
 
     def _ready(self, ort, path: Path, quantize_from: Path | None):
@@ -147,9 +160,9 @@ class Embedder:
             if quantize_from is None:
                 self._export(path)
             else:
-                _quantize(quantize_from, path)
+                quantize_int8(quantize_from, path)
         try:
-            session = ort.InferenceSession(str(path), _options(ort, 1), providers=["CPUExecutionProvider"])
+            session = ort.InferenceSession(str(path), session_options(ort, 1), providers=["CPUExecutionProvider"])
         except Exception as exc:  # a truncated or foreign file in the cache
             return None, f"it does not load ({type(exc).__name__})"
         if not self._agrees(session, int8=quantize_from is not None):
@@ -166,8 +179,12 @@ class Embedder:
         example = self._tokenizer(list(_PROBES[:2]), padding=True, return_tensors="pt")
         # The exporters narrate every pass on stdout, log skipped torchvision ops and fusion counts,
         # and loading the eager copy draws a progress bar on stderr; keep quiet.
-        with _atomic(path, "torch.onnx", *_OPTIMIZER_LOGGERS) as tmp, contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        with (
+            atomic_output(path, "torch.onnx", *_OPTIMIZER_LOGGERS) as tmp,
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             try:
                 self._export_fused(tmp, example)
@@ -177,13 +194,17 @@ class Embedder:
                 problem = f"{type(exc).__name__}: {exc}"
                 self._export_dynamo(tmp, example)
         if problem is not None:  # said here: stderr was redirected above
-            warnings.warn(f"semantic model: no fused ONNX graph ({problem}); the plain one runs, ~20% slower "
-                          f"(delete {path} to retry)", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"semantic model: no fused ONNX graph ({problem}); the plain one runs, ~20% slower "
+                f"(delete {path} to retry)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _check_file(self, tmp: str) -> None:
         import onnxruntime as ort
 
-        session = ort.InferenceSession(tmp, _options(ort, 1), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(tmp, session_options(ort, 1), providers=["CPUExecutionProvider"])
         if not self._agrees(session, int8=False):
             raise ValueError("its embeddings differ from PyTorch's")
 
@@ -194,28 +215,41 @@ class Embedder:
         from transformers import AutoModel
 
         torch = self._torch
-        eager = AutoModel.from_pretrained(str(self._model_dir), local_files_only=True,
-                                          attn_implementation="eager").eval()
+        eager = AutoModel.from_pretrained(
+            str(self._model_dir), local_files_only=True, attn_implementation="eager"
+        ).eval()
         config = eager.config
         with tempfile.TemporaryDirectory(dir=Path(tmp).parent, prefix=Path(tmp).name + ".") as work:
             raw = str(Path(work) / "unfused.onnx")
-            torch.onnx.export(_hidden(torch, eager), tuple(example[k] for k in _INPUTS), raw, dynamo=False,
-                              opset_version=17, input_names=list(_INPUTS), output_names=["last_hidden_state"],
-                              dynamic_axes={k: {0: "batch", 1: "seq"} for k in _INPUTS})
-            fused = optimizer.optimize_model(raw, model_type="bert", num_heads=config.num_attention_heads,
-                                             hidden_size=config.hidden_size)
+            torch.onnx.export(
+                positional_model(torch, eager),
+                tuple(example[k] for k in _INPUTS),
+                raw,
+                dynamo=False,
+                opset_version=17,
+                input_names=list(_INPUTS),
+                output_names=["last_hidden_state"],
+                dynamic_axes={k: {0: "batch", 1: "seq"} for k in _INPUTS},
+            )
+            fused = optimizer.optimize_model(
+                raw, model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+            )
         counts = fused.get_fused_operator_statistics()
         if counts.get("Attention", 0) != config.num_hidden_layers or not counts.get("EmbedLayerNormalization"):
-            raise ValueError(f"fusion incomplete: {counts.get('Attention', 0)} of {config.num_hidden_layers} "
-                             "attention layers fused")
+            raise ValueError(
+                f"fusion incomplete: {counts.get('Attention', 0)} of {config.num_hidden_layers} attention layers fused"
+            )
         fused.save_model_to_file(tmp)
 
     def _export_dynamo(self, tmp: str, example) -> None:
         torch = self._torch
         batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
         program = torch.onnx.export(
-            _hidden(torch, self._model), tuple(example[k] for k in _INPUTS), dynamo=True,
-            input_names=list(_INPUTS), output_names=["last_hidden_state"],
+            positional_model(torch, self._model),
+            tuple(example[k] for k in _INPUTS),
+            dynamo=True,
+            input_names=list(_INPUTS),
+            output_names=["last_hidden_state"],
             dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
         )
         program.save(tmp, external_data=False)
@@ -254,7 +288,7 @@ class Embedder:
         if not self._pool_free.acquire(blocking=False):
             return np.concatenate([self._forward(f, self._single_session) for f in feeds])
         try:
-            if self._pool_pid != os.getpid():  # none yet (pid 0), or inherited through a fork
+            if self._pool is None or self._pool_pid != os.getpid():  # none yet, or inherited through a fork
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reelguard-embed")
                 self._pool_pid = os.getpid()
             # ORT releases the GIL inside run() and a session may serve several calls at once.
@@ -280,15 +314,18 @@ class Embedder:
         if session == "default":
             one = len(texts) == 1 and self._single_session is not None
             session = self._single_session if one else self._session
-        chunks = [self._forward(self._feeds(texts[i : i + batch_size]), session)
-                  for i in range(0, len(texts), batch_size)]
+        chunks = [
+            self._forward(self._feeds(texts[i : i + batch_size]), session) for i in range(0, len(texts), batch_size)
+        ]
         if not chunks:
             return np.zeros((0, 384), dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32)
 
     def _feeds(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         with self._tokenizer_lock:  # see __init__; only arrays cross to the pool thread
-            enc = self._tokenizer(list(texts), padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="np")
+            enc = self._tokenizer(
+                list(texts), padding=True, truncation=True, max_length=_MAX_TOKENS, return_tensors="np"
+            )
         return {k: enc[k].astype(np.int64) for k in _INPUTS}
 
     def _forward(self, feeds: dict[str, np.ndarray], session) -> np.ndarray:
@@ -302,67 +339,6 @@ class Embedder:
         mask = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
         return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
-
-
-def _hidden(torch, model):
-    """``model`` with positional inputs and one output: the graph ORT runs."""
-
-    class Hidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    return Hidden().eval()
-
-
-def _options(ort, threads: int):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if threads > 1:
-        # The workers spin between the ops of one run (measured on 2 cores: 64 tokens 5.5 -> 4.3 ms;
-        # without spinning, waking them cost more than the second thread saved) and stop spinning
-        # when the run ends, so an idle engine burns no CPU.
-        options.add_session_config_entry("session.force_spinning_stop", "1")
-    return options
-
-
-@contextlib.contextmanager
-def _atomic(path: Path, *quiet_loggers: str):
-    """A temporary file beside ``path`` that replaces it only when the block succeeds (a crash
-    leaves no half-written graph under the real name); ``quiet_loggers`` are silenced meanwhile."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    loggers = [logging.getLogger(name) for name in quiet_loggers]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _quantize(source: Path, path: Path) -> None:
-    """Dynamic int8 weights for the MatMuls and fused Attention ops, per output channel (ORT's
-    quantiser). The fused graph's contrib ops defeat ONNX shape inference, hence the default type."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with _atomic(path, "") as tmp:  # "": the quantiser logs advice on the root logger
-        quantize_dynamic(source, tmp, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"],
-                         extra_options={"DefaultTensorType": 1})  # onnx.TensorProto.FLOAT
 
 
 # The exemplar index over any embedder lives in policies.exemplars; re-exported here.

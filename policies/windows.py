@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policies.errors import PolicyError
-from policies.normalize import has_cjk, normalize
+from policies.normalize import has_cjk, normalize, word_set
 
 __all__ = ["Window", "WindowPlan", "Vocabulary"]
 
@@ -34,14 +34,14 @@ __all__ = ["Window", "WindowPlan", "Vocabulary"]
 # them); a full stop only before a space or the end ("3.5", "e.g" stay whole).
 _SPLIT = re.compile(r"[,;|()\[\]{}、。；，！？،؛؟।]+|[.!?]+(?:\s+|$)")
 _WORD = re.compile(r"[^\W\d_]+")
-_STOPWORDS = frozenset("""
-a an the and or but nor of in on at to into onto from by for with without within over under
-above below between among through across behind beside near off up down out as is are was were be
-been being am it its this that these those there here he she they we you i his her their our your
-my me him them us who whom whose which what where when while very so too just than then also
-some any each every all both no not only one two has have had do does did will would can could
-should may might must shall while about after before again against
-""".split())
+_STOPWORDS = word_set("""
+a an the and or but nor of in on at to into onto from by for with without within over under above
+below between among through across behind beside near off up down out as is are was were be been
+being am it its this that these those there here he she they we you i his her their our your my me
+him them us who whom whose which what where when while very so too just than then also some any each
+every all both no not only one two has have had do does did will would can could should may might
+must shall while about after before again against
+""")
 
 Offsets = Callable[[str], list[tuple[int, int]]]  # each model token's character span in a text
 
@@ -180,8 +180,10 @@ class WindowPlan:
         head_end = windows[0].end
         # Best shared vocabulary first; on a tie (often: none shared) a window clear of the first
         # one, the furthest first, so the two read windows cover both ends of the prompt.
-        ranked = sorted(windows[1:] if self.first else windows,
-                        key=lambda w: (-vocabulary.score(w.text), w.start < head_end, -w.start))
+        ranked = sorted(
+            windows[1:] if self.first else windows,
+            key=lambda w: (-vocabulary.score(w.text), w.start < head_end, -w.start),
+        )
         for window in ranked:
             if len(chosen) >= self.most:
                 break

@@ -12,7 +12,7 @@ __all__ = ["write"]
 
 ENGINES = ["keyword", "lexical", "multilingual", "minilm"]
 LANGS = ["en", "zh-hans", "zh-hant", "zh-spaced", "ja", "ko", "es", "fr", "de", "pt", "ru", "ar", "hi"]
-FAMILIES = ["name", "indirect-person", "indirect-character", "harm-plain", "nudity-plain", "person-collision", "defused", "benign"]
+FAMILIES = ["name", "obfuscated", "indirect-person", "indirect-character", "harm-plain", "nudity-plain", "person-collision", "defused", "benign"]
 OBFUSCATIONS = ["obfuscated:first-letter", "obfuscated:dropped-letter", "obfuscated:homoglyph", "obfuscated:spacing"]
 
 

@@ -26,9 +26,9 @@ if __name__ == "__main__":  # run as a script: benchmarks/ and the repository ro
 
     sys.path[:0] = [str(_Path(__file__).resolve().parents[1]), str(_Path(__file__).resolve().parents[2])]
 
-from policies import Action, PolicyDecision, PolicyEngine  # noqa: E402
-from policy.baseline import Keyword  # noqa: E402
-from policy.data import Prompt, heldout_sets, load, obfuscate  # noqa: E402
+from policies import Action, PolicyDecision, PolicyEngine
+from policy.baseline import Keyword
+from policy.data import Prompt, heldout_sets, load, obfuscate
 
 __all__ = ["Engines", "Score", "evaluate", "latency", "run", "splits", "SPLITS"]
 
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     from pathlib import Path
 
     from machine import cpu_model, int8_instructions
+
     from policy import report
 
     root = Path(__file__).resolve().parents[2]

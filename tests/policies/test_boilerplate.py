@@ -10,13 +10,33 @@ from hypothesis import strategies as st
 from policies.boilerplate import STYLE_WORDS, content_text
 
 STYLE = sorted(STYLE_WORDS)
-CONTENT = ["knight", "blood", "pikachu", "yellow", "mouse", "gun", "child", "1girl", "nude", "burning", "flag",
-           "12", "9", "god", "oil", "bacon", "android", "pencil"]
+CONTENT = [
+    "knight",
+    "blood",
+    "pikachu",
+    "yellow",
+    "mouse",
+    "gun",
+    "child",
+    "1girl",
+    "nude",
+    "burning",
+    "flag",
+    "12",
+    "9",
+    "god",
+    "oil",
+    "bacon",
+    "android",
+    "pencil",
+]
 
 
 def test_style_tails_and_diffusion_syntax_are_dropped():
-    prompt = ("weird portrait of a man alone in an empty flat, vivid colors, neon, art by greg rutkowski "
-              "and artgerm, highly detailed, 8k, f/1.8, (huge hat:1.3), <lora:detail_v2:0.6>, ((red coat)), neon")
+    prompt = (
+        "weird portrait of a man alone in an empty flat, vivid colors, neon, art by greg rutkowski "
+        "and artgerm, highly detailed, 8k, f/1.8, (huge hat:1.3), <lora:detail_v2:0.6>, ((red coat)), neon"
+    )
     assert content_text(prompt) == "weird portrait of a man alone in an empty flat, neon, huge hat, detail v2, red coat"
 
 

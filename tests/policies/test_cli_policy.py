@@ -36,7 +36,9 @@ def test_check_allowed_prompt_exits_0_with_jurisdiction_obligations(home):
 
 def test_check_file_prints_one_json_object_per_line_and_exits_3_if_any_is_refused(home, tmp_path):
     prompts = tmp_path / "prompts.txt"
-    prompts.write_text("Taylor Swift skiing\nm1ck3y m0use\n\na quiet harbour at night\n\u0000binary\n", encoding="utf-8")
+    prompts.write_text(
+        "Taylor Swift skiing\nm1ck3y m0use\n\na quiet harbour at night\n\u0000binary\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["check", "--file", str(prompts), "--json", *FAST])
     assert result.exit_code == 3, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -73,8 +75,10 @@ def test_a_second_check_in_the_same_process_is_warm(home):
 def test_bad_prompt_and_broken_pack_exit_with_their_codes(home, tmp_path):
     assert runner.invoke(app, ["check", "   ", *FAST]).exit_code == 42
     bad = tmp_path / "bad.yaml"
-    bad.write_text("pack: bad\nversion: '1'\nrules:\n  - id: b.x\n    category: sexual\n    action: block\n"
-                   "    terms: [x]\n", encoding="utf-8")
+    bad.write_text(
+        "pack: bad\nversion: '1'\nrules:\n  - id: b.x\n    category: sexual\n    action: block\n    terms: [x]\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["test", str(bad), *FAST])
     assert result.exit_code == 41 and "bad.yaml:6: rules[0].action" in result.output
 

@@ -79,7 +79,7 @@ def test_harm_rules_carry_their_own_margin(semantic):
 
 
 def test_minilm_reads_only_english_exemplars(semantic, minilm):
-    from policies.engine import _english
+    from policies.semantic_index import english as _english
 
     assert not _english("un couple nu dans une chambre") and not _english("一个裸体男人站在客厅里")
     assert _english("a sly fox con artist in a green hawaiian shirt")

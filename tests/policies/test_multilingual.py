@@ -85,11 +85,14 @@ def test_look_alikes_pass(lexical, lang, prompt):
     assert decision.allowed, decision.reason
 
 
-@pytest.mark.parametrize(("prompt", "person"), [
-    ("Mickey Rourke walking in Paris", "mickey-rourke"),
-    ("Elsa Pataky at a film premiere", "elsa-pataky"),
-    ("ミッキー・ロークがパリを歩く", "mickey-rourke"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "person"),
+    [
+        ("Mickey Rourke walking in Paris", "mickey-rourke"),
+        ("Elsa Pataky at a film premiere", "elsa-pataky"),
+        ("ミッキー・ロークがパリを歩く", "mickey-rourke"),
+    ],
+)
 def test_a_real_person_is_never_read_as_the_character_sharing_a_first_name(lexical, semantic, prompt, person):
     for engine in (lexical, semantic):
         decision = engine.check(prompt)
@@ -97,15 +100,18 @@ def test_a_real_person_is_never_read_as_the_character_sharing_a_first_name(lexic
         assert not any(h.category == "protected-character" for h in decision.hits)
 
 
-@pytest.mark.parametrize(("prompt", "entity"), [
-    ("the current Pope blessing a crowd", "pope-leo-xiv"),
-    ("the 45th US president at a rally", "donald-trump"),
-    ("the Iron Man actor eating cereal", "robert-downey-jr"),
-    ("el papa actual en la playa", "pope-leo-xiv"),
-    ("现任教皇在海边", "pope-leo-xiv"),
-    ("현재 교황이 걷는다", "pope-leo-xiv"),
-    ("президент России на пляже", "vladimir-putin"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "entity"),
+    [
+        ("the current Pope blessing a crowd", "pope-leo-xiv"),
+        ("the 45th US president at a rally", "donald-trump"),
+        ("the Iron Man actor eating cereal", "robert-downey-jr"),
+        ("el papa actual en la playa", "pope-leo-xiv"),
+        ("现任教皇在海边", "pope-leo-xiv"),
+        ("현재 교황이 걷는다", "pope-leo-xiv"),
+        ("президент России на пляже", "vladimir-putin"),
+    ],
+)
 def test_indirect_references_to_real_people_resolve_to_them(lexical, prompt, entity):
     decision = lexical.check(prompt)
     assert decision.action is Action.REQUIRE_CONSENT and entity in decision.persons
@@ -114,6 +120,6 @@ def test_indirect_references_to_real_people_resolve_to_them(lexical, prompt, ent
 
 
 def test_an_alias_is_never_fuzzy(lexical):
-    """"46th president" is another man; an alias is matched as written."""
+    """ "46th president" is another man; an alias is matched as written."""
     decision = lexical.check("the 46th US president at a rally")
     assert "donald-trump" not in decision.persons

