@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROLES = ("generator", "verifier", "rights-holder", "auditor", "admin")
@@ -16,15 +15,13 @@ OWNER = "Studio A"
 def panning_clip(path: Path, *, still: str = "astronaut", frames: int = 48, size=(320, 180), fps: float = 24.0) -> Path:
     """A short real-picture clip (a slow pan over a scikit-image still) that fingerprints well."""
 
-    from tests.support.fingerprint_examples import still as load_still
     from detectors.video_io import write_video
+    from tests.support.clips import pan_across
+    from tests.support.fingerprint_examples import still as load_still
 
     w, h = size
     big = load_still(still, (int(w * 1.3), int(h * 1.3)))
-    out = []
-    for i in range(frames):
-        x = int((big.shape[1] - w) * i / max(1, frames - 1))
-        out.append(np.ascontiguousarray(big[(big.shape[0] - h) // 2:(big.shape[0] - h) // 2 + h, x:x + w]))
+    out = pan_across(big, frames=frames, window=(w, h), y=(big.shape[0] - h) // 2)
     return write_video(path, out, fps=fps, preset="veryfast")
 
 
@@ -44,12 +41,12 @@ class Api:
 def make_api(home: Path, **overrides) -> Api:
     from fastapi.testclient import TestClient
 
+    from governance.core.settings import get_settings
+    from governance.flows import FlowContext
+    from governance.records.apikeys import ApiKeyCreate
+    from governance.records.storage.db import session_scope
     from governance.service.api import create_app
     from governance.service.api.auth import create_api_key
-    from governance.records.apikeys import ApiKeyCreate
-    from governance.flows import FlowContext
-    from governance.core.settings import get_settings
-    from governance.records.storage.db import session_scope
 
     settings = get_settings(home=home, **overrides)
     ctx = FlowContext(settings, semantic_policy=False)

@@ -24,6 +24,7 @@ from detectors.faces import (
 from detectors.faces.dlib import MODEL_FILES
 from detectors.video_io import read_image
 from tests.detectors.faces.conftest import face_photo
+from tests.support.clips import pan_across
 
 
 def test_models_are_found_without_importing_their_package_and_the_68_point_model_is_never_named():
@@ -112,13 +113,8 @@ def test_sampling_takes_every_nth_frame_and_each_cut():
 
 
 def _pan(image: np.ndarray, n: int, size: int = 256) -> list[np.ndarray]:
-    h, w = image.shape[:2]
-    side = min(h, w)
-    out = []
-    for k in range(n):
-        x = int((w - side) * k / max(1, n - 1))
-        out.append(cv2.resize(image[:side, x : x + side], (size, size), interpolation=cv2.INTER_AREA))
-    return out
+    side = min(image.shape[:2])
+    return list(pan_across(image, frames=n, window=(side, side), size=(size, size)))
 
 
 def test_a_person_counts_only_when_matched_in_enough_sampled_frames(embedder, obama):

@@ -28,6 +28,7 @@ from detectors.fingerprints.match import (
 )
 from detectors.fingerprints.sampling import read_sampled
 from detectors.video_io import read_frames, write_video
+from tests.support.clips import pan_across
 from tests.support.fingerprint_examples import STILL_NAMES, still
 
 # The package re-exports the function ``extract``, which hides the module of the same name.
@@ -36,9 +37,7 @@ extract_module = importlib.import_module("detectors.fingerprints.extract")
 
 def _pan(name: str, frames: int = 24, size=(320, 180)) -> np.ndarray:
     """A slow pan across a still (a moving camera: PDQ rows change, ORB finds keypoints)."""
-    wide = still(name, (size[0] * 2, size[1]))
-    step = size[0] // frames
-    return np.stack([np.ascontiguousarray(wide[:, i * step : i * step + size[0]]) for i in range(frames)])
+    return pan_across(still(name, (size[0] * 2, size[1])), frames=frames, window=size)
 
 
 def _same(a: ClipFingerprints, b: ClipFingerprints) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from tests.conftest import SHARED, require_shared
+from tests.support.clips import pan_across
 
 FR = SHARED / "faces" / "photos" / "face_recognition"
 
@@ -24,12 +24,7 @@ def pan_clip(photo: Path, *, frames: int = 16, size: int = 256) -> np.ndarray:
     image = read_image(photo)
     h, w = image.shape[:2]
     side = int(min(h, w) * 0.9)
-    out = []
-    for k in range(frames):
-        x = int((w - side) * k / (frames - 1))
-        y = int((h - side) * 0.2)
-        out.append(cv2.resize(image[y : y + side, x : x + side], (size, size), interpolation=cv2.INTER_AREA))
-    return np.stack(out)
+    return pan_across(image, frames=frames, window=(side, side), y=int((h - side) * 0.2), size=(size, size))
 
 
 class ClipGenerator:

@@ -10,6 +10,7 @@ from sqlmodel import select
 from detectors.video_io import read_clip, write_video
 from governance.flows import GenerateRequest, generate, verify
 from tests.governance.flows.test_flows import GEN_KW, SAFE_PROMPT, make_context
+from tests.support.clips import pan_across
 from tests.support.fingerprint_examples import still
 
 
@@ -129,7 +130,7 @@ def test_protected_check_and_own_lookup_share_one_full_fingerprint(own):
     ours = _denoised(read_clip(outcome.output))
     height, width = ours.shape[1:3]
     photo = still("astronaut", (width * 2, height * 2))
-    pan = np.stack([np.ascontiguousarray(photo[i * 4 : i * 4 + height, i * 8 : i * 8 + width]) for i in range(16)])
+    pan = pan_across(photo, frames=16, window=(width, height))
     fps = outcome.model_record.fps
     protected = write_video(root / "protected.mp4", pan, fps=fps, crf=23)
     query = write_video(root / "ours-then-protected.mp4", np.concatenate([ours, ours, pan]), fps=fps, crf=23)

@@ -15,6 +15,7 @@ from detectors.video_io import write_video
 from governance.core.settings import get_settings
 from governance.records.registry import ProtectedRegistry, WorkMatch, WorkNotFound
 from governance.records.storage.db import get_engine
+from tests.support.clips import pan_across
 from tests.support.fingerprint_examples import still
 
 FPS = 10.0
@@ -24,10 +25,7 @@ SIZE = (320, 180)
 def pan_clip(name: str, seconds: float = 2.0, size=SIZE) -> np.ndarray:
     """A slow pan across a scikit-image still: a short 'video' with real picture content."""
     w, h = size
-    big = still(name, (int(w * 1.3), int(h * 1.3)))
-    n = int(seconds * FPS)
-    xs = np.linspace(0, big.shape[1] - w, n).astype(int)
-    return np.stack([big[:h, x : x + w] for x in xs])
+    return pan_across(still(name, (int(w * 1.3), int(h * 1.3))), frames=int(seconds * FPS), window=(w, h))
 
 
 def letterbox(frames: np.ndarray) -> np.ndarray:
