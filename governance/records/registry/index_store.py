@@ -27,7 +27,7 @@ from detectors.fingerprints.layout import THUMB_BYTES, Reference, Thumbnail, pre
 from detectors.fingerprints.match import ROW_BITS, SetInfo
 from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work
 
-__all__ = ["KindIndex", "LayoutStore", "SetInfo", "ROW_BITS"]
+__all__ = ["KindIndex", "LayoutStore", "SetInfo", "ROW_BITS", "origin_indexes", "sync_indexes", "has_works"]
 
 log = logging.getLogger(__name__)
 _MIH_ABOVE = 2_000_000  # rows; below this exact flat search is fast enough and builds instantly
@@ -194,3 +194,25 @@ class LayoutStore(KindIndex):
 
     def _synced(self, changed: bool, first: bool) -> None:
         """Nothing derived to build and nothing persisted: the thumbnails are the index."""
+
+
+def origin_indexes(cache_dir: Path, origin: str) -> dict[str, KindIndex]:
+    """The in-memory indexes over one origin's works: PDQ (multi-index hashing allowed), ORB,
+    layout. Protected works and our own outputs each keep a set of their own."""
+    return {
+        "pdq": KindIndex("pdq", cache_dir, allow_mih=True, origin=origin),
+        "orb": KindIndex("orb", cache_dir, origin=origin),
+        "layout": LayoutStore(cache_dir, origin=origin),
+    }
+
+
+def sync_indexes(indexes: dict[str, KindIndex], engine: Engine) -> None:
+    """Bring every index of a set in line with the database (done before every match)."""
+    for store in indexes.values():
+        store.sync(engine)
+
+
+def has_works(engine: Engine, origin: str) -> bool:
+    """Whether any work of ``origin`` is registered."""
+    with Session(engine) as session:
+        return bool(session.exec(select(func.count(col(Work.id))).where(Work.origin == origin)).one())

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from detectors.fingerprints.extract import REFERENCE, ClipFingerprints, ExtractConfig, PendingKeyframes, extract
 from detectors.fingerprints.match import cascade_best
 from governance.core.settings import Settings
-from governance.records.registry.index_store import KindIndex, LayoutStore
+from governance.records.registry.index_store import has_works, origin_indexes, sync_indexes
 from governance.records.registry.matching import Evidence, MatchConfig, span_fields
 from governance.records.registry.models import ORIGIN_GENERATED, Asset, Fingerprint, Work, flushed_id
 
@@ -89,12 +88,7 @@ class OwnOutputs:
         self.engine = engine
         self.settings = settings
         self.config = config or MatchConfig()
-        cache = Path(settings.cache_path)
-        self.indexes: dict[str, KindIndex] = {
-            "pdq": KindIndex("pdq", cache, allow_mih=True, origin=ORIGIN_GENERATED),
-            "orb": KindIndex("orb", cache, origin=ORIGIN_GENERATED),
-            "layout": LayoutStore(cache, origin=ORIGIN_GENERATED),
-        }
+        self.indexes = origin_indexes(Path(settings.cache_path), ORIGIN_GENERATED)
 
     @staticmethod
     def fingerprint_frames(frames: np.ndarray, *, fps: float) -> ClipFingerprints:
@@ -128,12 +122,10 @@ class OwnOutputs:
         return work.id
 
     def is_empty(self) -> bool:
-        with Session(self.engine) as session:
-            return not session.exec(select(func.count(col(Work.id))).where(Work.origin == ORIGIN_GENERATED)).one()
+        return not has_works(self.engine, ORIGIN_GENERATED)
 
     def sync(self) -> None:
-        for store in self.indexes.values():
-            store.sync(self.engine)
+        sync_indexes(self.indexes, self.engine)
 
     def match_fingerprints(
         self, clip: ClipFingerprints, *, keyframes: Callable[[], ClipFingerprints] | None = None

@@ -37,7 +37,7 @@ from governance.records.registry.fingerprinting import (  # re-exported: callers
     media_files,
     query_config,
 )
-from governance.records.registry.index_store import KindIndex, LayoutStore
+from governance.records.registry.index_store import has_works, origin_indexes, sync_indexes
 from governance.records.registry.matching import MatchConfig, WorkMatch, best_per_work, span_fields
 from governance.records.registry.models import ORIGIN_PROTECTED, Asset, Fingerprint, Work, WorkPublic, flushed_id
 from governance.records.registry.own import OwnMatch, OwnOutputs, fingerprint_rows
@@ -106,24 +106,17 @@ class ProtectedRegistry:
         self.engine = engine
         self.settings = settings
         self.config = config or MatchConfig()
-        cache = Path(settings.cache_path)
-        self._indexes: dict[str, KindIndex] = {
-            "pdq": KindIndex("pdq", cache, allow_mih=True),
-            "orb": KindIndex("orb", cache),
-            "layout": LayoutStore(cache),
-        }
+        self._indexes = origin_indexes(Path(settings.cache_path), ORIGIN_PROTECTED)
         self.own = OwnOutputs(engine, settings, config=self.config)  # our generated clips, apart
 
     # -- matching ------------------------------------------------------------------------------
     def is_empty(self) -> bool:
         """No protected work is registered (our own outputs do not count)."""
-        with Session(self.engine) as session:
-            return not session.exec(select(func.count(col(Work.id))).where(Work.origin == ORIGIN_PROTECTED)).one()
+        return not has_works(self.engine, ORIGIN_PROTECTED)
 
     def sync(self) -> None:
         """Bring the in-memory indexes in line with the database (done before every match)."""
-        for store in self._indexes.values():
-            store.sync(self.engine)
+        sync_indexes(self._indexes, self.engine)
 
     def match_frames(self, frames: Iterable[np.ndarray] | np.ndarray, *, fps: float = 25.0) -> list[WorkMatch]:
         """Protected works in a clip given as frames (RGB uint8), best first; [] when none."""
