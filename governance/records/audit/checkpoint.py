@@ -243,15 +243,21 @@ def load_or_create_signer(settings: Settings, *, create: bool = True) -> NoteSig
             return signer
         # another process created it first: read theirs below
     try:
-        loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=password)
+        pem_bytes = key_path.read_bytes()
+    except OSError as exc:
+        raise KeyMaterialError(f"cannot read audit checkpoint key {key_path}: {exc.strerror}") from exc
+    try:
+        loaded = serialization.load_pem_private_key(pem_bytes, password=password)
     except TypeError as exc:
         raise PassphraseError(f"audit checkpoint key {key_path}: {exc}") from exc
     except ValueError as exc:
-        if password is not None and ("password" in str(exc).lower() or "decrypt" in str(exc).lower()):
+        # A wrong passphrase usually fails the padding check ("bad decrypt"), but about one time in
+        # 256 the garbage it decrypts to has valid padding and fails as ASN.1 instead: for an
+        # encrypted key, any failure with a passphrase given is the passphrase.
+        encrypted = b"ENCRYPTED" in pem_bytes
+        if password is not None and (encrypted or "password" in str(exc).lower() or "decrypt" in str(exc).lower()):
             raise PassphraseError(f"wrong passphrase for audit checkpoint key {key_path}") from exc
         raise KeyMaterialError(f"audit checkpoint key {key_path} is malformed") from exc
-    except OSError as exc:
-        raise KeyMaterialError(f"cannot read audit checkpoint key {key_path}: {exc.strerror}") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
         raise KeyMaterialError(f"audit checkpoint key {key_path} is not an Ed25519 key")
     return NoteSigner(name, loaded)
