@@ -16,8 +16,11 @@ from policies.matching import Entry, LexiconIndex, make_entry
 from policies.normalize import SEGMENTER, normalize
 from policies.schema import CategorySpec, LoadedPack, RuleSpec
 from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
+from policies.wordlist import script_words
 
 __all__ = ["CompiledRule", "CompiledPacks", "compile_packs"]
+
+_DEVANAGARI = re.compile("[\u0900-\u097f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,10 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
                     raise PolicyPackError(
                         f"{_where(pack, 'rules', i, 'all_of')}: rules[{i}].all_of: unknown lexicon {name!r}"
                     )
+            if rule.works_need is not None and rule.works_need not in lexicons:
+                raise PolicyPackError(
+                    f"{_where(pack, 'rules', i, 'works_need')}: rules[{i}].works_need: unknown lexicon {rule.works_need!r}"
+                )
             if not (rule.terms or rule.entities or rule.patterns or rule.all_of or rule.exemplars):
                 raise PolicyPackError(
                     f"{here}: rules[{i}]: rule {rule.id!r} matches nothing "
@@ -115,15 +122,29 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
                     entry = _entry(owner, alias, fuzzy=False, entity=entity.id)
                     aliases.add((entity.id, entry.key))
                     entries.append(entry)
+                # Works only count in twos or beside a person word (``policies.engine``): own owner.
+                entries += [_entry(f"work:{rule.id}", work, fuzzy=False, entity=entity.id) for work in entity.works]
     SEGMENTER.add_words(e.term for e in entries)
-    index = LexiconIndex(entries)
+    # Devanagari terms are the script index's alone: the word tokenizer cuts Hindi at its vowel
+    # signs, and the fragments matched anywhere ("लिज़ो" Lizzo as "ल ज" inside "लज").
+    index = LexiconIndex(e for e in entries if not _DEVANAGARI.search(e.term))
+    # Aliases and works are matched as written (never with a letter off), like aliases.
     scripts = ScriptIndex(
         (
-            ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in aliases, stem=e.entity_id is None),
-            normalize(e.term.rstrip("*")),
-        )
-        for e in entries
-        if needs_script_index(e.term)
+            (
+                ScriptEntry(
+                    e.owner,
+                    e.term,
+                    e.entity_id,
+                    (e.entity_id, e.key) in aliases or e.owner.startswith("work:"),
+                    stem=e.entity_id is None,
+                ),
+                normalize(e.term.rstrip("*")),
+            )
+            for e in entries
+            if needs_script_index(e.term)
+        ),
+        common=script_words(),
     )
     return CompiledPacks(categories_by_id, rules, lexicons, frozenset(aliases), index, scripts)
 

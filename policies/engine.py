@@ -17,14 +17,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from policies.base import ACTION_PRECEDENCE, Action, ConsentLookup, PolicyDecision, RuleHit
+from policies.base import Action, ConsentLookup, PolicyDecision, RuleHit
 from policies.boilerplate import content_text
 from policies.compiler import CompiledRule, compile_packs
 from policies.context import Context, outer_names, unshadowed
 from policies.errors import PolicyError, PolicyPackError, PromptError
+from policies.gloss import hindi_glossary, mostly_devanagari
 from policies.jurisdictions import get_profile
 from policies.matching import Match
 from policies.normalize import SEGMENTER, light, normalize, tokenize, validate_prompt
+from policies.ranking import dedupe, reason_for, strength
 from policies.schema import (
     CategorySpec,
     LoadedPack,
@@ -36,12 +38,11 @@ from policies.schema import (
 from policies.scripts import ScriptEntry, ScriptMatch
 from policies.semantic import Backend
 from policies.semantic_index import FRAMING_CEILING_MULTILINGUAL, SemanticModel, build_index
+from policies.works import named_by_works
 
 __all__ = ["PolicyEngine", "CompiledRule", "ExampleResult", "DEFAULT_SCOPE", "SemanticModel"]
 
 DEFAULT_SCOPE = "video"
-_SEVERITY = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-_METHOD = {"exact": 0, "pattern": 0, "combination": 0, "alias": 0, "compact": 1, "prefix": 1, "fuzzy": 2, "semantic": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +186,14 @@ class PolicyEngine:
         canonical text it was tuned on; the multilingual model reads the prompt only lightly
         normalised (``policies.normalize.light``), since dropping accents and marks that the
         lexical stage folds away ("superhéroe", the dakuten of "ピ", Hindi vowel signs) would
-        hand it misspelt words."""
+        hand it misspelt words. A Hindi prompt is read as its word-by-word English gloss
+        (``policies.gloss``): the model has no Hindi."""
         if self.semantic_model == "minilm" or text is None:
             return content_text(canonical)
-        return content_text(light(text))
+        read = light(text)
+        if mostly_devanagari(read):  # a language the model never learnt: it reads an English gloss
+            read = hindi_glossary().gloss(read)
+        return content_text(read)
 
     def _hits_and_defused(
         self, canonical: str, text: str | None = None
@@ -197,12 +202,20 @@ class PolicyEngine:
         tokens = tokenize(canonical)
         hits: list[RuleHit] = []
         lexicon_hits: dict[str, str] = {}
+        works: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        lexicon_spans: dict[str, list[tuple[int, int]]] = {}
         lexical: list[Match | ScriptMatch] = [*self.index.find(tokens), *self.scripts.find(canonical)]
         for match in lexical:
             owner = match.entry.owner
             matched = canonical[match.start : match.end]
             if owner.startswith("lex:"):
                 lexicon_hits.setdefault(owner[4:], matched)
+                lexicon_spans.setdefault(owner[4:], []).append((match.start, match.end))
+                continue
+            if owner.startswith("work:"):
+                works.setdefault((owner[5:], match.entry.entity_id or ""), {}).setdefault(
+                    match.entry.term, (match.start, match.end)
+                )
                 continue
             entity = match.entry.entity_id
             alias = (
@@ -222,6 +235,10 @@ class PolicyEngine:
                     entity,
                 )
             )
+        need = {rule_id: self.rules[rule_id].spec.works_need for rule_id, _ in works}
+        for find in named_by_works(works, lexicon_spans, need, canonical):
+            rule = self.rules[find.rule_id]
+            hits.append(self._hit(rule, "work", find.matched, find.terms, 1.0, find.span, find.entity_id))
         hits = outer_names(hits)
         joined = " ".join(t.text for t in tokens)
         for rule in self._pattern_rules:
@@ -249,7 +266,7 @@ class PolicyEngine:
             semantic, more = self.context.defuse(semantic, tokens, semantic=True, ceiling=ceiling)
             hits += unshadowed(semantic, hits)
             defused += more
-        return _dedupe(hits), defused
+        return dedupe(hits), defused
 
     def _hit(self, rule: CompiledRule, method, matched, term, score, span, entity) -> RuleHit:
         return RuleHit(
@@ -268,7 +285,7 @@ class PolicyEngine:
 
     def _decide(self, text, canonical, hits, profile, consent, scope, at) -> PolicyDecision:
         prompt_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        hits = sorted(hits, key=_strength)
+        hits = sorted(hits, key=strength)
         action = hits[0].action if hits else Action.ALLOW
         primary = hits[0] if hits else None
         persons = tuple(dict.fromkeys(h.entity_id for h in hits if h.action is Action.REQUIRE_CONSENT and h.entity_id))
@@ -283,7 +300,9 @@ class PolicyEngine:
             allowed = bool(persons) and not missing
         disclosure = action is Action.ADD_DISCLOSURE or (action is Action.REQUIRE_CONSENT and allowed)
         obligations = profile.obligations_for(disclosure=disclosure) if allowed else ()
-        reason = _reason(action, primary, self, allowed, licence_ids, missing)
+        reason = reason_for(
+            action, primary, self.rules[primary.rule_id].description if primary else "", allowed, licence_ids, missing
+        )
         return PolicyDecision(
             action=action,
             allowed=allowed,
@@ -355,37 +374,6 @@ class PolicyEngine:
 
 _SHARED: dict[tuple, PolicyEngine] = {}
 _SHARED_LOCK = threading.Lock()
-
-
-def _strength(hit: RuleHit) -> tuple:
-    return (ACTION_PRECEDENCE.index(hit.action), -_SEVERITY[hit.severity], _METHOD.get(hit.method, 9), -hit.score)
-
-
-def _dedupe(hits: list[RuleHit]) -> list[RuleHit]:
-    """One hit per (rule, entity), keeping the strongest evidence."""
-    best: dict[tuple, RuleHit] = {}
-    for hit in sorted(hits, key=_strength):
-        best.setdefault((hit.rule_id, hit.entity_id), hit)
-    return list(best.values())
-
-
-def _reason(action, primary, engine, allowed, licences, missing) -> str:
-    if primary is None:
-        return "no rule matched"
-    how = (
-        f"near exemplar {primary.matched!r} (similarity {primary.score:.2f})"
-        if primary.method == "semantic"
-        else f"alias {primary.matched!r} refers to {primary.entity_id}"
-        if primary.method == "alias"
-        else f"matched {primary.matched!r} ({primary.method})"
-    )
-    base = f"{engine.rules[primary.rule_id].description} [{primary.rule_id}]: {how}"
-    if action is Action.REQUIRE_CONSENT:
-        if allowed:
-            return f"{base}; licensed ({', '.join(licences)})"
-        who = ", ".join(missing) if missing else "an unidentified real person"
-        return f"{base}; no likeness licence for {who}"
-    return base
 
 
 def _replace_latency(decision: PolicyDecision, ms: float) -> PolicyDecision:

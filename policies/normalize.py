@@ -27,51 +27,8 @@ MAX_PROMPT_BYTES = 16 * 1024
 
 # Latin look-alikes from Cyrillic, Greek and a few symbol blocks (lower case: applied after casefold).
 _CONFUSABLES = str.maketrans(
-    {
-        "а": "a",
-        "в": "b",
-        "е": "e",
-        "ё": "e",
-        "к": "k",
-        "м": "m",
-        "н": "h",
-        "о": "o",
-        "р": "p",
-        "с": "c",
-        "т": "t",
-        "у": "y",
-        "х": "x",
-        "і": "i",
-        "ї": "i",
-        "ј": "j",
-        "ѕ": "s",
-        "ԁ": "d",
-        "ԛ": "q",
-        "ԝ": "w",
-        "һ": "h",
-        "ӏ": "l",
-        "ɑ": "a",
-        "ɡ": "g",
-        "ı": "i",
-        "ȷ": "j",
-        "α": "a",
-        "β": "b",
-        "ε": "e",
-        "η": "n",
-        "ι": "i",
-        "κ": "k",
-        "ν": "v",
-        "ο": "o",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "χ": "x",
-        "ω": "w",
-        "γ": "y",
-        "ς": "s",
-        "σ": "o",
-        "μ": "u",
-    }
+    "авеёкмнорстухіїјѕԁԛԝһӏɑɡıȷαβεηικνορτυχωγςσμ",
+    "abeekmhopctyxiijsdqwhlagijabenikvoptuxwysou",
 )
 _CONFUSABLE_CHARS = frozenset(chr(c) for c in _CONFUSABLES)
 _LATIN_LOOKALIKE = frozenset("abekmhopctyxunr")
@@ -121,7 +78,7 @@ _WORD_RUN = re.compile(f"[^\\W_{_CJK}\u3040-\u30ff]+")  # Han and kana never fol
 # A token: letters/digits (and @ $ used as letters), optionally glued by ! | + ("sh!t", "m|ckey").
 _TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)")
 _SPACE_RE = re.compile(r"\s+")
-_SPACED_CJK = re.compile(f"[{CJK_CLASS}]\\s")
+_SPACED_CJK = re.compile(f"[{CJK_CLASS}](?:\\s|\\s*[.·•*_~|/\\\\-])")
 
 
 @lru_cache(maxsize=1)
@@ -152,9 +109,13 @@ def _fold_confusables(match: re.Match[str]) -> str:
 
 # Arabic-script letters written several ways (Persian/Urdu yeh and kaf, hamza seats, taa marbuta):
 # one form each, so "بوتین" with a Persian yeh is "بوتين".
+# The tatweel (kashida) only stretches a letter ("سـوبـرمـان"): dropped.
 _ARABIC_VARIANTS = str.maketrans(
-    {"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا"}
+    {"ی": "ي", "ى": "ي", "ک": "ك", "ہ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ـ": ""}
 )
+# Korean vowels that sound alike and are confused in spelling (ㅐ/ㅔ, ㅒ/ㅖ, ㅙ/ㅚ/ㅞ), as
+# conjoining jamo between NFKD and NFKC: "도라애몽" and "도라에몽" are one name.
+_HANGUL_VOWELS = str.maketrans({"\u1162": "\u1166", "\u1164": "\u1168", "\u116b": "\u1170", "\u116c": "\u1170"})
 # Three or more single letters spaced out ("п у т и н", "b a t m a n").
 _LETTER = f"[^\\W\\d_{CJK_CLASS}]"  # a letter, not Han or kana
 _SPACED_LETTERS = re.compile(rf"(?<!{_LETTER})(?:{_LETTER} ){{2,}}{_LETTER}(?!{_LETTER})")
@@ -204,7 +165,7 @@ def _once(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     # Drop combining marks (accents) and format characters (zero-width, bidi controls, soft hyphen).
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cc") or ch in "\t\n\r")
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text.translate(_HANGUL_VOWELS)).casefold()
     spaced = list(_SPACED_LETTERS.finditer(text))
     folded = _WORD_RUN.sub(_fold_confusables, text)
     if spaced:  # every fold above maps one letter to one, so the spans still line up
@@ -290,7 +251,9 @@ class _Segmenter:
     @staticmethod
     def _teach(tokenizer, words: Iterable[str]) -> None:
         for word in sorted(words):
-            if word not in tokenizer.FREQ:  # known words keep jieba's own odds ("超人气")
+            # Known words keep jieba's own odds ("超人气"); a prefix jieba lists only to walk its
+            # dictionary (frequency 0: "马云", "美国第") is not a known word and is taught.
+            if not tokenizer.FREQ.get(word):
                 tokenizer.add_word(word)
 
     def warm_up(self) -> None:

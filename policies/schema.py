@@ -61,12 +61,17 @@ class EntitySpec(_Model):
     matched like ``names``; ``aliases`` are indirect references that mean this one entity (an
     office, a role, a famous work, a relation: "the 45th us president", "the iron man actor"),
     matched as exact phrases (never fuzzily: "46th" is another president) in any language.
+    ``works`` are what the person is known for (titles, tours, teams, catchphrases: "Eras Tour",
+    "Bad Romance", "Al-Nassr"), matched as exact phrases: two of one person's works name that
+    person, and so does one beside a word for a person (the rule's ``works_need`` lexicon:
+    "singer", "歌手"), since a title alone is often also a film, a song or a place.
     """
 
     id: str = Field(pattern=_ID)
     names: list[str] = Field(min_length=1)
     i18n: dict[str, list[str]] = {}
     aliases: list[str] = []
+    works: list[str] = []
     descriptions: list[str] = []
 
     @field_validator("i18n")
@@ -96,6 +101,8 @@ class RuleSpec(_Model):
     terms: list[str] = []
     fuzzy: bool = False
     entities: list[EntitySpec] = []
+    # The lexicon whose words ("singer", "actor", "歌手") let one of an entity's ``works`` name it.
+    works_need: str | None = None
     patterns: list[str] = []
     all_of: list[str] = []
     exemplars: list[str] = []

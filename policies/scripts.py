@@ -8,8 +8,10 @@ substrings of a *skeleton* of the canonical text instead of as token sequences:
   and small kana enlarged ("ハリー・ポッター" = "ハリポッタ" = "ハリ ポッタ"); Indic and Arabic marks
   are dropped (the same spelling with or without a virama or a vowel mark);
 - Han look-alikes of katakana next to katakana are read as katakana ("ピ力チュウ" with 力 for カ);
-- every name also matches with one letter dropped (names of five skeleton letters or more) or
-  its first letter swapped or dropped ("Микки" / "Мики", "Бикачу").
+- every name also matches with one letter dropped or two letters after the first swapped
+  ("Пуитн") from five skeleton letters (five kana), and with its first letter swapped or dropped
+  ("Бикачу") from six (five kana), unless the word so found is an everyday word ("пути" is "of
+  the way").
 
 Where a match may start and end is the script's word boundary (this is what keeps short names
 from matching inside ordinary words: 메시 in 메시지 "message", マリオ in マリオネット): Hangul, Cyrillic,
@@ -38,6 +40,8 @@ __all__ = [
     "CJK_CLASS",
 ]
 
+# Katakana that differ by a stroke's slant (ソ/ン, ツ/シ): one letter each, so "アイアソマソ" is "アイアンマン".
+_KANA_LOOKALIKE = str.maketrans("ソツ", "ンシ")
 _SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮヵヶ", "あいうえおやゆよわアイウエオヤユヨワカケ")
 _DROP = frozenset(" \t\n・･·‧•ー-‐‑–—_.'’ッっ")
 # Han characters that look like katakana; read as katakana only beside katakana.
@@ -74,8 +78,10 @@ _PARTICLES = frozenset(
     ]
 )
 _MIN_EDIT = 5  # skeleton letters from which a dropped or swapped letter is still this name
-_MIN_EDIT_KANA = 4  # a kana is a syllable: four carry as much as five letters (and the katakana
-# boundary rule keeps them out of longer words)
+_MIN_EDIT_KANA = 5  # a kana is a syllable, but four-kana names with one off are everyday words
+# (シーハルク -> シルク "silk", マスク氏 -> マスク "mask")
+_MIN_FIRST = 6  # skeleton letters from which the first letter may be changed or dropped
+_MIN_FIRST_KANA = 5
 _ARABIC_PREFIXES = "وبلفك"  # and, with, to, so, as: written joined to the next word
 _INFLECTION = 2  # letters an inflected Cyrillic/Arabic/Devanagari name may carry after its stem
 
@@ -125,7 +131,7 @@ def skeleton(text: str) -> tuple[str, list[int], list[bool], list[str]]:
             continue
         if ch in _DROP or _is_mark(ch):
             continue  # dropped, but it does not end a word ("ハリー・ポッター" is one name)
-        ch = ch.translate(_SMALL_KANA)
+        ch = ch.translate(_SMALL_KANA).translate(_KANA_LOOKALIKE)
         script = _script(ch)
         kinds = (_KIND.get(script, script), _KIND.get(scripts[-1], scripts[-1])) if scripts else None
         if kinds and kinds[0] != kinds[1] and not set(kinds) <= _ONE_WORD:
@@ -172,8 +178,8 @@ class _Key:
     entry: ScriptEntry
     script: str
     length: int  # of the full skeleton of the name
-    kind: str  # exact | drop | swap0
-    # Short Devanagari names: the spelling with its marks, which must then match too. Two
+    kind: str  # exact | drop | swap0 | swap
+    # Short Devanagari names: the spelling with its marks, which must then match too. Up to three
     # consonants with their vowel signs dropped are too common a skeleton ("मेसी" Messi and "मांस"
     # meat are both म-स).
     spelled: str | None = None
@@ -182,9 +188,11 @@ class _Key:
 class ScriptIndex:
     """Every non-Latin, non-Han name; ``find`` returns the names in one canonical text."""
 
-    def __init__(self, entries: Iterable[tuple[ScriptEntry, str]]) -> None:
+    def __init__(self, entries: Iterable[tuple[ScriptEntry, str]], *, common: frozenset[str] = frozenset()) -> None:
         """``entries``: (entry, canonical name) pairs; names without a letter of these scripts
-        are ignored."""
+        are ignored. ``common``: everyday words (canonical) that a name with a letter off must
+        not be read into ("на пути" is "on the way", not Путин; "مايو" is May, not Mario)."""
+        self._common = common
         self._keys: dict[str, list[_Key]] = defaultdict(list)
         for entry, name in entries:
             if not needs_script_index(name):
@@ -202,9 +210,16 @@ class ScriptIndex:
                 and not entry.stem
                 and len(skel) >= (_MIN_EDIT_KANA if script in ("kata", "hira") else _MIN_EDIT)
             ):
-                for i in range(len(skel)):
+                # A changed or dropped first letter only from six letters (five kana): "самбо" is a
+                # word, not Дамбо; "Тани" a girl's name, not Отани.
+                first = len(skel) >= (_MIN_FIRST_KANA if script in ("kata", "hira") else _MIN_FIRST)
+                for i in range(0 if first else 1, len(skel)):
                     self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop")
-                self._add(skel[1:], entry, script, len(skel), "swap0")
+                for i in range(1, len(skel) - 1):  # two letters swapped ("Пуитн"); never the first
+                    if skel[i] != skel[i + 1]:
+                        self._add(skel[:i] + skel[i + 1] + skel[i] + skel[i + 2 :], entry, script, len(skel), "swap")
+                if first:
+                    self._add(skel[1:], entry, script, len(skel), "swap0")
         self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
 
     def _add(
@@ -233,6 +248,12 @@ class ScriptIndex:
                     if start < 0 or not self._fits(key, skel, starts, scripts, start, j):
                         continue
                     if (
+                        key.kind != "exact"
+                        and self._common
+                        and _word_at(canonical, where[start], where[j - 1] + 1) in self._common
+                    ):
+                        continue
+                    if (
                         key.spelled is not None
                         and _spelled(_with_marks(canonical, where[start], where[j - 1] + 1)) != key.spelled
                     ):
@@ -244,7 +265,15 @@ class ScriptIndex:
                     held = best.get((key.entry, found.start))
                     if held is None or found.score > held.score:
                         best[(key.entry, found.start)] = found
-        return list(best.values())
+        # A name found as written beats another name found with a letter off in the same place
+        # (Arabic "ترودو" is Trudeau, not "فرودو" Frodo with its first letter swapped).
+        exact = [m for m in best.values() if m.method == "exact" and not m.entry.stem]
+        return [
+            m
+            for m in best.values()
+            if m.method == "exact"
+            or not any(e.start < m.end and m.start < e.end and e.entry.entity_id != m.entry.entity_id for e in exact)
+        ]
 
     @staticmethod
     def _fits(key: _Key, skel: str, starts: list[bool], scripts: list[str], i: int, j: int) -> bool:
@@ -271,7 +300,8 @@ class ScriptIndex:
         return key.length >= 4 and len(tail) <= _INFLECTION
 
 
-_SHORT_DEVA = 2  # Devanagari names of at most this many skeleton letters must match with their marks
+_SHORT_DEVA = 3  # Devanagari names of at most this many skeleton letters must match with their marks
+# (मंडेला Mandela and मॉडल "model" are both म-ड-ल)
 
 
 def _spelled(text: str) -> str:
@@ -282,6 +312,15 @@ def _spelled(text: str) -> str:
 def _with_marks(text: str, start: int, end: int) -> str:
     """``text[start:end]`` and the marks that follow it (a last consonant's vowel sign)."""
     while end < len(text) and _is_mark(text[end]):
+        end += 1
+    return text[start:end]
+
+
+def _word_at(text: str, start: int, end: int) -> str:
+    """The whole word of ``text`` around ``[start, end)``: letters and marks either side."""
+    while start > 0 and (text[start - 1].isalnum() or _is_mark(text[start - 1])):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or _is_mark(text[end])):
         end += 1
     return text[start:end]
 
@@ -307,8 +346,8 @@ _KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
 
 
 def strip_between_cjk(text: str) -> str:
-    """Spaces between Han or kana letters removed ("米 老 鼠" -> "米老鼠"); Chinese and Japanese do
-    not space their words, so a space there only hides a name."""
+    """Spaces and dots between Han or kana letters removed ("米 老 鼠", "米.老.鼠" -> "米老鼠");
+    Chinese and Japanese do not space their words, so a space there only hides a name."""
     return _CJK_GAP.sub("", text)
 
 
@@ -316,6 +355,6 @@ CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and H
 # A space between two Han/kana letters, or between one and a lone Latin letter or digit that itself
 # sits between them ("哆 啦 A 梦").
 _CJK_GAP = re.compile(
-    rf"(?<=[{CJK_CLASS}])\s+(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\s+(?=[a-z0-9]\s*[{CJK_CLASS}])"
+    rf"(?<=[{CJK_CLASS}])(?:\s+|\s*[.·•*_~|/\\-]\s*)(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\s+(?=[a-z0-9]\s*[{CJK_CLASS}])"
     rf"|(?<=[{CJK_CLASS}][a-z0-9])\s+(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}]\s[a-z0-9])\s+(?=[{CJK_CLASS}])"
 )

@@ -4,8 +4,8 @@ thresholds and margins (``PolicyEngine`` asks for it once, at load).
 Every rule's ``exemplars`` and every entity's ``descriptions`` become rows of one
 ``ExemplarIndex`` owned by ``rule:<id>``; the packs' ``benign_anchors`` are its anchors. The two
 models read different subsets: MiniLM, an English model, only the English rows; the multilingual
-model every row in a language it was trained on (not Hindi: Devanagari rows would embed as noise,
-near each other and near any Hindi prompt).
+model every row, a Hindi one as its English gloss (``policies.gloss``: Devanagari read as such would
+embed as noise, near each other and near any Hindi prompt).
 """
 
 from __future__ import annotations
@@ -93,11 +93,14 @@ def build_index(
             thresholds,
             anchors,
         )
+    from policies.gloss import hindi_glossary
+
+    hindi_glossary()  # a damaged glossary stops the engine at load, not on the first Hindi prompt
     return ExemplarIndex(
         shared_multilingual(),
-        [x for x in exemplars if readable(x[2])],
+        [(owner, entity, as_read(text)) for owner, entity, text in exemplars],
         thresholds,
-        [a for a in anchors if readable(a)],
+        [as_read(a) for a in anchors],
         margin=MULTILINGUAL_MARGIN,
         margins=margins,
         clauses=ClausePlan(),
@@ -120,8 +123,24 @@ def english(text: str) -> bool:
     return text.isascii() and not any(w in _NOT_ENGLISH for w in re.findall(r"[a-z]+", text.lower()))
 
 
+def as_read(text: str) -> str:
+    """An exemplar as the multilingual model reads it: with Han characters as a prompt's are
+    (``normalize.light`` turns traditional into simplified, so Japanese 電 meets the 电 of a
+    prompt; other exemplars keep their case, as the thresholds were chosen), a Hindi one as its
+    English gloss, the way a Hindi prompt is read (``policies.gloss``)."""
+    from policies.normalize import has_cjk, light
+
+    if has_cjk(text):
+        text = light(text)
+    if readable(text):
+        return text
+    from policies.gloss import hindi_glossary
+
+    return hindi_glossary().gloss(text)
+
+
 def readable(text: str) -> bool:
     """Can the multilingual model read an exemplar? Not in Devanagari: USE-multilingual was not
     trained on Hindi, and a Hindi description of a cartoon sponge scored 0.77 against a Hindi
-    documentary prompt (dev d256). Hindi prompts get names and lexicons, not meaning."""
+    documentary prompt (dev d256); Hindi is read as an English gloss instead (``as_read``)."""
     return not _DEVANAGARI.search(text)

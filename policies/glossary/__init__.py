@@ -1,0 +1,1 @@
+"""Word glossaries for languages the semantic model does not read (``policies.gloss``)."""
