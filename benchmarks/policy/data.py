@@ -1,8 +1,10 @@
 """The multilingual benchmark's data: the dev and held-out prompt files, and their obfuscations.
 
 ``heldout_prompts.jsonl`` was written first, before any pack was edited for issue #22, and is
-never used for tuning; ``dev_prompts.jsonl`` is what thresholds, exemplars and aliases were tried
-on. Each line: ``id``, ``prompt``, ``lang``, ``family``, ``expect`` (``refuse``: must not be
+never used for tuning; each later ``heldout_vN_prompts.jsonl`` was written by authors who saw
+only the issue's families and the entity ids (v5: ``heldout_v5_brief.md``,
+``heldout_v5_entities.txt``). Dev is every ``dev*_prompts.jsonl``: what thresholds, exemplars,
+names and works were tried on. Each line: ``id``, ``prompt``, ``lang``, ``family``, ``expect`` (``refuse``: must not be
 generated; ``allow``: must be; ``consent``: must be a require-consent for ``entity``, the real
 person, and nothing else), ``entity``, and for the ``name`` family ``surface`` (the name as
 written, which the obfuscator disguises).
@@ -46,13 +48,15 @@ def load(split: str) -> list[Prompt]:
     """``split``: ``dev`` or the name of a held-out set (``heldout_sets()``)."""
     if split != "dev" and split not in heldout_sets():
         raise ValueError(f"no prompt set {split!r}: use dev or one of {heldout_sets()}")
-    path = HERE / f"{split}_prompts.jsonl"
+    # dev is every dev*_prompts.jsonl (each tuning round adds its own file); a held-out set is one file.
+    paths = sorted(HERE.glob("dev*_prompts.jsonl")) if split == "dev" else [HERE / f"{split}_prompts.jsonl"]
     out = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                out.append(Prompt(**{k: row.get(k) for k in Prompt.__dataclass_fields__}))
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    row = json.loads(line)
+                    out.append(Prompt(**{k: row.get(k) for k in Prompt.__dataclass_fields__}))
     return out
 
 
