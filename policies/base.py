@@ -41,9 +41,11 @@ ACTION_PRECEDENCE: tuple[Action, ...] = (
 class RuleHit:
     """One rule that matched: where, how, and how strongly.
 
-    ``method`` is ``exact``, ``fuzzy``, ``pattern`` or ``semantic``. For lexical hits ``span`` is
-    the (start, end) of the match in ``decision.normalized`` and ``matched`` the text there; for
-    semantic hits ``matched`` is the nearest exemplar and ``score`` its cosine similarity.
+    ``method`` is ``exact``, ``compact``, ``prefix``, ``fuzzy``, ``alias``, ``work`` (a person named
+    by their works, ``policies.works``), ``pattern``, ``combination`` or ``semantic``. For lexical
+    hits ``span`` is the (start, end) of the match in ``decision.normalized`` and ``matched`` the
+    text there; for semantic hits ``matched`` is the nearest exemplar and ``score`` its cosine
+    similarity.
     """
 
     rule_id: str
