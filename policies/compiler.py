@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from policies.base import Action
 from policies.errors import PolicyPackError
 from policies.matching import Entry, LexiconIndex, make_entry
-from policies.normalize import SEGMENTER, normalize
+from policies.normalize import SEGMENTER, has_devanagari, normalize
 from policies.schema import CategorySpec, LoadedPack, RuleSpec
 from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
 from policies.wordlist import script_words
 
 __all__ = ["CompiledRule", "CompiledPacks", "compile_packs"]
-
-_DEVANAGARI = re.compile("[\u0900-\u097f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +125,8 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
     SEGMENTER.add_words(e.term for e in entries)
     # Devanagari terms are the script index's alone: the word tokenizer cuts Hindi at its vowel
     # signs, and the fragments matched anywhere ("लिज़ो" Lizzo as "ल ज" inside "लज").
-    index = LexiconIndex(e for e in entries if not _DEVANAGARI.search(e.term))
-    # Aliases and works are matched as written (never with a letter off), like aliases.
+    index = LexiconIndex(e for e in entries if not has_devanagari(e.term))
+    # Aliases and works are matched as written, never with a letter off.
     scripts = ScriptIndex(
         (
             (

@@ -17,10 +17,10 @@ from functools import lru_cache
 from importlib import resources
 
 from policies.errors import PolicyPackError
+from policies.normalize import has_devanagari
 
 __all__ = ["Glossary", "hindi_glossary", "mostly_devanagari"]
 
-_DEVANAGARI = re.compile(r"[\u0900-\u097f]")
 _LETTER = re.compile(r"[^\W\d_]")
 # A word of Devanagari letters and marks, or any other run that is not a space.
 _WORD = re.compile(r"[\u0900-\u0963\u0966-\u097f]+|[^\s\u0900-\u0963\u0966-\u097f]+")
@@ -88,7 +88,7 @@ class Glossary:
         out = []
         for match in _WORD.finditer(text):
             token = match.group(0)
-            found = self.word(token) if _DEVANAGARI.match(token) else None
+            found = self.word(token) if has_devanagari(token) else None
             if found is None:
                 out.append(token)
             elif found:
@@ -98,7 +98,10 @@ class Glossary:
 
 def mostly_devanagari(text: str) -> bool:
     """At least half of the letters are Devanagari: a Hindi prompt, not an English one with a name."""
-    letters = _LETTER.findall(text) + _DEVANAGARI.findall(text)
+    # Devanagari counts twice, once among the letters and once with its marks: a Hindi prompt
+    # with English style tags ("..., cinematic, 4k") is still read as Hindi.
+    marks_and_letters = [ch for ch in text if "\u0900" <= ch <= "\u097f"]
+    letters = _LETTER.findall(text) + marks_and_letters
     devanagari = sum(1 for ch in letters if "\u0900" <= ch <= "\u097f")
     return bool(letters) and devanagari * 2 >= len(letters)
 

@@ -19,9 +19,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from policies.scripts import CJK_CLASS, strip_between_cjk
+from policies.scripts import CJK_CLASS, CJK_SEPARATORS, strip_between_cjk
 
-__all__ = ["normalize", "light", "tokenize", "Token", "has_cjk", "validate_prompt", "MAX_PROMPT_BYTES", "word_set"]
+__all__ = [
+    "normalize",
+    "light",
+    "tokenize",
+    "Token",
+    "has_cjk",
+    "has_devanagari",
+    "validate_prompt",
+    "MAX_PROMPT_BYTES",
+    "word_set",
+]
 
 MAX_PROMPT_BYTES = 16 * 1024
 
@@ -73,12 +83,13 @@ _LEET_CHARS = frozenset("01345789@$!|+€")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RE = re.compile(f"[{_CJK}]")
+_DEVANAGARI_RE = re.compile("[\u0900-\u097f]")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORD_RUN = re.compile(f"[^\\W_{_CJK}\u3040-\u30ff]+")  # Han and kana never fold: words end there
 # A token: letters/digits (and @ $ used as letters), optionally glued by ! | + ("sh!t", "m|ckey").
 _TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>(?:[^\W_{_CJK}]|[@$€])+(?:[!|+](?:[^\W_{_CJK}]|[@$€])+)*)")
 _SPACE_RE = re.compile(r"\s+")
-_SPACED_CJK = re.compile(f"[{CJK_CLASS}](?:\\s|\\s*[.·•*_~|/\\\\-])")
+_SPACED_CJK = re.compile(f"[{CJK_CLASS}](?:\\s|\\s*{CJK_SEPARATORS})")
 
 
 @lru_cache(maxsize=1)
@@ -90,6 +101,11 @@ def _t2s():
 
 def has_cjk(text: str) -> bool:
     return _CJK_RE.search(text) is not None
+
+
+def has_devanagari(text: str) -> bool:
+    """Any Devanagari letter or mark (Hindi)."""
+    return _DEVANAGARI_RE.search(text) is not None
 
 
 def _fold_confusables(match: re.Match[str]) -> str:

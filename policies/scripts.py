@@ -38,6 +38,7 @@ __all__ = [
     "strip_between_cjk",
     "LOOKALIKE",
     "CJK_CLASS",
+    "CJK_SEPARATORS",
 ]
 
 # Katakana that differ by a stroke's slant (ソ/ン, ツ/シ): one letter each, so "アイアソマソ" is "アイアンマン".
@@ -352,9 +353,11 @@ def strip_between_cjk(text: str) -> str:
 
 
 CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han (a regex class body)
+# Marks typed between Han or kana letters to break a name up ("钢.铁.侠"): removed with the spaces.
+CJK_SEPARATORS = r"[.·•*_~|/\\-]"
 # A space between two Han/kana letters, or between one and a lone Latin letter or digit that itself
 # sits between them ("哆 啦 A 梦").
 _CJK_GAP = re.compile(
-    rf"(?<=[{CJK_CLASS}])(?:\s+|\s*[.·•*_~|/\\-]\s*)(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\s+(?=[a-z0-9]\s*[{CJK_CLASS}])"
+    rf"(?<=[{CJK_CLASS}])(?:\s+|\s*{CJK_SEPARATORS}\s*)(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}])\s+(?=[a-z0-9]\s*[{CJK_CLASS}])"
     rf"|(?<=[{CJK_CLASS}][a-z0-9])\s+(?=[{CJK_CLASS}])|(?<=[{CJK_CLASS}]\s[a-z0-9])\s+(?=[{CJK_CLASS}])"
 )

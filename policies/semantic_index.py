@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from policies.normalize import word_set
+from policies.normalize import has_devanagari, word_set
 
 if TYPE_CHECKING:  # pragma: no cover
     from policies.exemplars import ExemplarIndex
@@ -54,7 +54,6 @@ _NOT_ENGLISH = word_set("""
 un une una unos unas el los las les des du del der das dem ein eine einen einem einer und mit por
 para que dans avec sur pour qui est sont aux um uma em pelo pela wird ist von auf nicht
 """)
-_DEVANAGARI = re.compile("[\u0900-\u097f]")
 
 
 def build_index(
@@ -143,4 +142,4 @@ def readable(text: str) -> bool:
     """Can the multilingual model read an exemplar? Not in Devanagari: USE-multilingual was not
     trained on Hindi, and a Hindi description of a cartoon sponge scored 0.77 against a Hindi
     documentary prompt (dev d256); Hindi is read as an English gloss instead (``as_read``)."""
-    return not _DEVANAGARI.search(text)
+    return not has_devanagari(text)
