@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 from policies.base import Action
 from policies.errors import PolicyPackError
-from policies.matching import Entry, LexiconIndex, make_entry
-from policies.normalize import SEGMENTER, has_devanagari, normalize
+from policies.han_sound import HanSoundIndex
+from policies.hangul import HangulSlipIndex, spoken_names
+from policies.matching import Entry, LexiconIndex, Match, make_entry
+from policies.normalize import SEGMENTER, Token, has_devanagari, normalize
 from policies.schema import CategorySpec, LoadedPack, RuleSpec
-from policies.scripts import ScriptEntry, ScriptIndex, needs_script_index
+from policies.scripts import ScriptEntry, ScriptIndex, ScriptMatch, needs_script_index
 from policies.wordlist import script_words
 
 __all__ = ["CompiledRule", "CompiledPacks", "compile_packs"]
@@ -42,6 +44,18 @@ class CompiledPacks:
     aliases: frozenset[tuple[str, tuple[str, ...]]]  # (entity id, term key) of every alias
     index: LexiconIndex
     scripts: ScriptIndex
+    han_sound: HanSoundIndex
+    hangul: HangulSlipIndex
+
+    def matches(self, tokens: Sequence[Token], canonical: str) -> list[Match | ScriptMatch]:
+        """Every term, name, alias and work in one canonical text, by every index."""
+        return [
+            *self.index.find(tokens),
+            *self.scripts.find(canonical),
+            *self.han_sound.find(canonical),
+            *self.hangul.find(canonical),
+            *spoken_names(self.scripts, canonical),
+        ]
 
 
 def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
@@ -144,7 +158,22 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
         ),
         common=script_words(),
     )
-    return CompiledPacks(categories_by_id, rules, lexicons, frozenset(aliases), index, scripts)
+    # Names disguised by hand in Chinese (by sound, variant, swap, double) and Korean (slips).
+    names = [
+        (ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in aliases), normalize(e.term))
+        for e in entries
+        if e.entity_id is not None and not e.owner.startswith("work:")
+    ]
+    return CompiledPacks(
+        categories_by_id,
+        rules,
+        lexicons,
+        frozenset(aliases),
+        index,
+        scripts,
+        HanSoundIndex(names),
+        HangulSlipIndex(names),
+    )
 
 
 def _where(pack: LoadedPack, *path: object) -> str:

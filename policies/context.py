@@ -8,6 +8,10 @@
   that the harm is on screen ("a documentary that shows soldiers executing prisoners": the
   ``ceiling``). Explicit harm words stay: a framing never defuses "beheading"; only the words of
   rules marked ``framing_defuses_terms`` (events a documentary is about: "massacre", "torture").
+- A figure the prompt calls the writer's own ("an original superhero in a silver suit", "un
+  superhéroe inventado", "原创超级英雄") is not a protected character by description alone: the
+  semantic character hits are taken back unless they are as close as a retelling
+  (``ORIGINAL_CEILING``); a character named outright stays refused.
 - A name inside a longer name of another entity is part of that name, and a named real person
   silences semantic character hits: "Mickey Rourke" is a person who needs consent, not Mickey
   Mouse.
@@ -25,7 +29,11 @@ from policies.base import Action, RuleHit
 from policies.matching import LexiconIndex, make_entry, term_key
 from policies.normalize import Token
 
-__all__ = ["Context", "outer_names", "unshadowed"]
+__all__ = ["Context", "outer_names", "unshadowed", "ORIGINAL_CEILING"]
+
+# A character description this close (cosine, USE-multilingual) retells the character itself,
+# "original" or not: the characters' threshold is 0.56; a retelling in other words scores 0.65+.
+ORIGINAL_CEILING = 0.62
 
 
 class Context:
@@ -36,7 +44,8 @@ class Context:
         self._after = {term_key(t) for p in packs for t in p.negations_after}
         self._framings = LexiconIndex(
             [make_entry("defusing", t, fuzzy=False) for p in packs for t in p.defusing]
-            + [make_entry("graphic", t, fuzzy=False) for p in packs for t in p.graphic],
+            + [make_entry("graphic", t, fuzzy=False) for p in packs for t in p.graphic]
+            + [make_entry("original", t, fuzzy=False) for p in packs for t in p.originals],
             common_words=frozenset(),
         )
 
@@ -65,6 +74,21 @@ class Context:
             else:
                 kept.append(hit)
         return kept, defused
+
+    def originals(
+        self, semantic: list[RuleHit], tokens: Sequence[Token]
+    ) -> tuple[list[RuleHit], list[tuple[RuleHit, str]]]:
+        """(kept, taken back): semantic character hits are taken back when the prompt calls its
+        figure the writer's own, unless the description is as close as a retelling."""
+        characters = [h for h in semantic if h.entity_id and h.action is Action.DENY and h.score < ORIGINAL_CEILING]
+        own = self.original(tokens) if characters else None
+        if own is None:
+            return semantic, []
+        return [h for h in semantic if h not in characters], [(h, f"an original figure {own!r}") for h in characters]
+
+    def original(self, tokens: Sequence[Token]) -> str | None:
+        """The word that says the figure is the writer's own ("original superhero"), if any."""
+        return next((m.entry.term for m in self._framings.find(tokens) if m.entry.owner == "original"), None)
 
     def framing(self, tokens: Sequence[Token]) -> str | None:
         """The defusing framing term in the prompt, unless graphic harm is named too (not negated)."""

@@ -84,7 +84,7 @@ class PolicyEngine:
         self.rules: dict[str, CompiledRule] = compiled.rules
         self.lexicons: dict[str, tuple[str, ...]] = compiled.lexicons
         self._aliases = compiled.aliases
-        self.index, self.scripts = compiled.index, compiled.scripts
+        self.index, self.scripts, self._compiled = compiled.index, compiled.scripts, compiled
         self.context = Context([p.spec for p in self.packs], self.rules)
         self._pattern_rules = [r for r in self.rules.values() if r.patterns]
         self._combo_rules = [r for r in self.rules.values() if r.all_of]
@@ -204,7 +204,7 @@ class PolicyEngine:
         lexicon_hits: dict[str, str] = {}
         works: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         lexicon_spans: dict[str, list[tuple[int, int]]] = {}
-        lexical: list[Match | ScriptMatch] = [*self.index.find(tokens), *self.scripts.find(canonical)]
+        lexical: list[Match | ScriptMatch] = self._compiled.matches(tokens, canonical)
         for match in lexical:
             owner = match.entry.owner
             matched = canonical[match.start : match.end]
@@ -264,8 +264,9 @@ class PolicyEngine:
                 semantic.append(self._hit(rule, "semantic", m.exemplar, m.exemplar, m.score, None, m.entity_id))
             ceiling = FRAMING_CEILING_MULTILINGUAL if self.semantic_model == "multilingual" else None
             semantic, more = self.context.defuse(semantic, tokens, semantic=True, ceiling=ceiling)
+            semantic, own = self.context.originals(semantic, tokens)
             hits += unshadowed(semantic, hits)
-            defused += more
+            defused += more + own
         return dedupe(hits), defused
 
     def _hit(self, rule: CompiledRule, method, matched, term, score, span, entity) -> RuleHit:

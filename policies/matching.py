@@ -238,6 +238,15 @@ class LexiconIndex:
             return False
         common = any(len(w) >= 3 and w in self._common for w in altered)
         if aligned:
+            if (
+                len(pairs) == 1
+                and len(words) > 1
+                and words[0] == term[0]
+                and not common
+                and len(pairs[0][1]) >= 5
+                and OSA.distance(*pairs[0]) == 1
+            ):
+                return True  # a later word's first letter changed, the first word intact ("lionel nessi")
             if any(w[0] != t[0] and not _slip(w, t) for w, t in pairs):
                 return False  # typos keep the first letter; "the tetons" is not "the jetsons"
             if common and all(len(t) >= 5 and len(w) == len(t) - 1 and OSA.distance(w, t) == 1 for w, t in pairs):

@@ -165,6 +165,9 @@ class PackSpec(_Model):
     defusing: list[str] = []
     # ... unless the prompt also shows harm outright ("bleeding", "corpses"), not negated.
     graphic: list[str] = []
+    # Words that say a figure is the writer's own ("original superhero", "my own character",
+    # "no logos", "原创"): a character found only by description is then not taken for it.
+    originals: list[str] = []
 
 
 def _slug(name: str) -> str:

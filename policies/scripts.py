@@ -39,10 +39,13 @@ __all__ = [
     "LOOKALIKE",
     "CJK_CLASS",
     "CJK_SEPARATORS",
+    "PARTICLES",
 ]
 
 # Katakana that differ by a stroke's slant (ソ/ン, ツ/シ): one letter each, so "アイアソマソ" is "アイアンマン".
 _KANA_LOOKALIKE = str.maketrans("ソツ", "ンシ")
+# Long and short Devanagari vowel letters are one letter ("स्पाईडर" and "स्पाइडर"): their signs are dropped too.
+_DEVA_VOWELS = str.maketrans("आईऊऐऔ", "अइउएओ")
 _SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮヵヶ", "あいうえおやゆよわアイウエオヤユヨワカケ")
 _DROP = frozenset(" \t\n・･·‧•ー-‐‑–—_.'’ッっ")
 # Han characters that look like katakana; read as katakana only beside katakana.
@@ -78,6 +81,7 @@ _PARTICLES = frozenset(
         "만",
     ]
 )
+PARTICLES = _PARTICLES  # Korean particles and endings that may follow a name
 _MIN_EDIT = 5  # skeleton letters from which a dropped or swapped letter is still this name
 _MIN_EDIT_KANA = 5  # a kana is a syllable, but four-kana names with one off are everyday words
 # (シーハルク -> シルク "silk", マスク氏 -> マスク "mask")
@@ -132,7 +136,7 @@ def skeleton(text: str) -> tuple[str, list[int], list[bool], list[str]]:
             continue
         if ch in _DROP or _is_mark(ch):
             continue  # dropped, but it does not end a word ("ハリー・ポッター" is one name)
-        ch = ch.translate(_SMALL_KANA).translate(_KANA_LOOKALIKE)
+        ch = ch.translate(_SMALL_KANA).translate(_KANA_LOOKALIKE).translate(_DEVA_VOWELS)
         script = _script(ch)
         kinds = (_KIND.get(script, script), _KIND.get(scripts[-1], scripts[-1])) if scripts else None
         if kinds and kinds[0] != kinds[1] and not set(kinds) <= _ONE_WORD:
@@ -184,6 +188,7 @@ class _Key:
     # consonants with their vowel signs dropped are too common a skeleton ("मेसी" Messi and "मांस"
     # meat are both म-स).
     spelled: str | None = None
+    words: int = 1  # in the name: a name with a letter off may not run across more word starts
 
 
 class ScriptIndex:
@@ -203,9 +208,12 @@ class ScriptIndex:
             if len(skel) < 2:
                 continue
             spelled = _spelled(name) if script == "deva" and len(skel) <= _SHORT_DEVA else None
-            self._add(skel, entry, script, len(skel), "exact", spelled)
-            if script == "kata":  # the same name typed in hiragana
+            words = len(name.split())
+            self._add(skel, entry, script, len(skel), "exact", spelled, words)
+            if script == "kata":  # the same name typed in hiragana, or all in katakana ("ドラエモン")
                 self._add(skel.translate(_KATA_TO_HIRA), entry, "hira", len(skel), "exact")
+                if skel.translate(_HIRA_TO_KATA) != skel:
+                    self._add(skel.translate(_HIRA_TO_KATA), entry, "kata", len(skel), "exact")
             if (
                 not entry.alias
                 and not entry.stem
@@ -215,20 +223,21 @@ class ScriptIndex:
                 # word, not Дамбо; "Тани" a girl's name, not Отани.
                 first = len(skel) >= (_MIN_FIRST_KANA if script in ("kata", "hira") else _MIN_FIRST)
                 for i in range(0 if first else 1, len(skel)):
-                    self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop")
+                    self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop", None, words)
                 for i in range(1, len(skel) - 1):  # two letters swapped ("Пуитн"); never the first
                     if skel[i] != skel[i + 1]:
-                        self._add(skel[:i] + skel[i + 1] + skel[i] + skel[i + 2 :], entry, script, len(skel), "swap")
+                        swapped = skel[:i] + skel[i + 1] + skel[i] + skel[i + 2 :]
+                        self._add(swapped, entry, script, len(skel), "swap", None, words)
                 if first:
-                    self._add(skel[1:], entry, script, len(skel), "swap0")
+                    self._add(skel[1:], entry, script, len(skel), "swap0", None, words)
         self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
 
     def _add(
-        self, key: str, entry: ScriptEntry, script: str, length: int, kind: str, spelled: str | None = None
+        self, key: str, entry: ScriptEntry, script: str, length: int, kind: str, spelled: str | None = None, words: int = 1
     ) -> None:
         bucket = self._keys[key]
         if not any(k.entry == entry and k.kind == kind for k in bucket):
-            bucket.append(_Key(entry, script, length, kind, spelled))
+            bucket.append(_Key(entry, script, length, kind, spelled, words))
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -293,6 +302,10 @@ class ScriptIndex:
         if not starts[i] and not glued:
             return False  # Arabic glues "and", "with", "to" to a name; nothing else may precede
         tail = skel[j : j + _tail(skel, starts, j)]
+        # A letter off and more words than the name, or an ending, reads into other words
+        # ("में जागरूकता" is not Mick Jagger, "في درس" not Federer).
+        if key.kind != "exact" and key.script != "hangul" and (tail or sum(starts[i + 1 : j]) > key.words - 1):
+            return False
         if not tail:
             return True
         if key.script == "hangul":  # a particle, or any ending after a long name
@@ -344,6 +357,7 @@ def _main_script(name: str) -> str:
 
 
 _KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+_HIRA_TO_KATA = {c - 0x60: c for c in range(0x30A1, 0x30F7)}
 
 
 def strip_between_cjk(text: str) -> str:
