@@ -233,7 +233,14 @@ class ScriptIndex:
         self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
 
     def _add(
-        self, key: str, entry: ScriptEntry, script: str, length: int, kind: str, spelled: str | None = None, words: int = 1
+        self,
+        key: str,
+        entry: ScriptEntry,
+        script: str,
+        length: int,
+        kind: str,
+        spelled: str | None = None,
+        words: int = 1,
     ) -> None:
         bucket = self._keys[key]
         if not any(k.entry == entry and k.kind == kind for k in bucket):
