@@ -33,7 +33,7 @@ _MIN_CHARS = 3
 @lru_cache(maxsize=65536)
 def reading(ch: str) -> str:
     """One character's folded, toneless reading (a Latin letter or digit reads as itself)."""
-    if not ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"):
+    if not _is_han(ch):
         return ch
     from pypinyin import Style, lazy_pinyin
 
@@ -78,13 +78,15 @@ class HanSoundIndex:
         for run in _RUN.finditer(canonical):
             text, base = run.group(0), run.start()
             sounds = [reading(ch) for ch in text]
+            # Most runs hold no doubled character: look for a doubled name only in those that do.
+            doubles = any(a == b and _is_han(a) for a, b in zip(text, text[1:], strict=False))
             for length in self._lengths:
                 for i in range(len(text) - length + 1):
                     window = text[i : i + length]
                     for entry, name in self._disguised(window, tuple(sounds[i : i + length])):
                         out.append(ScriptMatch(entry, base + i, base + i + length, "fuzzy", 1.0 - 1.0 / len(name)))
                     doubled = text[i : i + length + 1]
-                    if len(doubled) == length + 1:
+                    if doubles and len(doubled) == length + 1:
                         for entry, name in self._by_letters.get(_undoubled(doubled), ()):
                             out.append(
                                 ScriptMatch(entry, base + i, base + i + length + 1, "fuzzy", 1.0 - 1.0 / len(name))
