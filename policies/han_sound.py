@@ -9,6 +9,12 @@ MIT, its dictionary shipped in the wheel), with the initials and finals that Man
 merge folded together (zh/z, ch/c, sh/s, l/n, -ng/-n). A reading alone is not enough: all but
 one character (two from four) must be the name's own, and the match must start and end where
 the segmenter cuts the text, so "钢铁下面" ("under the steel") is not 钢铁侠 with a homophone.
+
+Two more disguises are read the same way: a character written as its pinyin ("ha利波特",
+"mi 老鼠", "钢铁ren"; the syllable counts as the character it spells), and a two-character
+person's name with one character swapped for a homophone ("普金" for 普京, "拜灯" for 拜登). Two
+characters are a short key, so that last one counts only for real people, only where the two
+characters are not a word of the segmenter's dictionary ("美西", the American West, is not 梅西).
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ _RUN = re.compile(rf"[{_HAN}a-z0-9]*[{_HAN}][{_HAN}a-z0-9]*")
 _NAME = re.compile(rf"[{_HAN}a-z0-9]+")
 _FOLD = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _MIN_CHARS = 3
+# A run of Han characters with pinyin syllables glued to them or one space away ("mi 老鼠").
+_UNIT = re.compile(rf"[{_HAN}]|[a-z]+|[0-9]")
+_PINYIN = re.compile(r"[a-z]{2,6}")
+_PEOPLE = "rule:likeness."  # owners whose two-character names count by sound
 
 
 @lru_cache(maxsize=65536)
@@ -37,7 +47,10 @@ def reading(ch: str) -> str:
         return ch
     from pypinyin import Style, lazy_pinyin
 
-    syllable = lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0].lower()
+    return _folded(lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0].lower())
+
+
+def _folded(syllable: str) -> str:
     for merged, plain in _FOLD:
         if syllable.startswith(merged):
             syllable = plain + syllable[len(merged) :]
@@ -56,10 +69,13 @@ class HanSoundIndex:
         self._by_sound: dict[tuple[str, ...], list[tuple[ScriptEntry, str]]] = defaultdict(list)
         self._by_letters: dict[str, list[tuple[ScriptEntry, str]]] = defaultdict(list)
         self._by_bag: dict[str, list[tuple[ScriptEntry, str]]] = defaultdict(list)
+        self._pairs: dict[tuple[str, ...], list[tuple[ScriptEntry, str]]] = defaultdict(list)
         for entry, name in entries:
             if entry.alias or entry.stem or entry.entity_id is None:
                 continue
             compact = "".join(_NAME.findall(name))
+            if len(compact) == 2 and all(map(_is_han, compact)) and entry.owner.startswith(_PEOPLE):
+                self._pairs[tuple(map(reading, compact))].append((entry, compact))
             if len(compact) < _MIN_CHARS or sum(_is_han(ch) for ch in compact) < 2 or compact != name.replace(" ", ""):
                 continue
             pair = (entry, compact)
@@ -72,7 +88,7 @@ class HanSoundIndex:
         return len(self._by_letters)
 
     def find(self, canonical: str) -> list[ScriptMatch]:
-        if not self._lengths or canonical.isascii():
+        if not (self._lengths or self._pairs) or canonical.isascii():
             return []
         out: list[ScriptMatch] = []
         for run in _RUN.finditer(canonical):
@@ -91,7 +107,38 @@ class HanSoundIndex:
                             out.append(
                                 ScriptMatch(entry, base + i, base + i + length + 1, "fuzzy", 1.0 - 1.0 / len(name))
                             )
+            out += self._pair_sounds(text, sounds, base)
+        out += self._spelt(canonical)
         return [m for m in out if _on_word_edges(canonical, m.start, m.end)]
+
+    def _pair_sounds(self, text: str, sounds: list[str], base: int) -> list[ScriptMatch]:
+        """Two-character people's names with one character by sound, never a dictionary word."""
+        out = []
+        for i in range(len(text) - 1):
+            for entry, name in self._pairs.get((sounds[i], sounds[i + 1]), ()):
+                window = text[i : i + 2]
+                if sum(a == b for a, b in zip(window, name, strict=True)) == 1 and not SEGMENTER.known(window):
+                    out.append(ScriptMatch(entry, base + i, base + i + 2, "fuzzy", 0.5))
+        return out
+
+    def _spelt(self, canonical: str) -> list[ScriptMatch]:
+        """Names with characters written as their pinyin: each syllable glued to a Han character, or
+        one space away, stands for one character of the same reading."""
+        units = [(m.group(0), m.start(), m.end()) for m in _UNIT.finditer(canonical)]
+        out: list[ScriptMatch] = []
+        for run in _mixed_runs(canonical, units):
+            sounds = tuple(_folded(u) if _PINYIN.fullmatch(u) else reading(u) for u, _, _ in run)
+            for length in self._lengths:
+                for i in range(len(run) - length + 1):
+                    window = [u for u, _, _ in run[i : i + length]]
+                    if not any(_PINYIN.fullmatch(u) for u in window):
+                        continue  # all characters: the main pass has it
+                    for entry, name in self._by_sound.get(sounds[i : i + length], ()):
+                        same = sum(a == b for a, b in zip(window, name, strict=True))
+                        if same >= 2 and same >= len(name) - (1 if len(name) < 4 else 2):
+                            start, end = run[i][1], run[i + length - 1][2]
+                            out.append(ScriptMatch(entry, start, end, "fuzzy", 1.0 - 1.0 / len(name)))
+        return out
 
     def _disguised(self, window: str, sounds: tuple[str, ...]) -> list[tuple[ScriptEntry, str]]:
         found = []
@@ -107,6 +154,27 @@ class HanSoundIndex:
 
 def _is_han(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _mixed_runs(text: str, units: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """Runs of units that touch (or a syllable one space from a character) and hold both a
+    pinyin-sized syllable and a Han character."""
+    runs: list[list[tuple[str, int, int]]] = []
+    for unit in units:
+        if runs and _touch(text, runs[-1][-1], unit):
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+    return [
+        run for run in runs if any(_PINYIN.fullmatch(u) for u, _, _ in run) and any(_is_han(u[0]) for u, _, _ in run)
+    ]
+
+
+def _touch(text: str, left: tuple[str, int, int], right: tuple[str, int, int]) -> bool:
+    if right[1] == left[2]:
+        return True
+    one_space = right[1] == left[2] + 1 and text[left[2]] == " "
+    return one_space and _is_han(left[0][0]) != _is_han(right[0][0])
 
 
 def _undoubled(text: str) -> str:

@@ -1,6 +1,7 @@
 """Korean and Cyrillic names disguised the way their writers do it: a digit read aloud inside a
 word ("짱9" for 짱구, 9 being 구; "пика4у" for Пикачу, 4 looking like ч), a tense consonant for a
-plain one ("쏜흥민" for 손흥민) and one vowel changed ("나르토" for 나루토).
+plain one ("쏜흥민" for 손흥민), one vowel or one aspirated consonant changed ("나르토" for
+나루토, "피카쥬" for 피카츄), and letters typed loose ("ㅅㅗㄴㅎㅡㅇㅁㅣㄴ", composed first).
 
 Digits are rewritten in place, one letter each, so the script index reads the spoken text with
 the same offsets. Hangul slips are matched syllable by syllable: a name of three syllables or
@@ -17,7 +18,7 @@ from dataclasses import replace
 
 from policies.scripts import PARTICLES, ScriptEntry, ScriptIndex, ScriptMatch
 
-__all__ = ["spoken_digits", "spoken_names", "HangulSlipIndex"]
+__all__ = ["spoken_digits", "spoken_names", "HangulSlipIndex", "compose_jamo"]
 
 _SINO_KOREAN = dict(zip("0123456789", "영일이삼사오육칠팔구", strict=True))
 _CYRILLIC_LOOK = {"0": "о", "3": "з", "4": "ч", "6": "б"}
@@ -28,6 +29,44 @@ _WORD = re.compile(r"[\uac00-\ud7a3]+")
 # Initial consonants in Unicode order, tense ones folded to plain (ㄲ ㄸ ㅃ ㅆ ㅉ -> ㄱ ㄷ ㅂ ㅅ ㅈ).
 _PLAIN_INITIAL = (0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 9, 11, 12, 12, 14, 15, 16, 17, 18)
 _MIN_SYLLABLES = 3
+# Aspirated initials folded to plain as well (ㅊ ㅋ ㅌ ㅍ -> ㅈ ㄱ ㄷ ㅂ): "피카쥬" for 피카츄. A
+# tense fold costs nothing; an aspirated one counts as the one slip a name may carry.
+_NO_ASPIRATE = (0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 9, 11, 12, 12, 12, 0, 3, 7, 18)
+
+# Compatibility jamo, as typed letter by letter ("ㅅㅗㄴ" for 손): initials, vowels, finals in
+# Unicode's syllable order.
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_FINALS = " ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"
+_TWO_VOWELS = {"ㅗㅏ": "ㅘ", "ㅗㅐ": "ㅙ", "ㅗㅣ": "ㅚ", "ㅜㅓ": "ㅝ", "ㅜㅔ": "ㅞ", "ㅜㅣ": "ㅟ", "ㅡㅣ": "ㅢ"}
+_JAMO_RUN = re.compile(r"[\u3131-\u3163]{2,}")
+
+
+def compose_jamo(text: str) -> str:
+    """``text`` with runs of loose jamo written as syllables ("ㅅㅗㄴㅎㅡㅇㅁㅣㄴ" -> "손흥민");
+    letters that make no syllable ("ㅋㅋㅋ") stay as they are."""
+    return _JAMO_RUN.sub(lambda m: _syllables(m.group(0)), text)
+
+
+def _syllables(run: str) -> str:
+    out, i = [], 0
+    while i < len(run):
+        lead = run[i]
+        vowel = run[i + 1] if i + 1 < len(run) else ""
+        if lead not in _INITIALS or not vowel or vowel not in _VOWELS:
+            out.append(lead)
+            i += 1
+            continue
+        i += 2
+        if run[i : i + 1] and vowel + run[i] in _TWO_VOWELS:
+            vowel, i = _TWO_VOWELS[vowel + run[i]], i + 1
+        final = 0
+        # A consonant closes the syllable unless a vowel follows it (then it opens the next one).
+        if i < len(run) and run[i] in _FINALS[1:] and not (i + 1 < len(run) and run[i + 1] in _VOWELS):
+            final, i = _FINALS.index(run[i]), i + 1
+        code = (_INITIALS.index(lead) * 21 + _VOWELS.index(vowel)) * 28 + final
+        out.append(chr(0xAC00 + code))
+    return "".join(out)
 
 
 def spoken_digits(canonical: str) -> str | None:
@@ -58,7 +97,11 @@ def spoken_names(scripts: ScriptIndex, canonical: str) -> list[ScriptMatch]:
 
 def _consonants(syllable: str) -> tuple[int, int]:
     code = ord(syllable) - 0xAC00
-    return _PLAIN_INITIAL[code // 588], code % 28
+    return _NO_ASPIRATE[code // 588], code % 28
+
+
+def _aspirated(syllable: str) -> int:
+    return _PLAIN_INITIAL[(ord(syllable) - 0xAC00) // 588]
 
 
 def _vowel(syllable: str) -> int:
@@ -98,8 +141,11 @@ class HangulSlipIndex:
                     continue  # a name ends the word or comes before a particle
                 for entry, name in self._by_consonants.get(tuple(shape[:length]), ()):
                     window = text[:length]
-                    vowels = sum(_vowel(a) != _vowel(b) for a, b in zip(window, name, strict=True))
-                    if window != name and vowels <= 1:
+                    slips = sum(
+                        _vowel(a) != _vowel(b) or _aspirated(a) != _aspirated(b)
+                        for a, b in zip(window, name, strict=True)
+                    )
+                    if window != name and slips <= 1:
                         end = word.start() + length
                         out.append(ScriptMatch(entry, word.start(), end, "fuzzy", 1.0 - 1.0 / length))
         return out

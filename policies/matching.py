@@ -21,7 +21,7 @@ from rapidfuzz.distance import OSA
 
 from policies.normalize import Token, normalize, tokenize, word_set
 from policies.scripts import LOOKALIKE  # Cyrillic letters that pass for Latin ones, as Latin: a mixed
-from policies.wordlist import multilingual_words
+from policies.wordlist import lookalike_words, multilingual_words
 
 # disguise ("рikachu" with a Cyrillic р, spaced so no word is mixed) compacts to the name
 
@@ -160,7 +160,8 @@ class LexiconIndex:
             # The other languages' words too, less those that start a name: "beyonc", a piece of the
             # multilingual vocabulary, is also a name with its last letter dropped.
             starts = {key[:k] for key in fuzzy for k in range(5, len(key) + 1)}
-            common_words = _vocabulary() | (multilingual_words() - starts)
+            # Russian words of look-alike letters are whole words ("макро", written "makpo"), kept.
+            common_words = _vocabulary() | (multilingual_words() - starts) | lookalike_words()
         self._common = common_words
         self._min_prefix = min((len(p) for p in self.prefixes), default=0)
         self._nearest_cache: dict[str, tuple[int, str] | None] = {}

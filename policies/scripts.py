@@ -8,10 +8,10 @@ substrings of a *skeleton* of the canonical text instead of as token sequences:
   and small kana enlarged ("ハリー・ポッター" = "ハリポッタ" = "ハリ ポッタ"); Indic and Arabic marks
   are dropped (the same spelling with or without a virama or a vowel mark);
 - Han look-alikes of katakana next to katakana are read as katakana ("ピ力チュウ" with 力 for カ);
-- every name also matches with one letter dropped or two letters after the first swapped
-  ("Пуитн") from five skeleton letters (five kana), and with its first letter swapped or dropped
-  ("Бикачу") from six (five kana), unless the word so found is an everyday word ("пути" is "of
-  the way").
+- every name also matches with one letter typed twice ("ميسسي") from four skeleton letters, with
+  one letter dropped or two letters after the first swapped ("Пуитн") from five (five kana), and
+  with its first letter swapped or dropped ("Бикачу") from six (five kana), unless the word so
+  found is an everyday word ("пути" is "of the way").
 
 Where a match may start and end is the script's word boundary (this is what keeps short names
 from matching inside ordinary words: 메시 in 메시지 "message", マリオ in マリオネット): Hangul, Cyrillic,
@@ -82,6 +82,7 @@ _PARTICLES = frozenset(
     ]
 )
 PARTICLES = _PARTICLES  # Korean particles and endings that may follow a name
+_MIN_DOUBLE = 4  # skeleton letters from which one letter typed twice is still this name
 _MIN_EDIT = 5  # skeleton letters from which a dropped or swapped letter is still this name
 _MIN_EDIT_KANA = 5  # a kana is a syllable, but four-kana names with one off are everyday words
 # (シーハルク -> シルク "silk", マスク氏 -> マスク "mask")
@@ -183,7 +184,7 @@ class _Key:
     entry: ScriptEntry
     script: str
     length: int  # of the full skeleton of the name
-    kind: str  # exact | drop | swap0 | swap
+    kind: str  # exact | drop | swap0 | swap | double
     # Short Devanagari names: the spelling with its marks, which must then match too. Up to three
     # consonants with their vowel signs dropped are too common a skeleton ("मेसी" Messi and "मांस"
     # meat are both म-स).
@@ -214,11 +215,11 @@ class ScriptIndex:
                 self._add(skel.translate(_KATA_TO_HIRA), entry, "hira", len(skel), "exact")
                 if skel.translate(_HIRA_TO_KATA) != skel:
                     self._add(skel.translate(_HIRA_TO_KATA), entry, "kata", len(skel), "exact")
-            if (
-                not entry.alias
-                and not entry.stem
-                and len(skel) >= (_MIN_EDIT_KANA if script in ("kata", "hira") else _MIN_EDIT)
-            ):
+            kana = script in ("kata", "hira")
+            if not entry.alias and not entry.stem and len(skel) >= (_MIN_EDIT_KANA if kana else _MIN_DOUBLE):
+                for i in range(len(skel)):  # one letter typed twice ("ميسسي" for ميسي)
+                    self._add(skel[: i + 1] + skel[i:], entry, script, len(skel), "double", None, words)
+            if not entry.alias and not entry.stem and len(skel) >= (_MIN_EDIT_KANA if kana else _MIN_EDIT):
                 # A changed or dropped first letter only from six letters (five kana): "самбо" is a
                 # word, not Дамбо; "Тани" a girl's name, not Отани.
                 first = len(skel) >= (_MIN_FIRST_KANA if script in ("kata", "hira") else _MIN_FIRST)

@@ -9,14 +9,16 @@ languages the model was trained on.
 
 from __future__ import annotations
 
+import gzip
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from importlib.util import find_spec
 
-from policies.normalize import normalize
+from policies.normalize import normalize, normalize_word
 
-__all__ = ["multilingual_words", "script_words"]
+__all__ = ["multilingual_words", "script_words", "lookalike_words", "frequent_words"]
 
 
 @lru_cache(maxsize=1)
@@ -38,14 +40,61 @@ def multilingual_words() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def script_words() -> frozenset[str]:
-    """Everyday Cyrillic, Arabic and Hangul words (canonical form, three letters or more) from
-    the same vocabulary: a name found with a letter off ("пути" for Путин, "مايو" for ماريو)
-    that is itself one of these words is that word, not the name (``policies.scripts``)."""
+    """Everyday Cyrillic, Arabic, Hangul and Devanagari words (canonical form, three letters or
+    more): a name found with a letter off ("пути" for Путин, "مايو" for ماريو, "норки" for
+    Снорки, "सलमान" for सेलर मून) that is itself one of these words is that word, not the name
+    (``policies.scripts``). From the model's vocabulary (word starts, no inflections) and from
+    wordfreq's frequency lists (every inflected form and common first name seen in real text)."""
+    vocabulary = [normalize(w) for w in _vocabulary_words(longer_than=2) if _in_scripts(w)]
     return frozenset(
-        normalize(word)
-        for word in _vocabulary_words(longer_than=2)
-        if "\u0400" <= word[0] <= "\u04ff" or "\u0600" <= word[0] <= "\u06ff" or "\uac00" <= word[0] <= "\ud7af"
+        vocabulary + [normalize_word(w) for w in frequent_words() if len(w) > 2 and _letters(w) and _in_scripts(w)]
     )
+
+
+@lru_cache(maxsize=1)
+def lookalike_words() -> frozenset[str]:
+    """The ``script_words`` written wholly in Cyrillic letters that pass for Latin ones, which
+    the canonical text writes in Latin ("макро" is "makpo"): words, not a Latin name cut short."""
+    return frozenset(word for word in script_words() if word.isascii())
+
+
+def _letters(word: str) -> bool:
+    """Letters and their vowel signs only (Hindi words are not ``isalpha``: their signs are marks)."""
+    return all(ch.isalpha() or unicodedata.category(ch)[0] == "M" for ch in word)
+
+
+def _in_scripts(word: str) -> bool:
+    first = word[0]
+    return (
+        "\u0400" <= first <= "\u04ff"
+        or "\u0600" <= first <= "\u06ff"
+        or "\uac00" <= first <= "\ud7af"
+        or "\u0900" <= first <= "\u097f"
+    )
+
+
+# wordfreq's lists (Apache-2.0 code; data CC BY-SA 4.0, read as data, nothing copied): the large
+# lists reach rarer words (Zipf 2.5: once in about three million words), the small ones Zipf 3.
+_FREQUENCY_LISTS = ("large_ru", "large_ar", "small_ko", "small_hi")
+_MIN_ZIPF = 2.5
+
+
+def frequent_words() -> list[str]:
+    """Words at Zipf frequency ``_MIN_ZIPF`` or more in Russian, Arabic, Korean and
+    Hindi text, from the data files of the ``wordfreq`` package; none without it."""
+    if find_spec("wordfreq") is None:
+        return []
+    import msgpack
+
+    words: list[str] = []
+    for name in _FREQUENCY_LISTS:
+        data = resources.files("wordfreq").joinpath("data", f"{name}.msgpack.gz").read_bytes()
+        header, *buckets = msgpack.loads(gzip.decompress(data), raw=False)
+        if header != {"format": "cB", "version": 1}:
+            raise ValueError(f"wordfreq {name}: unknown list format {header!r}")
+        # Bucket i holds the words at -i centibels, i.e. Zipf (900 - i) / 100.
+        words += [word for bucket in buckets[: 900 - int(_MIN_ZIPF * 100) + 1] for word in bucket]
+    return words
 
 
 def _vocabulary_words(*, longer_than: int) -> Iterable[str]:

@@ -1,5 +1,6 @@
 """Names disguised by hand in the scripts the Latin fuzzy rules do not reach: Chinese by sound,
-variant, swap or double (``policies.han_sound``); Korean slips and digits read aloud in Hangul or
+variant, swap, double, pinyin syllable, and people's two-character names by sound
+(``policies.han_sound``); loose jamo, Korean slips and digits read aloud in Hangul or
 Cyrillic (``policies.hangul``); katakana for a mixed-kana name; long and short Devanagari
 vowels; and a later word's first letter in a Latin full name. Each family has look-alikes that
 must stay allowed."""
@@ -12,11 +13,19 @@ from hypothesis import strategies as st
 
 from policies import Action, PolicyEngine
 from policies.han_sound import HanSoundIndex, reading
-from policies.hangul import HangulSlipIndex, spoken_digits
+from policies.hangul import HangulSlipIndex, compose_jamo, spoken_digits
 from policies.scripts import ScriptEntry
 
 DISGUISED = [
-    ("homophone", "川晋普在高尔夫球场挥杆", None),  # 川普 is two characters: too short to read by sound
+    ("homophone", "川晋普在高尔夫球场挥杆", None),  # a character slipped into a two-character name
+    ("pair-homophone", "拜灯在白宫草坪上吃冰淇淋", "joe-biden"),  # a person's two characters, one by sound
+    ("pinyin", "ha利波特骑着扫帚飞过故宫", "harry-potter"),  # a character written as its syllable
+    ("pinyin-spaced", "mi 老 鼠 在 游 乐 园 门 口", "mickey-mouse"),
+    ("pinyin-traditional", "鋼鐵ren飛過高雄港", "iron-man"),
+    ("yotsugana", "ゴヂラが横浜港から上陸してくる", "godzilla"),  # ヂ typed for ジ
+    ("loose-jamo", "ㅅㅗㄴㅎㅡㅇㅁㅣㄴ이 골 넣는 영상", "son-heung-min"),
+    ("hangul-aspirated", "피카쥬가 벚꽃길에서 뛰어노는 장면", "pikachu"),
+    ("arabic-double", "ميسسي يشرب شاي في مقهى", "lionel-messi"),
     ("homophone", "特郎普站在讲台上挥手", "donald-trump"),
     ("variant", "米老鼡和唐老鸭在游乐园合影", "mickey-mouse"),
     ("swap", "菲加猫在窗台上晒太阳", "garfield"),
@@ -39,6 +48,12 @@ LOOK_ALIKES = [
     "в 4 часа дня кот спит на диване",
     "will smile at the camera on a sunny day",
     "lionel pessimist character study, theatre stage",
+    "我们去美西自驾游，拍一段风景视频",  # 美西 (the American West) is a word, not 梅西 by sound
+    "拜年视频，一家人包饺子",
+    "我用iphone拍了一段小老鼠的视频",
+    "ㅋㅋㅋ 너무 웃긴 고양이 영상",  # loose consonants that make no syllable
+    "мышка выглядывает из норки в снегу, макро",  # "норки" (burrows), "макро": everyday words
+    "मेरा भाई सलमान छत पर पतंग उड़ा रहा है",  # Salman, a common first name
 ]
 
 
@@ -81,11 +96,44 @@ def test_han_index_skips_aliases_and_short_names() -> None:
     assert len(index) == 0
 
 
+def test_han_index_reads_pinyin_only_beside_characters() -> None:
+    index = HanSoundIndex([(_entry("harry-potter"), "哈利波特")])
+    assert [m.entry.entity_id for m in index.find("ha利波特飞过")] == ["harry-potter"]
+    assert index.find("ha ni bo te") == []  # no character of the name left
+    assert index.find("hali波特") == []  # two syllables in one run are one unit, not the name's two
+
+
+def test_two_character_names_by_sound_are_people_only() -> None:
+    person = ScriptEntry("rule:likeness.politics", "拜登", "joe-biden")
+    character = ScriptEntry("rule:characters.test", "柯南", "detective-conan")
+    index = HanSoundIndex([(person, "拜登"), (character, "柯南")])
+    assert [m.entry.entity_id for m in index.find("拜灯来了")] == ["joe-biden"]
+    assert index.find("科南来了") == []  # characters' two-character names: too short a key
+
+
+def test_loose_jamo_compose_into_syllables() -> None:
+    assert compose_jamo("ㅅㅗㄴㅎㅡㅇㅁㅣㄴ이") == "손흥민이"
+    assert compose_jamo("ㄱㅗㅏㅇ") == "광"  # two vowels make one
+    assert compose_jamo("ㅋㅋㅋ") == "ㅋㅋㅋ"
+
+
+@given(st.text(alphabet="ㄱㄴㅅㅇㅎㅏㅗㅡㅣ가 a", max_size=20))
+def test_composing_jamo_never_grows_the_text(text: str) -> None:
+    assert len(compose_jamo(text)) <= len(text)
+
+
 def test_hangul_index_keeps_the_consonants() -> None:
     index = HangulSlipIndex([(_entry("son-heung-min"), "손흥민")])
     assert [m.entry.entity_id for m in index.find("쏜흥민이 달린다")] == ["son-heung-min"]
     assert index.find("손흥민이 달린다") == []  # as written
     assert index.find("손흥만두 가게") == []  # runs on into another word
+
+
+def test_hangul_index_allows_one_syllable_to_slip() -> None:
+    index = HangulSlipIndex([(_entry("pikachu"), "피카츄")])
+    assert [m.entry.entity_id for m in index.find("피카쥬가 달린다")] == ["pikachu"]  # ㅈ for ㅊ
+    assert index.find("비카쥬가 달린다") == []  # two syllables slip
+    assert index.find("피카쥬쥬가 달린다") == []  # runs on
 
 
 @given(st.text(alphabet="짱구가이пикачу0123456789 abc", max_size=30))
