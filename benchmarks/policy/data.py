@@ -2,8 +2,8 @@
 
 ``heldout_prompts.jsonl`` was written first, before any pack was edited for issue #22, and is
 never used for tuning; each later ``heldout_vN_prompts.jsonl`` was written by authors who saw
-only the issue's families and the entity ids (v5 and v6: ``heldout_v5_brief.md``,
-``heldout_v6_brief.md``, both with ``heldout_v5_entities.txt``). Dev is every ``dev*_prompts.jsonl``: what thresholds, exemplars,
+only the issue's families and the entity ids (v5, v6 and v7: ``heldout_v5_brief.md``,
+``heldout_v6_brief.md``, ``heldout_v7_brief.md``, all with ``heldout_v5_entities.txt``). Dev is every ``dev*_prompts.jsonl``: what thresholds, exemplars,
 names and works were tried on. Each line: ``id``, ``prompt``, ``lang``, ``family``, ``expect`` (``refuse``: must not be
 generated; ``allow``: must be; ``consent``: must be a require-consent for ``entity``, the real
 person, and nothing else), ``entity``, and for the ``name`` family ``surface`` (the name as
