@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policies.base import Action
 from policies.errors import PolicyPackError
@@ -137,6 +138,7 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
                 # Works only count in twos or beside a person word (``policies.engine``): own owner.
                 entries += [_entry(f"work:{rule.id}", work, fuzzy=False, entity=entity.id) for work in entity.works]
     SEGMENTER.add_words(e.term for e in entries)
+    canonical = lru_cache(maxsize=None)(normalize)  # a name is read by several indexes: normalised once
     # Devanagari terms are the script index's alone: the word tokenizer cuts Hindi at its vowel
     # signs, and the fragments matched anywhere ("लिज़ो" Lizzo as "ल ज" inside "लज").
     index = LexiconIndex(e for e in entries if not has_devanagari(e.term))
@@ -151,7 +153,7 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
                     (e.entity_id, e.key) in aliases or e.owner.startswith("work:"),
                     stem=e.entity_id is None,
                 ),
-                normalize(e.term.rstrip("*")),
+                canonical(e.term.rstrip("*")),
             )
             for e in entries
             if needs_script_index(e.term)
@@ -160,7 +162,7 @@ def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:
     )
     # Names disguised by hand in Chinese (by sound, variant, swap, double) and Korean (slips).
     names = [
-        (ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in aliases), normalize(e.term))
+        (ScriptEntry(e.owner, e.term, e.entity_id, (e.entity_id, e.key) in aliases), canonical(e.term))
         for e in entries
         if e.entity_id is not None and not e.owner.startswith("work:")
     ]

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from policies.normalize import SEGMENTER
-from policies.scripts import ScriptEntry, ScriptMatch
+from policies.scripts import ScriptEntry, ScriptMatch, script_of
 
 __all__ = ["HanSoundIndex", "reading"]
 
@@ -153,7 +153,7 @@ class HanSoundIndex:
 
 
 def _is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+    return script_of(ch) == "han"
 
 
 def _mixed_runs(text: str, units: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ScriptEntry",
+    "script_of",
     "ScriptMatch",
     "ScriptIndex",
     "skeleton",
@@ -92,7 +93,8 @@ _ARABIC_PREFIXES = "وبلفك"  # and, with, to, so, as: written joined to the 
 _INFLECTION = 2  # letters an inflected Cyrillic/Arabic/Devanagari name may carry after its stem
 
 
-def _script(ch: str) -> str:
+def script_of(ch: str) -> str:
+    """The script of one character: kata, hira, hangul, cyrl, arab, deva, han, latin or other."""
     o = ord(ch)
     if 0x30A0 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
         return "kata"
@@ -113,7 +115,7 @@ def _script(ch: str) -> str:
 
 def needs_script_index(name: str) -> bool:
     """True for names with kana, Hangul, Cyrillic, Arabic or Devanagari letters."""
-    return any(_script(ch) in ("kata", "hira", "hangul", "cyrl", "arab", "deva") for ch in name)
+    return any(script_of(ch) in ("kata", "hira", "hangul", "cyrl", "arab", "deva") for ch in name)
 
 
 def _is_mark(ch: str) -> bool:
@@ -138,7 +140,7 @@ def skeleton(text: str) -> tuple[str, list[int], list[bool], list[str]]:
         if ch in _DROP or _is_mark(ch):
             continue  # dropped, but it does not end a word ("ハリー・ポッター" is one name)
         ch = ch.translate(_SMALL_KANA).translate(_KANA_LOOKALIKE).translate(_DEVA_VOWELS)
-        script = _script(ch)
+        script = script_of(ch)
         kinds = (_KIND.get(script, script), _KIND.get(scripts[-1], scripts[-1])) if scripts else None
         if kinds and kinds[0] != kinds[1] and not set(kinds) <= _ONE_WORD:
             boundary = True  # a change of script starts a word ("一张путин的", "путинが")
@@ -158,7 +160,7 @@ LOOKALIKE = str.maketrans("авеёкмнорстухіјѕһӏипг", "abeekmh
 
 
 def _beside_katakana(text: str, i: int) -> bool:
-    return (i > 0 and _script(text[i - 1]) == "kata") or (i + 1 < len(text) and _script(text[i + 1]) == "kata")
+    return (i > 0 and script_of(text[i - 1]) == "kata") or (i + 1 < len(text) and script_of(text[i + 1]) == "kata")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,23 +217,29 @@ class ScriptIndex:
                 self._add(skel.translate(_KATA_TO_HIRA), entry, "hira", len(skel), "exact")
                 if skel.translate(_HIRA_TO_KATA) != skel:
                     self._add(skel.translate(_HIRA_TO_KATA), entry, "kata", len(skel), "exact")
-            kana = script in ("kata", "hira")
-            if not entry.alias and not entry.stem and len(skel) >= (_MIN_EDIT_KANA if kana else _MIN_DOUBLE):
-                for i in range(len(skel)):  # one letter typed twice ("ميسسي" for ميسي)
-                    self._add(skel[: i + 1] + skel[i:], entry, script, len(skel), "double", None, words)
-            if not entry.alias and not entry.stem and len(skel) >= (_MIN_EDIT_KANA if kana else _MIN_EDIT):
-                # A changed or dropped first letter only from six letters (five kana): "самбо" is a
-                # word, not Дамбо; "Тани" a girl's name, not Отани.
-                first = len(skel) >= (_MIN_FIRST_KANA if script in ("kata", "hira") else _MIN_FIRST)
-                for i in range(0 if first else 1, len(skel)):
-                    self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop", None, words)
-                for i in range(1, len(skel) - 1):  # two letters swapped ("Пуитн"); never the first
-                    if skel[i] != skel[i + 1]:
-                        swapped = skel[:i] + skel[i + 1] + skel[i] + skel[i + 2 :]
-                        self._add(swapped, entry, script, len(skel), "swap", None, words)
-                if first:
-                    self._add(skel[1:], entry, script, len(skel), "swap0", None, words)
+            if not entry.alias and not entry.stem:
+                self._add_slips(skel, entry, script, words)
         self._lengths = sorted({len(k) for k in self._keys}, reverse=True)
+
+    def _add_slips(self, skel: str, entry: ScriptEntry, script: str, words: int) -> None:
+        """The name's skeleton with one letter typed twice, dropped or swapped, by its length."""
+        kana = script in ("kata", "hira")
+        if len(skel) >= (_MIN_EDIT_KANA if kana else _MIN_DOUBLE):
+            for i in range(len(skel)):  # one letter typed twice ("ميسسي" for ميسي)
+                self._add(skel[: i + 1] + skel[i:], entry, script, len(skel), "double", None, words)
+        if len(skel) < (_MIN_EDIT_KANA if kana else _MIN_EDIT):
+            return
+        # A changed or dropped first letter only from six letters (five kana): "самбо" is a word,
+        # not Дамбо; "Тани" a girl's name, not Отани.
+        first = len(skel) >= (_MIN_FIRST_KANA if kana else _MIN_FIRST)
+        for i in range(0 if first else 1, len(skel)):
+            self._add(skel[:i] + skel[i + 1 :], entry, script, len(skel), "drop", None, words)
+        for i in range(1, len(skel) - 1):  # two letters swapped ("Пуитн"); never the first
+            if skel[i] != skel[i + 1]:
+                swapped = skel[:i] + skel[i + 1] + skel[i] + skel[i + 2 :]
+                self._add(swapped, entry, script, len(skel), "swap", None, words)
+        if first:
+            self._add(skel[1:], entry, script, len(skel), "swap0", None, words)
 
     def _add(
         self,
@@ -357,7 +365,7 @@ def _tail(skel: str, starts: list[bool], j: int) -> int:
 def _main_script(name: str) -> str:
     counts: dict[str, int] = defaultdict(int)
     for ch in name:
-        counts[_script(ch)] += 1
+        counts[script_of(ch)] += 1
     for script in ("kata", "hira", "hangul", "cyrl", "arab", "deva"):
         if counts.get(script):
             return script if script != "hira" or not counts.get("kata") else "kata"

@@ -17,6 +17,7 @@ from importlib import resources
 from importlib.util import find_spec
 
 from policies.normalize import normalize, normalize_word
+from policies.scripts import script_of
 
 __all__ = ["multilingual_words", "script_words", "lookalike_words", "frequent_words"]
 
@@ -64,13 +65,7 @@ def _letters(word: str) -> bool:
 
 
 def _in_scripts(word: str) -> bool:
-    first = word[0]
-    return (
-        "\u0400" <= first <= "\u04ff"
-        or "\u0600" <= first <= "\u06ff"
-        or "\uac00" <= first <= "\ud7af"
-        or "\u0900" <= first <= "\u097f"
-    )
+    return script_of(word[0]) in ("cyrl", "arab", "hangul", "deva")
 
 
 # wordfreq's lists (Apache-2.0 code; data CC BY-SA 4.0, read as data, nothing copied): the large
