@@ -44,29 +44,14 @@ def test_help_imports_no_command_module():
     assert "HEAVY []" in result.stderr, result.stderr
 
 
-def test_help_is_fast():
-    """Under a second on an idle machine (measured ~0.15 s); the bound here allows a loaded CI box."""
-    best = min(_timed([sys.executable, "-m", "governance.service.cli", "--help"]) for _ in range(3))
-    assert best < 2.0, f"reelguard --help took {best:.2f} s"
-
-
-def _timed(cmd) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, capture_output=True, timeout=120, check=True)
-    return time.perf_counter() - started
-
-
 def test_a_frame_count_the_model_cannot_make_fails_before_anything_loads(home, tmp_path):
-    started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "governance.service.cli", "generate", "a red circle moving right", "-o",
          str(tmp_path / "x.mp4"), "--frames", "24"], capture_output=True, text=True, timeout=120)
-    elapsed = time.perf_counter() - started
     assert result.returncode == 33, result.stderr
     assert "exactly 16 frames" in result.stderr and "--frames 24" in result.stderr
     assert "Loading" not in result.stderr and "%|" not in result.stderr  # no third-party progress bars
     assert not (tmp_path / "x.mp4").exists() and not (home / "keys" / "c2pa").exists()  # not even keys made
-    assert elapsed < 15, elapsed  # was ~27 s of model loading before the refusal
 
 
 def _actors(home) -> list[str]:

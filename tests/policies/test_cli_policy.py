@@ -60,16 +60,24 @@ def test_check_file_exits_0_only_when_every_prompt_passes(home, tmp_path):
     assert runner.invoke(app, ["check", "--file", str(prompts), *FAST]).exit_code == 3
 
 
-def test_a_second_check_in_the_same_process_is_warm(home):
-    """The engine loads once per process; the second check costs milliseconds, not a reload."""
-    import time
+def test_a_second_check_in_the_same_process_reuses_the_loaded_engine(home, monkeypatch):
+    """The engine loads once per process (``PolicyEngine.shared``): the second check reuses it.
+    How fast the warm path is lives in the policy benchmark, not in a timed test."""
+    from policies import engine as engine_module
 
-    assert runner.invoke(app, ["check", "a lighthouse at dawn", "--json"]).exit_code == 0  # loads the model
-    start = time.perf_counter()
+    built: list[object] = []
+    original_init = engine_module.PolicyEngine.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(engine_module.PolicyEngine, "__init__", counting_init)
+    monkeypatch.setattr(engine_module, "_SHARED", {})  # cold, whatever loaded before this test
+    assert runner.invoke(app, ["check", "a lighthouse at dawn", "--json"]).exit_code == 0
     result = runner.invoke(app, ["check", "ピカチュウが走る", "--json"])
-    elapsed = time.perf_counter() - start
     assert result.exit_code == 3 and json.loads(result.output)["rule_id"] == "characters.games-anime"
-    assert elapsed < 0.05, f"second check took {elapsed * 1000:.0f} ms"
+    assert len(built) == 1
 
 
 def test_bad_prompt_and_broken_pack_exit_with_their_codes(home, tmp_path):

@@ -520,10 +520,8 @@ def test_wrong_passphrase_fails_before_any_model_loads(tmp_path, monkeypatch):
     import policies
 
     monkeypatch.setattr(policies.PolicyEngine, "load", classmethod(lambda cls, *a, **k: loaded.append("policy")))
-    started = time.perf_counter()
     with pytest.raises(PassphraseError):
         generate(ctx, GenerateRequest(prompt=PROMPT, output=tmp_path / "clip.mp4"))
-    assert time.perf_counter() - started < 1.0
     assert loaded == []  # neither the policy model nor the diffusion model was loaded
 
 
