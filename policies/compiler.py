@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from policies.base import Action
@@ -56,7 +56,26 @@ class CompiledPacks:
             *self.han_sound.find(canonical),
             *self.hangul.find(canonical),
             *spoken_names(self.scripts, canonical),
+            *self._stretched(tokens),
         ]
+
+    def _stretched(self, tokens: Sequence[Token]) -> list[Match]:
+        """Names typed with a letter held down ("tayyylor swift", "mr beeeast"): the words read
+        again with each run of three or more of one letter as one letter, as near-misses. No
+        spelling in our languages triples a letter inside a name, and the fuzzy budget is spent
+        by the run itself (two extra letters), so the index never sees these as typos."""
+        if not any(_STRETCH.search(token.text) for token in tokens if not token.cjk):
+            return []
+        held = [token if token.cjk else replace(token, text=_STRETCH.sub(r"\1", token.text)) for token in tokens]
+        spans = [(t.start, t.end) for t, h in zip(tokens, held, strict=True) if t.text != h.text]
+        return [
+            replace(m, method="fuzzy", score=0.9)
+            for m in self.index.find(held)
+            if any(m.start < end and start < m.end for start, end in spans)
+        ]
+
+
+_STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 
 
 def compile_packs(packs: Sequence[LoadedPack]) -> CompiledPacks:

@@ -1,7 +1,8 @@
 """Korean and Cyrillic names disguised the way their writers do it: a digit read aloud inside a
-word ("짱9" for 짱구, 9 being 구; "пика4у" for Пикачу, 4 looking like ч), a tense consonant for a
-plain one ("쏜흥민" for 손흥민), one vowel or one aspirated consonant changed ("나르토" for
-나루토, "피카쥬" for 피카츄), and letters typed loose ("ㅅㅗㄴㅎㅡㅇㅁㅣㄴ", composed first).
+word ("짱9" for 짱구, 9 being 구; "пика4у" for Пикачу, 4 looking like ч), tense consonants for
+plain or aspirated ones ("쏜흥민" for 손흥민, "삐까츄" for 피카츄), one vowel or one aspirated
+consonant changed ("나르토" for 나루토, "피카쥬" for 피카츄), and letters typed loose
+("ㅅㅗㄴㅎㅡㅇㅁㅣㄴ", composed first).
 
 Digits are rewritten in place, one letter each, so the script index reads the spoken text with
 the same offsets. Hangul slips are matched syllable by syllable: a name of three syllables or
@@ -26,11 +27,11 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _GLUED_DIGIT = re.compile(r"(?<=[\uac00-\ud7a3\u0400-\u04ff])[0-9]|[0-9](?=[\uac00-\ud7a3\u0400-\u04ff])")
 _WORD = re.compile(r"[\uac00-\ud7a3]+")
-# Initial consonants in Unicode order, tense ones folded to plain (ㄲ ㄸ ㅃ ㅆ ㅉ -> ㄱ ㄷ ㅂ ㅅ ㅈ).
-_PLAIN_INITIAL = (0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 9, 11, 12, 12, 14, 15, 16, 17, 18)
 _MIN_SYLLABLES = 3
-# Aspirated initials folded to plain as well (ㅊ ㅋ ㅌ ㅍ -> ㅈ ㄱ ㄷ ㅂ): "피카쥬" for 피카츄. A
-# tense fold costs nothing; an aspirated one counts as the one slip a name may carry.
+_TENSE = frozenset((1, 4, 8, 10, 13))  # initials ㄲ ㄸ ㅃ ㅆ ㅉ, in Unicode order
+# Initial consonants in Unicode order with tense and aspirated ones folded to plain (ㄲ ㄸ ㅃ ㅆ
+# ㅉ and ㅊ ㅋ ㅌ ㅍ -> ㄱ ㄷ ㅂ ㅅ ㅈ): the key names are looked up by. A tense initial costs
+# nothing; plain for aspirated ("피카쥬" for 피카츄) counts as the one slip a name may carry.
 _NO_ASPIRATE = (0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 9, 11, 12, 12, 12, 0, 3, 7, 18)
 
 # Compatibility jamo, as typed letter by letter ("ㅅㅗㄴ" for 손): initials, vowels, finals in
@@ -100,8 +101,12 @@ def _consonants(syllable: str) -> tuple[int, int]:
     return _NO_ASPIRATE[code // 588], code % 28
 
 
-def _aspirated(syllable: str) -> int:
-    return _PLAIN_INITIAL[(ord(syllable) - 0xAC00) // 588]
+def _breath(a: str, b: str) -> bool:
+    """Do two syllables' initials differ as plain against aspirated ("쥬" for "츄")? A tense
+    initial against either is free: Korean writers tense a name's consonants for a cute or
+    dialect sound ("삐까츄" for 피카츄, "쏜흥민" for 손흥민)."""
+    first, second = (ord(a) - 0xAC00) // 588, (ord(b) - 0xAC00) // 588
+    return first != second and first not in _TENSE and second not in _TENSE
 
 
 def _vowel(syllable: str) -> int:
@@ -141,10 +146,7 @@ class HangulSlipIndex:
                     continue  # a name ends the word or comes before a particle
                 for entry, name in self._by_consonants.get(tuple(shape[:length]), ()):
                     window = text[:length]
-                    slips = sum(
-                        _vowel(a) != _vowel(b) or _aspirated(a) != _aspirated(b)
-                        for a, b in zip(window, name, strict=True)
-                    )
+                    slips = sum(_vowel(a) != _vowel(b) or _breath(a, b) for a, b in zip(window, name, strict=True))
                     if window != name and slips <= 1:
                         end = word.start() + length
                         out.append(ScriptMatch(entry, word.start(), end, "fuzzy", 1.0 - 1.0 / length))

@@ -33,6 +33,9 @@ DISGUISED = [
     ("kana", "ドラエモンが空を飛ぶアニメ", "doraemon"),
     ("hangul-vowel", "피카추가 숲속에서 뛰어노는 장면", "pikachu"),
     ("hangul-tense", "또라에몽이 주머니에서 도구를 꺼낸다", "doraemon"),
+    ("hangul-tense-aspirated", "삐까추가 벚꽃길에서 뛰어노는 영상", "pikachu"),  # ㅃ ㄲ for ㅍ ㅋ, one vowel off
+    ("held-letter", "mr beeeast giving away a lambo in my driveway", "mrbeast"),
+    ("held-letters", "tayyylor swifttt singing on a rooftop", "taylor-swift"),
     ("hangul-digit", "짱9랑 흰둥이가 산책하는 장면", "crayon-shin-chan"),
     ("cyrillic-digit", "пика4у спит на подушке", "pikachu"),
     ("devanagari-vowel", "स्पाईडरमैन छत पर बैठा है", "spider-man"),
@@ -52,6 +55,8 @@ LOOK_ALIKES = [
     "拜年视频，一家人包饺子",
     "我用iphone拍了一段小老鼠的视频",
     "ㅋㅋㅋ 너무 웃긴 고양이 영상",  # loose consonants that make no syllable
+    "sooo cute, a fluffy kitten chasing a goooal net, hahaha",  # held letters in ordinary words
+    "Schifffahrt auf dem Rhein bei Sonnenuntergang",  # German's own triple letter
     "мышка выглядывает из норки в снегу, макро",  # "норки" (burrows), "макро": everyday words
     "मेरा भाई सलमान छत पर पतंग उड़ा रहा है",  # Salman, a common first name
 ]
@@ -134,6 +139,8 @@ def test_hangul_index_allows_one_syllable_to_slip() -> None:
     assert [m.entry.entity_id for m in index.find("피카쥬가 달린다")] == ["pikachu"]  # ㅈ for ㅊ
     assert index.find("비카쥬가 달린다") == []  # two syllables slip
     assert index.find("피카쥬쥬가 달린다") == []  # runs on
+    assert [m.entry.entity_id for m in index.find("삐까쥬가 달린다")] == ["pikachu"]  # tense is free
+    assert index.find("비가쥬가 달린다") == []  # plain for aspirated twice: two slips
 
 
 @given(st.text(alphabet="짱구가이пикачу0123456789 abc", max_size=30))
