@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         max_length=100,
         description="who acts at the CLI, as the audit log names them (`--actor`); default: the OS user",
     )
+    warm_policy: bool = Field(
+        default=False,
+        description="load the policy engine (packs, indexes, model: seconds) while the API starts, "
+        "not inside its first policy check (`serve` turns it on; `serve --no-warm` leaves it lazy)",
+    )
     public_verify: bool = Field(
         default=False, description="anonymous verification on the page and POST /api/verify (`serve --public-verify`)"
     )

@@ -7,6 +7,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, *, context: FlowContext | None 
 
         (context or FlowContext(settings, recover=False)).check_environment()
     app = FastAPI(
+        lifespan=_warm_policy if settings.warm_policy else None,
         title="ReelGuard API",
         version=VERSION,
         description="Provenance, watermarking and content governance around AI video generation. "
@@ -86,3 +89,22 @@ def create_app(settings: Settings | None = None, *, context: FlowContext | None 
         return HTMLResponse(page.replace('data-verify-mode="keyed"', f'data-verify-mode="{mode}"', 1))
 
     return app
+
+
+@asynccontextmanager
+async def _warm_policy(app: FastAPI) -> AsyncIterator[None]:
+    """Load the policy engine before the port takes requests: its packs, indexes and model take
+    seconds, which the first prompt check would otherwise wait for. A pack that does not load
+    stops the start-up (fail closed, as a generation would); an unreachable database only
+    defers the load to the first request, which answers 503 until the database is back."""
+    from anyio import to_thread
+    from sqlalchemy.exc import DBAPIError
+
+    from governance.core.errors import StorageError
+
+    services: Services = app.state.services
+    try:
+        await to_thread.run_sync(lambda: services.ctx.policy)
+    except (StorageError, DBAPIError) as exc:
+        log.warning("policy engine not loaded at start-up (database unavailable: %s); it loads on first use", exc)
+    yield

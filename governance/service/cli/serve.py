@@ -24,6 +24,12 @@ def serve_cmd(
         help="Anonymous verification on the page and POST /api/verify, rate-limited per client "
         "(setting public_verify); every other route keeps its roles.",
     ),
+    warm: bool = typer.Option(
+        True,
+        "--warm/--no-warm",
+        help="Load the policy engine before taking requests (setting warm_policy), so the first "
+        "prompt check does not wait seconds for it.",
+    ),
 ) -> None:
     """Serve the HTTP API, its OpenAPI schema (/openapi.json) and the web page (/)."""
     import uvicorn
@@ -31,6 +37,7 @@ def serve_cmd(
     if public_verify is not None:
         # uvicorn's factory (and each of its worker processes) reads settings from the environment.
         os.environ["REELGUARD_PUBLIC_VERIFY"] = "1" if public_verify else "0"
+    os.environ["REELGUARD_WARM_POLICY"] = "1" if warm else "0"
     settings = load_settings()  # fail fast on a bad config, before binding the port
     if settings.environment == "production":
         from governance.flows import FlowContext

@@ -5,6 +5,7 @@ the audit actor naming the key's holder, and production refusing the development
 from __future__ import annotations
 
 import io
+import os
 import uuid
 
 import numpy as np
@@ -309,3 +310,60 @@ def test_anonymous_verifications_share_a_few_slots(tmp_path):
     finally:
         slots.release()
     assert _verify(api, _png()).status_code == 200
+
+
+# ---- warm start --------------------------------------------------------------------------------
+
+def _started(home, monkeypatch, policy):
+    """An app with warm_policy on whose FlowContext.policy is ``policy``; returns its client."""
+    from fastapi.testclient import TestClient
+
+    from governance.core.settings import get_settings
+    from governance.flows import FlowContext
+    from governance.service.api import create_app
+
+    monkeypatch.setattr(FlowContext, "policy", property(policy))
+    settings = get_settings(home=home, warm_policy=True)
+    return TestClient(create_app(settings, context=FlowContext(settings, semantic_policy=False)))
+
+
+def test_warm_start_loads_the_policy_engine_before_the_first_request(home, monkeypatch):
+    loaded: list[str] = []
+    client = _started(home, monkeypatch, lambda self: loaded.append("policy"))
+    assert loaded == []  # building the app loads nothing
+    with client:  # start-up runs
+        assert loaded == ["policy"]
+        assert client.get("/").status_code == 200
+
+
+def test_warm_start_stops_on_a_broken_pack_and_waits_out_a_database_outage(home, monkeypatch, caplog):
+    from governance.core.errors import StorageError
+    from policies import PolicyError
+
+    def broken(self):
+        raise PolicyError("pack.yaml:3: rules[0].category: unknown category 'x'")
+
+    with pytest.raises(PolicyError, match="unknown category"), _started(home, monkeypatch, broken):
+        pass
+
+    def outage(self):
+        raise StorageError("database unreachable")
+
+    with caplog.at_level("WARNING", logger="reelguard.api"), _started(home, monkeypatch, outage) as client:
+        assert client.get("/").status_code == 200  # serving; the engine loads on first use
+    assert "policy engine not loaded at start-up" in caplog.text
+
+
+def test_serve_turns_warm_start_on_unless_told_not_to(home, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from governance.service.cli.main import app as cli
+
+    runs: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: runs.append(os.environ["REELGUARD_WARM_POLICY"]))
+    monkeypatch.setenv("REELGUARD_WARM_POLICY", "unset")  # restored after the test: serve writes it
+    for flags in ([], ["--no-warm"]):
+        result = CliRunner().invoke(cli, ["serve", *flags])
+        assert result.exit_code == 0, result.output
+    assert runs == ["1", "0"]
