@@ -2,9 +2,9 @@
 
 ``heldout_prompts.jsonl`` was written first, before any pack was edited for issue #22, and is
 never used for tuning; each later ``heldout_vN_prompts.jsonl`` was written by authors who saw
-only the issue's families and the entity ids (v5, v6 and v7: ``heldout_v5_brief.md``,
-``heldout_v6_brief.md``, ``heldout_v7_brief.md``, all with ``heldout_v5_entities.txt``). Dev is every ``dev*_prompts.jsonl``: what thresholds, exemplars,
-names and works were tried on. Each line: ``id``, ``prompt``, ``lang``, ``family``, ``expect`` (``refuse``: must not be
+only the issue's families and the entity ids (v5 to v8: ``heldout_v5_brief.md`` to
+``heldout_v8_brief.md``, all with ``heldout_v5_entities.txt``). Dev is every
+``dev*_prompts.jsonl``: what thresholds, exemplars, names and works were tried on. Each line: ``id``, ``prompt``, ``lang``, ``family``, ``expect`` (``refuse``: must not be
 generated; ``allow``: must be; ``consent``: must be a require-consent for ``entity``, the real
 person, and nothing else), ``entity``, and for the ``name`` family ``surface`` (the name as
 written, which the obfuscator disguises).
