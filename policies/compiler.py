@@ -61,9 +61,10 @@ class CompiledPacks:
 
     def _stretched(self, tokens: Sequence[Token]) -> list[Match]:
         """Names typed with a letter held down ("tayyylor swift", "mr beeeast"): the words read
-        again with each run of three or more of one letter as one letter, as near-misses. No
-        spelling in our languages triples a letter inside a name, and the fuzzy budget is spent
-        by the run itself (two extra letters), so the index never sees these as typos."""
+        again with each run of three or more of one letter as one letter, as near-misses. The
+        run alone spends the fuzzy budget (two extra letters), so the index never read these as
+        typos; the few names spelt with a tripled letter ("Aaahh!!! Real Monsters") still match
+        as written, since the words are read as typed first."""
         if not any(_STRETCH.search(token.text) for token in tokens if not token.cjk):
             return []
         held = [token if token.cjk else replace(token, text=_STRETCH.sub(r"\1", token.text)) for token in tokens]
