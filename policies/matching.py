@@ -98,6 +98,23 @@ def term_key(term: str) -> tuple[str, ...]:
     return tuple(t.text for t in tokenize(normalize(term), segment=False))
 
 
+def _cyrillic_inside_word(entry: Entry) -> str | None:
+    """A Cyrillic prefix term made only of Latin look-alike letters ("томн*", "камер*") is
+    normalised as a word of its own, so into Latin letters ("tomh"); but a prompt's longer word
+    with any other Cyrillic letter ("томная", "камерой") keeps its script. The prefix as it reads
+    inside such a word, or ``None`` where the two readings are the same."""
+    stem = entry.term.rstrip("*")
+    if not entry.compact.isascii() or not any("\u0400" <= ch <= "\u04ff" for ch in stem):
+        return None
+    inside = "".join(term_key(stem + _NO_LOOKALIKE))
+    if not inside.endswith(_NO_LOOKALIKE) or inside[: -len(_NO_LOOKALIKE)] == entry.compact:
+        return None
+    return inside[: -len(_NO_LOOKALIKE)]
+
+
+_NO_LOOKALIKE = "ы"  # a Cyrillic letter with no Latin look-alike: the word it ends stays Cyrillic
+
+
 def make_entry(owner: str, term: str, *, fuzzy: bool, cross: bool = False, entity: str | None = None) -> Entry:
     """The index entry for a pack term (a trailing ``*`` makes a one-word prefix term)."""
     prefix = term.endswith("*")
@@ -127,6 +144,9 @@ class LexiconIndex:
                 continue
             if entry.prefix:
                 self.prefixes[entry.compact].append(entry)
+                inside = _cyrillic_inside_word(entry)
+                if inside is not None:
+                    self.prefixes[inside].append(entry)
                 continue
             self.exact[entry.key].append(entry)
             self.compact[entry.compact.translate(LOOKALIKE)].append(entry)

@@ -55,3 +55,18 @@ def test_folds_are_idempotent_and_script_local():
         once = normalize(text)
         assert normalize(once) == once
     assert normalize("e.g. a.b.c") == "e.g. a.b.c"  # dots between Latin letters stay
+
+
+@pytest.mark.parametrize("word", ["томно", "томная", "томными", "камеру", "камерой", "актёры"])
+def test_a_cyrillic_prefix_of_look_alike_letters_finds_every_form(word):
+    """"томн*" is all Latin look-alikes, so alone it is written in Latin letters; "томная" keeps
+    its script (я has no look-alike). The prefix must find both kinds of word."""
+    from policies.matching import LexiconIndex, make_entry
+    from policies.normalize import tokenize
+
+    index = LexiconIndex(
+        [make_entry("lex:x", term, fuzzy=False) for term in ("томн*", "камер*", "актёр*")],
+        common_words=frozenset(),
+    )
+    matches = index.find(tokenize(normalize(f"на экране {word} сцена")))
+    assert [m.entry.term for m in matches if m.method == "prefix"], word
