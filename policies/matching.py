@@ -20,10 +20,11 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from policies.normalize import Token, normalize, tokenize, word_set
-from policies.scripts import LOOKALIKE  # Cyrillic letters that pass for Latin ones, as Latin: a mixed
+from policies.scripts import LOOKALIKE, script_of
 from policies.wordlist import lookalike_words, multilingual_words
 
-# disguise ("рikachu" with a Cyrillic р, spaced so no word is mixed) compacts to the name
+# LOOKALIKE writes Cyrillic letters that pass for Latin ones as Latin: a mixed disguise ("рikachu"
+# with a Cyrillic р, spaced so no word is mixed) compacts to the name
 
 __all__ = ["Entry", "Match", "LexiconIndex", "max_edits", "make_entry", "term_key"]
 
@@ -104,12 +105,11 @@ def _cyrillic_inside_word(entry: Entry) -> str | None:
     with any other Cyrillic letter ("томная", "камерой") keeps its script. The prefix as it reads
     inside such a word, or ``None`` where the two readings are the same."""
     stem = entry.term.rstrip("*")
-    if not entry.compact.isascii() or not any("\u0400" <= ch <= "\u04ff" for ch in stem):
+    if not entry.compact.isascii() or not any(script_of(ch) == "cyrl" for ch in stem):
         return None
-    inside = "".join(term_key(stem + _NO_LOOKALIKE))
-    if not inside.endswith(_NO_LOOKALIKE) or inside[: -len(_NO_LOOKALIKE)] == entry.compact:
-        return None
-    return inside[: -len(_NO_LOOKALIKE)]
+    read = "".join(term_key(stem + _NO_LOOKALIKE))
+    inside = read.removesuffix(_NO_LOOKALIKE)
+    return inside if inside != read and inside != entry.compact else None
 
 
 _NO_LOOKALIKE = "ы"  # a Cyrillic letter with no Latin look-alike: the word it ends stays Cyrillic
